@@ -219,18 +219,40 @@ def parse_output(output_json: Mapping[str, Any]) -> ReviewOutcome:
             time_spent_seconds=raw.get("timeSpentInSeconds"),
             worker_metadata=raw.get("workerMetadata"),
         ))
-    input_content = output_json.get("inputContent")
-    if isinstance(input_content, str):
-        try:
-            input_content = json.loads(input_content)
-        except json.JSONDecodeError:
-            input_content = None
+    input_content = task_input_of(output_json)
     model_output = input_content.get("model_output") if isinstance(input_content, Mapping) \
         else None
     tier = input_content.get("tier", 0) if isinstance(input_content, Mapping) else 0
     return combine_answers(answers, model_output, source="a2i",
                            review_id=output_json.get("humanLoopName"),
                            tier=tier if isinstance(tier, int) else 0)
+
+
+BUILTIN_INPUT_KEYS = ("aiServiceRequest", "aiServiceResponse",
+                      "humanTaskActivationConditionResults", "selectedAiServiceResponse",
+                      "humanLoopContext")
+
+
+def task_input_of(output_json: Mapping[str, Any]) -> dict[str, Any]:
+    """The task input an ``output.json`` holds, in either layout AWS writes.
+
+    Custom task types (and AWS's documentation of built-in ones) nest it under
+    ``inputContent`` (an object, or a JSON string in older files); AWS's real built-in outputs
+    put ``aiServiceRequest``, ``aiServiceResponse``, ``humanTaskActivationConditionResults`` and
+    ``selectedAiServiceResponse`` at the top level. Both give the same dict; with both present,
+    ``inputContent``'s members win and the top-level ones fill in what it lacks.
+    """
+    content: Any = output_json.get("inputContent")
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except json.JSONDecodeError:
+            content = None
+    found = dict(content) if isinstance(content, Mapping) else {}
+    for key in BUILTIN_INPUT_KEYS:
+        if key in output_json and key not in found:
+            found[key] = output_json[key]
+    return found
 
 
 def _time(value: Any) -> datetime | None:

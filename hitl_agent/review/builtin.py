@@ -46,7 +46,7 @@ from hitl_agent.policy.activation import (
     prediction_fields,
 )
 from hitl_agent.policy.base import EscalationPolicy
-from hitl_agent.review.a2i import A2IReviews, default_task_input, parse_output
+from hitl_agent.review.a2i import A2IReviews, default_task_input, parse_output, task_input_of
 from hitl_agent.review.base import ReviewStatus
 from hitl_agent.review.setup import PLACEHOLDER_ROLE
 from hitl_agent.types import Decision, Prediction, ReviewOutcome, ReviewRequest, Uncertainty
@@ -344,16 +344,6 @@ class BuiltinReviews(A2IReviews):
 # --- reading the answers ----------------------------------------------------------------------
 
 
-def _input_content(output_json: Mapping[str, Any]) -> dict[str, Any]:
-    content = output_json.get("inputContent")
-    if isinstance(content, str):
-        try:
-            content = json.loads(content)
-        except json.JSONDecodeError:
-            content = None
-    return dict(content) if isinstance(content, Mapping) else {}
-
-
 def builtin_model_output(source: str, input_content: Mapping[str, Any]) -> dict[str, Any]:
     """The model output a built-in loop reviewed, rebuilt from its ``aiServiceResponse``."""
     response = input_content.get("aiServiceResponse") or {}
@@ -444,7 +434,7 @@ def parse_task_output(output_json: Mapping[str, Any]) -> ReviewOutcome:
     """:func:`~hitl_agent.review.a2i.parse_output` that also reads built-in task answers
     (Textract forms, Rekognition moderation) and entity annotations."""
     original = parse_output(output_json)  # validates, keeps the raw answers in order
-    content = _input_content(output_json)
+    content = task_input_of(output_json)
     source = output_json.get("awsManagedHumanLoopRequestSource")
     if source not in _SHORT:
         source = next((s for s in _SHORT if any(

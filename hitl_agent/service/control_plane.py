@@ -5,23 +5,29 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hitl_agent.errors import ValidationError as ConditionError
+from hitl_agent.policy.activation import parse_activation_conditions
 
 from .clock import Clock, epoch_s, now_us
 from .errors import (
     ResourceInUse,
-    ResourceLimitExceeded,
     ResourceNotFound,
     UnknownOperation,
     ValidationException,
 )
 from .models import FlowDefinition, HumanLoop, HumanTaskUi, Workteam
 from .pagination import paginate
+from .portal_auth import load_keys
 from .settings import ServiceSettings
+from .signing import LocalUrlSigner, S3Presigner
 from .storage import Store
+from .tagging import Tagging, drop_tags, read_tags, save_tags
 from .validation import (
     KEYWORD,
     NAME,
@@ -29,16 +35,19 @@ from .validation import (
     SORT_ORDERS,
     TASK_UI_ARN,
     WORKTEAM_ARN,
-    WORKTEAM_NAME,
     Fields,
     invalid,
 )
+from .workforces import WorkforceBackend
+from .workteams import WorkteamBackend
+
+if TYPE_CHECKING:
+    from .liquid import UrlSigner
 
 REQUEST_SOURCES = (
     "AWS/Rekognition/DetectModerationLabels/Image/V3",
     "AWS/Textract/AnalyzeDocument/Forms/V1",
 )
-MAX_WORKTEAMS = 25
 OUTPUT_PATH = r"((https|s3)://([^/]+)/?(.*)|file://.+|[^:]+)"
 
 
@@ -61,20 +70,36 @@ class ControlPlaneBackend:
                 "DescribeHumanTaskUi",
                 "ListHumanTaskUis",
                 "DeleteHumanTaskUi",
-                "RenderUiTemplate",
-                "CreateWorkteam",
-                "DescribeWorkteam",
-                "ListWorkteams",
-                "DeleteWorkteam",
             )
+        }
+        self._presigner: S3Presigner | None = None
+        self.workteams = WorkteamBackend(store, settings, clock)
+        self.workforces = WorkforceBackend(store, settings, clock)
+        self.tagging = Tagging(store)
+        self.operations.update(self.tagging.operations())
+        # The operations whose answers show the portal's address (SubDomain, UiTemplate.Url).
+        self.addressed: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
+            "DescribeHumanTaskUi": self.describe_human_task_ui,
+            "RenderUiTemplate": self.render_ui_template,
+            **{
+                f"{verb}{kind}": getattr(backend, f"{_snake(verb)}_{kind.lower()}")
+                for kind, backend in (
+                    ("Workteam", self.workteams),
+                    ("Workforce", self.workforces),
+                )
+                for verb in ("Create", "Describe", "Update", "Delete")
+            },
+            "ListWorkteams": self.workteams.list_workteams,
+            "ListWorkforces": self.workforces.list_workforces,
         }
 
     def dispatch(
         self, operation: str, body: dict[str, Any], *, base_url: str = ""
     ) -> dict[str, Any]:
         """Run ``SageMaker.<operation>``; ``base_url`` is where this request reached the service."""
-        if operation == "DescribeHumanTaskUi":
-            return self.describe_human_task_ui(body, base_url)
+        addressed = self.addressed.get(operation)
+        if addressed is not None:
+            return addressed(body, base_url)
         handler = self.operations.get(operation)
         if handler is None:
             raise UnknownOperation(
@@ -97,36 +122,14 @@ class ControlPlaneBackend:
             if source
             else None
         )
-        activation = f.obj("HumanLoopActivationConfig")
-        conditions = None
-        if activation is not None:
-            conditions = activation.req_obj("HumanLoopActivationConditionsConfig").req_string(
-                "HumanLoopActivationConditions", max_len=10_240
-            )
-            try:
-                json.loads(conditions)
-            except ValueError as exc:
-                raise invalid(
-                    "HumanLoopActivationConfig.HumanLoopActivationConditionsConfig."
-                    "HumanLoopActivationConditions",
-                    None,
-                    f"Member must be valid JSON ({exc})",
-                ) from exc
+        conditions = self._activation_conditions(f.obj("HumanLoopActivationConfig"), request_source)
         hlc = f.obj("HumanLoopConfig")
         config = self._human_loop_config(hlc) if hlc is not None else None
-        tags = f.tags()
+        tags = read_tags(f)
         arn = self.settings.arn("flow-definition", name)
         with self.store.write() as s:
             if config is not None:
-                ui = s.scalars(
-                    select(HumanTaskUi.id).where(HumanTaskUi.arn == config["HumanTaskUiArn"])
-                ).first()
-                if ui is None:
-                    raise ValidationException(
-                        f"HumanLoopConfig.HumanTaskUiArn: HumanTaskUi '{config['HumanTaskUiArn']}' "
-                        "does not exist",
-                        field="HumanLoopConfig.HumanTaskUiArn",
-                    )
+                self._check_servable(s, config)
             if s.scalars(select(FlowDefinition.id).where(FlowDefinition.name == name)).first():
                 raise ResourceInUse(
                     f"Flow definition '{name}' already exists", field="FlowDefinitionName"
@@ -143,10 +146,53 @@ class ControlPlaneBackend:
                     human_loop_config=json.dumps(config) if config is not None else None,
                     request_source=request_source,
                     activation_conditions=conditions,
-                    tags=json.dumps(tags) if tags is not None else None,
                 )
             )
+            save_tags(s, arn, tags)
         return {"FlowDefinitionArn": arn}
+
+    @staticmethod
+    def _activation_conditions(activation: Fields | None, request_source: str | None) -> str | None:
+        """The conditions document, checked as A2I checks it (known ConditionTypes, the types
+        of the request source, parameters, nesting)."""
+        if activation is None:
+            return None
+        member = "HumanLoopActivationConfig.HumanLoopActivationConditionsConfig"
+        conditions = activation.req_obj("HumanLoopActivationConditionsConfig").req_string(
+            "HumanLoopActivationConditions", max_len=10_240
+        )
+        source = {REQUEST_SOURCES[0]: "rekognition", REQUEST_SOURCES[1]: "textract"}.get(
+            request_source or ""
+        )
+        try:
+            parse_activation_conditions(conditions, source=source)  # type: ignore[arg-type]
+        except ConditionError as exc:
+            path = f"{member}.HumanLoopActivationConditions.{exc.field or 'Conditions'}"
+            raise ValidationException(f"{path}: {exc}", field=path) from exc
+        return conditions
+
+    def _check_servable(self, s: Session, config: dict[str, Any]) -> None:
+        """A loop of this flow can be shown to someone: the team and the task UI exist here."""
+        team_arn = str(config["WorkteamArn"])
+        member = "HumanLoopConfig.WorkteamArn"
+        if ":workteam/public-crowd/" in team_arn or ":workteam/vendor-crowd/" in team_arn:
+            kind = "public (Amazon Mechanical Turk)" if "public-crowd" in team_arn else "vendor"
+            raise ValidationException(
+                f"{member}: the {kind} workforce cannot be served by this service; use a private "
+                "work team (CreateWorkteam)",
+                field=member,
+            )
+        if s.scalars(select(Workteam.id).where(Workteam.arn == team_arn)).first() is None:
+            raise ValidationException(
+                f"{member}: work team '{team_arn}' does not exist (create it with CreateWorkteam)",
+                field=member,
+            )
+        ui_arn = str(config["HumanTaskUiArn"])
+        if s.scalars(select(HumanTaskUi.id).where(HumanTaskUi.arn == ui_arn)).first() is None:
+            raise ValidationException(
+                f"HumanLoopConfig.HumanTaskUiArn: HumanTaskUi '{ui_arn}' does not exist",
+                field="HumanLoopConfig.HumanTaskUiArn",
+            )
 
     def _human_loop_config(self, f: Fields) -> dict[str, Any]:
         cfg: dict[str, Any] = {
@@ -175,6 +221,11 @@ class ControlPlaneBackend:
             ]
         price = f.obj("PublicWorkforceTaskPrice")
         if price is not None:
+            usd = price.obj("AmountInUsd")
+            if usd is not None:
+                usd.integer("Dollars", minimum=0, maximum=2)
+                usd.integer("Cents", minimum=0, maximum=99)
+                usd.integer("TenthFractionsOfACent", minimum=0, maximum=9)
             cfg["PublicWorkforceTaskPrice"] = price.data
         return cfg
 
@@ -247,6 +298,7 @@ class ControlPlaneBackend:
             row = s.get(FlowDefinition, flow.id)
             if row is not None:
                 s.delete(row)
+            drop_tags(s, flow.arn)
         return {}
 
     # --- human task UIs ------------------------------------------------------------------------
@@ -254,7 +306,7 @@ class ControlPlaneBackend:
         f = Fields(body)
         name = f.req_string("HumanTaskUiName", min_len=1, max_len=63, pattern=NAME)
         content = f.req_obj("UiTemplate").req_string("Content", min_len=1, max_len=128_000)
-        tags = f.tags()
+        tags = read_tags(f)
         arn = self.settings.arn("human-task-ui", name)
         try:
             with self.store.write() as s:
@@ -269,9 +321,9 @@ class ControlPlaneBackend:
                         created_us=self.clock(),
                         content=content,
                         sha256=hashlib.sha256(content.encode()).hexdigest(),
-                        tags=json.dumps(tags) if tags is not None else None,
                     )
                 )
+                save_tags(s, arn, tags)
         except IntegrityError as exc:
             raise ResourceInUse(
                 f"HumanTaskUi '{name}' already exists", field="HumanTaskUiName"
@@ -322,17 +374,53 @@ class ControlPlaneBackend:
     def delete_human_task_ui(self, body: dict[str, Any]) -> dict[str, Any]:
         ui = self._ui(Fields(body))
         with self.store.write() as s:
+            busy = s.scalars(
+                select(HumanLoop.name).where(
+                    HumanLoop.human_task_ui_arn == ui.arn,
+                    HumanLoop.status.in_(("InProgress", "Stopping")),
+                )
+            ).first()
+            if busy is not None:
+                # Its loops would have nothing to show their workers (AWS keeps the template of
+                # a started task; this service keeps the task UI until they end).
+                raise ResourceInUse(
+                    f"HumanTaskUi '{ui.name}' is shown by active human loop '{busy}': stop or "
+                    "finish its loops first",
+                    field="HumanTaskUiName",
+                )
             row = s.get(HumanTaskUi, ui.id)
             if row is not None:
                 s.delete(row)
+            drop_tags(s, ui.arn)
         return {}
 
-    def render_ui_template(self, body: dict[str, Any]) -> dict[str, Any]:
+    def url_signer(self, base_url: str) -> UrlSigner:
+        """``grant_read_access`` as the portal does it: presigned through the service's S3
+        endpoint when it has one, else a signed URL of the portal's file route."""
+        s = self.settings
+        if s.s3_endpoint_url:
+            if self._presigner is None:
+                self._presigner = S3Presigner(
+                    endpoint_url=s.s3_endpoint_url,
+                    region_name=s.s3_region or s.region,
+                    aws_access_key_id=s.aws_access_key_id,
+                    aws_secret_access_key=s.aws_secret_access_key,
+                )
+            return self._presigner
+        base = (s.public_url or base_url or "").rstrip("/")
+        return LocalUrlSigner(load_keys(s.data_dir).files, base_url=f"{base}/portal/files")
+
+    def render_ui_template(self, body: dict[str, Any], base_url: str = "") -> dict[str, Any]:
+        """Render like the portal renders a task, ``grant_read_access`` URLs signed alike."""
         f = Fields(body)
         raw_input = f.req_obj("Task").req_string("Input", min_len=2, max_len=128_000)
         f.req_string("RoleArn", min_len=20, max_len=2048, pattern=ROLE_ARN)
         template = f.obj("UiTemplate")
         ui_arn = f.string("HumanTaskUiArn", max_len=1024, pattern=TASK_UI_ARN)
+        if template is not None and ui_arn is not None:
+            raise ValidationException(
+                "UiTemplate and HumanTaskUiArn: give one of them, not both", field="UiTemplate"
+            )
         if template is not None:
             source = template.req_string("Content", min_len=1, max_len=128_000)
         elif ui_arn is not None:
@@ -355,105 +443,12 @@ class ControlPlaneBackend:
         from . import liquid  # imported lazily: the renderer is its own module
 
         try:
-            rendered = liquid.render_template(source, task_input)
+            signer = self.url_signer(base_url)
+            rendered = liquid.render_template(source, task_input, url_signer=signer)
         except liquid.TemplateError as exc:
             code = getattr(exc, "code", None) or "TemplateError"
             return {"RenderedContent": "", "Errors": [{"Code": code, "Message": exc.message}]}
         return {"RenderedContent": rendered, "Errors": []}
-
-    # --- work teams ----------------------------------------------------------------------------
-    def create_workteam(self, body: dict[str, Any]) -> dict[str, Any]:
-        f = Fields(body)
-        name = f.req_string("WorkteamName", min_len=1, max_len=63, pattern=WORKTEAM_NAME)
-        members = f.items("MemberDefinitions", required=True, min_items=1, max_items=10) or []
-        for i, m in enumerate(members):
-            Fields(m, f"MemberDefinitions.{i + 1}")
-        description = f.req_string("Description", min_len=1, max_len=200)
-        workforce = f.string("WorkforceName", min_len=1, max_len=63)
-        notification = f.obj("NotificationConfiguration")
-        access = f.obj("WorkerAccessConfiguration")
-        tags = f.tags()
-        arn = self.workteam_arn(name)
-        now = self.clock()
-        with self.store.write() as s:
-            if s.scalars(select(Workteam.id).where(Workteam.name == name)).first():
-                raise ResourceInUse(f"Workteam '{name}' already exists", field="WorkteamName")
-            if len(s.scalars(select(Workteam.id)).all()) >= MAX_WORKTEAMS:
-                raise ResourceLimitExceeded(
-                    f"You cannot create more than {MAX_WORKTEAMS} work teams"
-                )
-            s.add(
-                Workteam(
-                    name=name,
-                    arn=arn,
-                    created_us=now,
-                    updated_us=now,
-                    description=description,
-                    member_definitions=json.dumps(members),
-                    workforce_name=workforce,
-                    notification_config=json.dumps(notification.data) if notification else None,
-                    worker_access_config=json.dumps(access.data) if access else None,
-                    tags=json.dumps(tags) if tags is not None else None,
-                )
-            )
-        return {"WorkteamArn": arn}
-
-    def workteam_arn(self, name: str) -> str:
-        return self.settings.arn("workteam", f"private-crowd/{name}")
-
-    def _workteam_dict(self, w: Workteam) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "WorkteamName": w.name,
-            "MemberDefinitions": json.loads(w.member_definitions),
-            "WorkteamArn": w.arn,
-            "WorkforceArn": self.settings.arn("workforce", w.workforce_name or "default"),
-            "Description": w.description,
-            "SubDomain": "127.0.0.1",
-            "CreateDate": epoch_s(w.created_us),
-            "LastUpdatedDate": epoch_s(w.updated_us),
-        }
-        _opt(out, "NotificationConfiguration", w.notification_config)
-        _opt(out, "WorkerAccessConfiguration", w.worker_access_config)
-        return out
-
-    def _workteam(self, f: Fields) -> Workteam:
-        name = f.req_string("WorkteamName", min_len=1, max_len=63, pattern=WORKTEAM_NAME)
-        with self.store.read() as s:
-            w = s.scalars(select(Workteam).where(Workteam.name == name)).first()
-        if w is None:
-            raise ResourceNotFound(f"Workteam '{name}' does not exist", field="WorkteamName")
-        return w
-
-    def describe_workteam(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"Workteam": self._workteam_dict(self._workteam(Fields(body)))}
-
-    def list_workteams(self, body: dict[str, Any]) -> dict[str, Any]:
-        f = Fields(body)
-        sort_by = f.string("SortBy", enum=("Name", "CreateDate")) or "CreateDate"
-        contains = f.string("NameContains", min_len=1, max_len=63)
-        order = f.string("SortOrder", enum=SORT_ORDERS) or "Ascending"
-        limit = f.integer("MaxResults", minimum=1, maximum=100) or 10
-        token = f.string("NextToken", max_len=8192)
-        with self.store.read() as s:
-            stmt = select(Workteam)
-            if contains:
-                stmt = stmt.where(Workteam.name.contains(contains, autoescape=True))
-            col = Workteam.name if sort_by == "Name" else Workteam.created_us
-            rows, next_token = paginate(
-                s, stmt, col, Workteam.id, ascending=order == "Ascending", limit=limit, token=token
-            )
-        out: dict[str, Any] = {"Workteams": [self._workteam_dict(w) for w in rows]}
-        if next_token:
-            out["NextToken"] = next_token
-        return out
-
-    def delete_workteam(self, body: dict[str, Any]) -> dict[str, Any]:
-        w = self._workteam(Fields(body))
-        with self.store.write() as s:
-            row = s.get(Workteam, w.id)
-            if row is not None:
-                s.delete(row)
-        return {"Success": True}
 
     # --- shared listing ------------------------------------------------------------------------
     def _list(
@@ -466,8 +461,8 @@ class ControlPlaneBackend:
         token = f.string("NextToken", max_len=8192)
         with self.store.read() as s:
             stmt = select(model)
-            if after is not None:
-                stmt = stmt.where(model.created_us > after)
+            if after is not None:  # AWS: "greater than or equal to"
+                stmt = stmt.where(model.created_us >= after)
             if before is not None:
                 stmt = stmt.where(model.created_us < before)
             return paginate(

@@ -182,3 +182,45 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_us: Mapped[int] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ResourceTag(Base):
+    """A tag on a SageMaker resource (AddTags, ListTags, DeleteTags; Tags given on create)."""
+
+    __tablename__ = "resource_tags"
+    __table_args__ = (UniqueConstraint("resource_arn", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_arn: Mapped[str] = mapped_column(String(256), index=True)
+    key: Mapped[str] = mapped_column(String(128))
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class WorkforceRow(Base):
+    """A private workforce (CreateWorkforce): its OIDC identity provider and source-IP ranges."""
+
+    __tablename__ = "workforces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    arn: Mapped[str] = mapped_column(String(256))
+    created_us: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_us: Mapped[int] = mapped_column(BigInteger)
+    oidc_config: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON, with the secret
+    source_cidrs: Mapped[str] = mapped_column(Text)  # JSON list
+
+
+class OidcIdentity(Base):
+    """The worker an OpenID Connect identity (issuer, sub) signs in as."""
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (UniqueConstraint("issuer", "sub"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(512))
+    sub: Mapped[str] = mapped_column(String(255))
+    worker_pk: Mapped[int] = mapped_column(
+        ForeignKey("workers.id", ondelete="CASCADE"), unique=True
+    )
+    groups: Mapped[str] = mapped_column(Text)  # JSON list, from the last sign-in
+    signed_in_us: Mapped[int] = mapped_column(BigInteger)

@@ -49,6 +49,14 @@ def local_path(uri: str) -> Path:
     return Path(urlparse(uri).path) if uri.startswith("file://") else Path(uri)
 
 
+BUILTIN_INPUT_KEYS = (
+    "aiServiceRequest",
+    "aiServiceResponse",
+    "humanTaskActivationConditionResults",
+    "selectedAiServiceResponse",
+)
+
+
 def build_output(
     *,
     flow_definition_arn: str,
@@ -57,15 +65,29 @@ def build_output(
     answers: list[dict[str, Any]],
     request_source: str | None,
 ) -> dict[str, Any]:
+    """The ``output.json`` of a loop, keys in the order AWS writes them (sorted).
+
+    Custom task types nest the loop's input under ``inputContent``. Built-in task types
+    (``awsManagedHumanLoopRequestSource``) put the AI service's request and response, the
+    activation results and the selected response at the top level, as AWS's real Textract and
+    Rekognition outputs do (``aiServiceRequest``, ``aiServiceResponse``,
+    ``humanTaskActivationConditionResults``, ``selectedAiServiceResponse``).
+    """
+    content = json.loads(input_content)
     doc: dict[str, Any] = {
         "flowDefinitionArn": flow_definition_arn,
         "humanAnswers": answers,
         "humanLoopName": loop_name,
-        "inputContent": json.loads(input_content),
     }
-    if request_source:
+    if request_source and isinstance(content, dict) and "aiServiceResponse" in content:
         doc["awsManagedHumanLoopRequestSource"] = request_source
-    return doc
+        reserved = set(doc)
+        doc.update({k: v for k, v in content.items() if k not in reserved})
+    else:
+        doc["inputContent"] = content
+        if request_source:
+            doc["awsManagedHumanLoopRequestSource"] = request_source
+    return dict(sorted(doc.items()))
 
 
 class OutputWriter:

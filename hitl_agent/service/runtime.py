@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from .clock import Clock, iso_ms, now_us
 from .errors import (
@@ -20,7 +21,7 @@ from .errors import (
     ValidationException,
 )
 from .lifecycle import ACTIVE, Lifecycle, active_claims
-from .models import Answer, Claim, FlowDefinition, HumanLoop
+from .models import Answer, Claim, FlowDefinition, HumanLoop, HumanTaskUi, Workteam
 from .output import output_uri
 from .pagination import paginate
 from .settings import ServiceSettings
@@ -60,6 +61,24 @@ def describe_loop(loop: HumanLoop) -> dict[str, Any]:
     if loop.failure_code is not None:
         out["FailureCode"] = loop.failure_code
     return out
+
+
+def _require_servable(session: Session, cfg: dict[str, Any]) -> None:
+    """A loop is started only when its workers can be shown it: the flow's task UI and work team
+    still exist (either may have been deleted since the flow was created)."""
+    ui_arn, team_arn = cfg.get("HumanTaskUiArn"), cfg.get("WorkteamArn")
+    if ui_arn and session.scalar(select(HumanTaskUi.id).where(HumanTaskUi.arn == ui_arn)) is None:
+        raise ValidationException(
+            f"FlowDefinitionArn: the flow definition's HumanTaskUi '{ui_arn}' was deleted; no "
+            "worker could be shown this human loop",
+            field="FlowDefinitionArn",
+        )
+    if team_arn and session.scalar(select(Workteam.id).where(Workteam.arn == team_arn)) is None:
+        raise ValidationException(
+            f"FlowDefinitionArn: the flow definition's work team '{team_arn}' was deleted; no "
+            "worker could answer this human loop",
+            field="FlowDefinitionArn",
+        )
 
 
 class TokenBucket:
@@ -170,6 +189,7 @@ class RuntimeBackend:
                         f"You have reached the quota of {s.max_active_loops} active human loops"
                     )
             cfg: dict[str, Any] = json.loads(flow.human_loop_config or "{}")
+            _require_servable(session, cfg)
             now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
             lifetime = int(
                 cfg.get("TaskAvailabilityLifetimeInSeconds") or s.default_task_availability_s
@@ -251,8 +271,8 @@ class RuntimeBackend:
         self.lifecycle.sweep(flow_arn)
         with self.store.read() as session:
             stmt = select(HumanLoop).where(HumanLoop.flow_definition_arn == flow_arn)
-            if after is not None:
-                stmt = stmt.where(HumanLoop.created_us > after)
+            if after is not None:  # AWS: "greater than or equal to"
+                stmt = stmt.where(HumanLoop.created_us >= after)
             if before is not None:
                 stmt = stmt.where(HumanLoop.created_us < before)
             rows, next_token = paginate(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from .clock import Clock, iso_ms, now_us
 from .errors import ConflictException, ResourceNotFoundException, ValidationException
-from .models import Claim, TeamMember, Worker, Workteam
+from .models import Claim, OidcIdentity, TeamMember, Worker, Workteam
 from .settings import ServiceSettings
 from .storage import Store
 from .validation import WORKTEAM_NAME, Fields
@@ -44,10 +45,17 @@ class WorkerInfo:
     teams: tuple[str, ...]
     created_us: int
     has_password: bool
+    oidc_issuer: str | None = None
+    oidc_sub: str | None = None
 
     def metadata(self, issuer: str) -> dict[str, Any]:
-        """A2I's ``workerMetadata`` for this worker (the private-workforce shape)."""
-        return {"identityData": {"identityProviderType": "Oidc", "issuer": issuer, "sub": self.sub}}
+        """A2I's ``workerMetadata`` (the private-workforce shape): the OpenID Connect provider the
+        worker signed in through, or for a local account the service itself (``issuer``)."""
+        if self.oidc_issuer and self.oidc_sub:
+            issuer, sub = self.oidc_issuer, self.oidc_sub
+        else:
+            sub = self.sub
+        return {"identityData": {"identityProviderType": "Oidc", "issuer": issuer, "sub": sub}}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +74,9 @@ def _info(session: Session, w: Worker) -> WorkerInfo:
         .where(TeamMember.worker_pk == w.id)
         .order_by(TeamMember.team_name)
     ).all()
+    identity = session.execute(
+        select(OidcIdentity.issuer, OidcIdentity.sub).where(OidcIdentity.worker_pk == w.id)
+    ).first()
     return WorkerInfo(
         pk=w.id,
         worker_id=w.worker_id,
@@ -74,6 +85,8 @@ def _info(session: Session, w: Worker) -> WorkerInfo:
         teams=tuple(teams),
         created_us=w.created_us,
         has_password=w.password_hash is not None,
+        oidc_issuer=identity.issuer if identity else None,
+        oidc_sub=identity.sub if identity else None,
     )
 
 
@@ -211,6 +224,52 @@ class Workforce:
                 raise ResourceNotFoundException(f"Worker '{name}' does not exist", field="name")
             w.token_sha256 = hash_token(token)
         return token
+
+    def sign_in_oidc(
+        self, issuer: str, sub: str, preferred_name: str, groups: list[str], teams: list[str]
+    ) -> WorkerInfo:
+        """The worker of an OpenID Connect identity, created on its first sign-in; its teams
+        become exactly ``teams`` (those whose OidcMemberDefinition names one of its groups)."""
+        now = self.clock()
+        with self.store.write() as s:
+            link = s.scalars(
+                select(OidcIdentity).where(OidcIdentity.issuer == issuer, OidcIdentity.sub == sub)
+            ).first()
+            if link is None:
+                w = Worker(
+                    worker_id=secrets.token_hex(8),
+                    name=self._free_name(s, preferred_name),
+                    sub=str(uuid.uuid4()),
+                    token_sha256=hash_token(TOKEN_PREFIX + secrets.token_urlsafe(32)),
+                    password_hash=None,
+                    created_us=now,
+                )
+                s.add(w)
+                s.flush()
+                link = OidcIdentity(issuer=issuer, sub=sub, worker_pk=w.id, groups="[]",
+                                    signed_in_us=now)
+                s.add(link)
+            else:
+                found = s.get(Worker, link.worker_pk)
+                assert found is not None  # the link is deleted with its worker
+                w = found
+            link.groups, link.signed_in_us = json.dumps(groups), now
+            s.execute(delete(TeamMember).where(TeamMember.worker_pk == w.id))
+            for team in dict.fromkeys(teams):
+                s.add(TeamMember(worker_pk=w.id, team_name=team))
+            s.flush()
+            return _info(s, w)
+
+    @staticmethod
+    def _free_name(s: Session, preferred: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9._@+-]", "-", preferred).strip("-.")[:100] or "worker"
+        if not base[0].isalnum():
+            base = "w" + base
+        name, n = base, 1
+        while s.scalars(select(Worker.id).where(Worker.name == name)).first() is not None:
+            n += 1
+            name = f"{base}-{n}"
+        return name
 
     def authenticate_token(self, token: str) -> WorkerInfo | None:
         if not token:
