@@ -65,7 +65,7 @@ def populate(data: Path, tasks: int) -> str:
             "FlowDefinitionName": "bench",
             "RoleArn": "arn:aws:iam::000000000000:role/bench",
             "HumanLoopConfig": {
-                "WorkteamArn": settings.arn("workteam", f"private-crowd/{TEAM}"),
+                "WorkteamArn": services.workforce.ensure_team(TEAM),
                 "HumanTaskUiArn": ui,
                 "TaskTitle": "Classify the ticket",
                 "TaskDescription": "Check the model's label",

@@ -110,7 +110,11 @@ def main() -> None:
             RoleArn=ROLE,
             OutputConfig={"S3OutputPath": str(data / "out")},
             HumanLoopConfig={
-                "WorkteamArn": "arn:aws:sagemaker:us-east-1:000000000000:workteam/private-crowd/b",
+                "WorkteamArn": sm.create_workteam(
+                    WorkteamName="b",
+                    MemberDefinitions=[{"OidcMemberDefinition": {"Groups": ["b"]}}],
+                    Description="bench",
+                )["WorkteamArn"],
                 "HumanTaskUiArn": ui["HumanTaskUiArn"],
                 "TaskTitle": "t",
                 "TaskDescription": "d",

@@ -88,8 +88,7 @@ def _ensure_workteam(sagemaker: Any, team: str) -> str:
     def create() -> str:
         return str(sagemaker.create_workteam(
             WorkteamName=team,
-            MemberDefinitions=[{"CognitoMemberDefinition": {
-                "UserPool": "local", "UserGroup": team, "ClientId": "local"}}],
+            MemberDefinitions=[{"OidcMemberDefinition": {"Groups": [team]}}],
             Description=f"reviewers of team {team}",
         )["WorkteamArn"])
 

@@ -155,7 +155,7 @@ def build_preview(
             "FlowDefinitionName": "preview",
             "RoleArn": ROLE,
             "HumanLoopConfig": {
-                "WorkteamArn": services.settings.arn("workteam", f"private-crowd/{TEAM}"),
+                "WorkteamArn": services.workforce.ensure_team(TEAM),
                 "HumanTaskUiArn": ui,
                 "TaskTitle": "Template preview",
                 "TaskDescription": "Nothing you submit here is stored.",

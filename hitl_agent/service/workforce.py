@@ -121,6 +121,14 @@ class Workforce:
                 )
             )
 
+    def ensure_team(self, team: str) -> str:
+        """The ARN of work team ``team``, created (members: the OIDC group of the same name)
+        when it does not exist yet."""
+        Fields({"team": team}).req_string("team", pattern=WORKTEAM_NAME)
+        with self.store.write() as s:
+            self._ensure_team(s, team)
+        return self.settings.arn("workteam", f"private-crowd/{team}")
+
     def add_worker(
         self, name: str, *, teams: list[str] | tuple[str, ...] = (), password: str | None = None
     ) -> tuple[WorkerInfo, str]:

@@ -14,7 +14,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "service"))
-from a2i_service_helpers import ROLE, ServiceProcess, WorkerClient, workteam_arn  # noqa: E402
+from a2i_service_helpers import ROLE, ServiceProcess, WorkerClient, ensure_team  # noqa: E402
 
 from hitl_agent import Resumer  # noqa: E402
 from hitl_agent.review.a2i import A2IReviews  # noqa: E402
@@ -33,7 +33,7 @@ def test_answer_through_the_review_service(tmp_path: Path, saver: InMemorySaver)
             "Content": (ROOT / "templates" / "text-correction.liquid.html").read_text()})
         flow = sagemaker.create_flow_definition(
             FlowDefinitionName="answers", RoleArn=ROLE,
-            HumanLoopConfig={"WorkteamArn": workteam_arn("experts"),
+            HumanLoopConfig={"WorkteamArn": ensure_team(sagemaker, "experts"),
                              "HumanTaskUiArn": ui["HumanTaskUiArn"], "TaskTitle": "Fix answer",
                              "TaskDescription": "Correct the model's answer", "TaskCount": 1},
             OutputConfig={"S3OutputPath": str(tmp_path / "outputs")})["FlowDefinitionArn"]

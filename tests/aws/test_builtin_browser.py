@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Frame, Page  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "templates"))
 from _browser_support import png  # noqa: E402
-from a2i_service_helpers import unique, workteam_arn  # noqa: E402
+from a2i_service_helpers import ensure_team, unique  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 from fixtures import (  # noqa: E402
     INTAKE,
@@ -94,7 +94,7 @@ def graph_for(review_service: Any, tmp_path: Path, *, source: str, template: str
     flow = create_builtin_flow(
         sagemaker, name=unique("fd"), request_source=source,
         template=ROOT / "templates" / "aws" / template, output_path=str(tmp_path / "outputs"),
-        workteam_arn=workteam_arn("aws-portal"), conditions=conditions)
+        workteam_arn=ensure_team(sagemaker, "aws-portal"), conditions=conditions)
     return build_review_graph(
         model=model, scorer=ServiceConfidenceScorer(), policy=BuiltinLoopPolicy(conditions),
         reviews=BuiltinReviews(flow, runtime_client=review_service.client(

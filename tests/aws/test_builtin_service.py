@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from a2i_service_helpers import unique, workteam_arn
+from a2i_service_helpers import ensure_team, unique
 from botocore.stub import ANY, Stubber
 from fixtures import (
     INTAKE,
@@ -59,7 +59,7 @@ def builtin_graph(review_service: Any, tmp_path: Path, *, source: str, template:
     flow = create_builtin_flow(
         sagemaker, name=name, request_source=source,
         template=ROOT / "templates" / "aws" / template, output_path=str(tmp_path / "outputs"),
-        workteam_arn=workteam_arn(team), conditions=conditions)
+        workteam_arn=ensure_team(sagemaker, team), conditions=conditions)
     described = sagemaker.describe_flow_definition(FlowDefinitionName=name)
     assert described["HumanLoopRequestSource"] == {"AwsManagedHumanLoopRequestSource": source}
     graph = build_review_graph(
@@ -171,7 +171,7 @@ def test_the_aws_forms_graph_reads_conditions_from_the_service(
     flow = create_builtin_flow(
         sagemaker, name=unique("fd"), request_source=TEXTRACT_SOURCE,
         template=ROOT / "templates" / "aws" / "textract-forms.liquid.html",
-        output_path=str(tmp_path / "outputs"), workteam_arn=workteam_arn("forms"),
+        output_path=str(tmp_path / "outputs"), workteam_arn=ensure_team(sagemaker, "forms"),
         conditions=TEXTRACT_CONDITIONS)
     textract = client("textract")
     graph = module.build(checkpointer=InMemorySaver(), ledger=tmp_path / "ledger.db",

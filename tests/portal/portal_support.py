@@ -19,9 +19,9 @@ for sub in ("service", "templates"):
 from a2i_service_helpers import (  # noqa: E402
     ROLE,
     ServiceProcess,
+    ensure_team,
     unique,
     wait_status,
-    workteam_arn,
 )
 
 from hitl_agent.service.services import ReviewServices  # noqa: E402
@@ -54,7 +54,7 @@ class Portal:
             HumanTaskUiName=unique("ui"), UiTemplate={"Content": template}
         )["HumanTaskUiArn"]
         config: dict[str, Any] = {
-            "WorkteamArn": workteam_arn(team),
+            "WorkteamArn": ensure_team(self.sagemaker, team),
             "HumanTaskUiArn": ui,
             "TaskTitle": title,
             "TaskDescription": f"{title}: check the model's answer",

@@ -165,6 +165,21 @@ def workteam_arn(team: str) -> str:
     return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:workteam/private-crowd/{team}"
 
 
+def ensure_team(sagemaker: Any, team: str) -> str:
+    """The ARN of work team ``team``, created first when it does not exist (a flow definition
+    may only name an existing team, as on AWS)."""
+    try:
+        return str(
+            sagemaker.create_workteam(
+                WorkteamName=team,
+                MemberDefinitions=[{"OidcMemberDefinition": {"Groups": [team]}}],
+                Description=f"Work team {team}",
+            )["WorkteamArn"]
+        )
+    except sagemaker.exceptions.ResourceInUse:
+        return workteam_arn(team)
+
+
 class WorkerClient:
     """A worker talking to the worker API with its bearer token."""
 

@@ -22,8 +22,8 @@ from a2i_service_helpers import (  # noqa: E402
     ServiceProcess,
     WebhookReceiver,
     WorkerClient,
+    ensure_team,
     unique,
-    workteam_arn,
 )
 from postgres_fixture import free_port, postgres_server  # noqa: E402, F401  (also in tests/conftest.py)
 
@@ -119,7 +119,7 @@ def make_flow(sagemaker: Any, task_ui: str, service: ServiceProcess) -> Callable
         time_limit: int | None = None,
     ) -> str:
         config: dict[str, Any] = {
-            "WorkteamArn": workteam_arn(team),
+            "WorkteamArn": ensure_team(sagemaker, team),
             "HumanTaskUiArn": task_ui,
             "TaskTitle": "Review",
             "TaskDescription": "Check the label",

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from a2i_service_helpers import ROLE, TEMPLATE, unique, workteam_arn
+from a2i_service_helpers import ROLE, TEMPLATE, ensure_team, unique, workteam_arn
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -31,6 +31,7 @@ def _config(ui: str, **over: Any) -> dict[str, Any]:
 
 
 def test_flow_definition_crud_and_paginator(sagemaker: Any, task_ui: str, tmp_path: Any) -> None:
+    ensure_team(sagemaker, "team-a")
     conditions = json.dumps(
         {
             "Conditions": [
@@ -99,6 +100,7 @@ def test_flow_definition_crud_and_paginator(sagemaker: Any, task_ui: str, tmp_pa
 
 
 def test_flow_definition_validation(sagemaker: Any, task_ui: str) -> None:
+    ensure_team(sagemaker, "team-a")
     cases: list[tuple[dict[str, Any], str]] = [
         ({"FlowDefinitionName": "Upper-Case"}, "FlowDefinitionName"),
         ({"HumanLoopConfig": _config(task_ui, TaskCount=4)}, "HumanLoopConfig.TaskCount"),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from a2i_service_helpers import ROLE, WorkerClient, start_loop, wait_status, workteam_arn
+from a2i_service_helpers import ROLE, WorkerClient, ensure_team, start_loop, wait_status
 
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
@@ -23,7 +23,7 @@ def test_kill_9_and_restart_keeps_everything(start_service: Any, tmp_path: Path)
         RoleArn=ROLE,
         OutputConfig={"S3OutputPath": str(tmp_path / "o")},
         HumanLoopConfig={
-            "WorkteamArn": workteam_arn("t"),
+            "WorkteamArn": ensure_team(sm, "t"),
             "HumanTaskUiArn": ui["HumanTaskUiArn"],
             "TaskTitle": "t",
             "TaskDescription": "d",

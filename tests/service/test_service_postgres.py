@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from a2i_service_helpers import ROLE, ServiceProcess, WorkerClient, workteam_arn
+from a2i_service_helpers import ROLE, ServiceProcess, WorkerClient, ensure_team
 
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
@@ -47,7 +47,7 @@ def _exercise(procs: list[ServiceProcess], url: str, tmp_path: Path) -> None:
         RoleArn=ROLE,
         OutputConfig={"S3OutputPath": str(tmp_path / "o")},
         HumanLoopConfig={
-            "WorkteamArn": workteam_arn("t"),
+            "WorkteamArn": ensure_team(sm_b, "t"),
             "HumanTaskUiArn": ui["HumanTaskUiArn"],
             "TaskTitle": "t",
             "TaskDescription": "d",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from a2i_service_helpers import start_loop, unique, wait_status
+from a2i_service_helpers import ensure_team, start_loop, unique, wait_status
 from botocore.exceptions import ClientError
 
 
@@ -92,7 +92,8 @@ def test_list_with_paginator_filters_and_sort(runtime: Any, make_flow: Any) -> N
     after = runtime.list_human_loops(
         FlowDefinitionArn=flow, SortOrder="Ascending", CreationTimeAfter=times[2]
     )
-    assert [s["HumanLoopName"] for s in after["HumanLoopSummaries"]] == names[3:]
+    # AWS: CreationTimeAfter is "greater than or equal to", CreationTimeBefore "less than"
+    assert [s["HumanLoopName"] for s in after["HumanLoopSummaries"]] == names[2:]
     before = runtime.list_human_loops(
         FlowDefinitionArn=flow, SortOrder="Ascending", CreationTimeBefore=times[2]
     )
@@ -239,7 +240,7 @@ def test_strict_names_quota_and_throttling(start_service: Any, tmp_path: Any) ->
         RoleArn="arn:aws:iam::000000000000:role/r",
         OutputConfig={"S3OutputPath": str(tmp_path / "out")},
         HumanLoopConfig={
-            "WorkteamArn": "arn:aws:sagemaker:us-east-1:000000000000:workteam/private-crowd/t",
+            "WorkteamArn": ensure_team(sm, "t"),
             "HumanTaskUiArn": ui,
             "TaskTitle": "t",
             "TaskDescription": "d",

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from a2i_service_helpers import ROLE, start_loop, unique, wait_status, workteam_arn
+from a2i_service_helpers import ROLE, start_loop, unique, wait_status
 
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
@@ -229,7 +229,7 @@ def test_claim_expires_after_time_limit(tmp_path: Path) -> None:
                 "RoleArn": ROLE,
                 "OutputConfig": {"S3OutputPath": str(tmp_path / "out")},
                 "HumanLoopConfig": {
-                    "WorkteamArn": workteam_arn("t"),
+                    "WorkteamArn": services.workforce.ensure_team("t"),
                     "HumanTaskUiArn": ui,
                     "TaskTitle": "t",
                     "TaskDescription": "d",
