@@ -26,7 +26,7 @@ from .services import ReviewServices, build_services
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-PLUGINS = ("hitl_agent.service.portal",)
+PLUGINS = ("hitl_agent.service.portal", "hitl_agent.service.portal_oidc")
 
 
 def _content_type(request: Request) -> str:
