@@ -83,8 +83,14 @@ def show(
     token: TokenOption,
     endpoint: EndpointOption = DEFAULT_ENDPOINT,
     as_json: JsonOption = False,
+    peek: Annotated[
+        bool, typer.Option("--peek", help="Only look: do not accept (claim) the task.")
+    ] = False,
 ) -> None:
-    """Show one task with its input."""
+    """Show one task with its input, accepting it (A2I's acceptanceTime starts now; the answer's
+    timeSpentInSeconds counts from here)."""
+    if not peek:
+        _call("POST", endpoint, _path(loop, "claim"), token)
     task = _call("GET", endpoint, _path(loop), token)
     if as_json:
         typer.echo(json.dumps(task))
@@ -128,7 +134,8 @@ def answer(
     endpoint: EndpointOption = DEFAULT_ENDPOINT,
     as_json: JsonOption = False,
 ) -> None:
-    """Submit your answer to a task (claims it first if you have not)."""
+    """Submit your answer to a task. Its time spent counts from when you accepted it (``show`` or
+    ``claim``); answering a task you never accepted records no time spent."""
     try:
         content = json.loads(answer_json)
     except ValueError as exc:
