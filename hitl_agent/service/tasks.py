@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .answer_choices import check_answer, choices_of
 from .clock import Clock, iso_ms, now_us
 from .errors import ConflictException, ResourceNotFoundException, ValidationException
 from .lifecycle import Lifecycle, active_claims, answer_count
@@ -322,6 +323,7 @@ class TaskBoard:
                 f"answerContent must be at most {MAX_ANSWER_CHARS} characters",
                 field="answerContent",
             )
+        self._check_choices(name, answer_content)
         try:
             result, pending = self._submit(worker, name, encoded)
         except IntegrityError as exc:  # the unique (loop, worker) index: answered elsewhere
@@ -342,6 +344,27 @@ class TaskBoard:
                 result.taskCount,
             )
         return result
+
+    def _check_choices(self, name: str, answer_content: dict[str, Any]) -> None:
+        """Refuse an answer that picks a category the task's page does not offer."""
+        with self.store.read() as s:
+            row = s.execute(
+                select(HumanLoop.input_content, HumanTaskUi.content)
+                .join(HumanTaskUi, HumanTaskUi.arn == HumanLoop.human_task_ui_arn)
+                .where(HumanLoop.name == name)
+            ).first()
+        if row is None:
+            return
+        from . import liquid  # the renderer is loaded only where it is used
+
+        task_input = json.loads(row[0])
+        try:
+            rendered = liquid.render_template(
+                row[1], task_input if isinstance(task_input, dict) else {"value": task_input}
+            )
+        except liquid.TemplateError:
+            return  # a broken template is reported where it is shown
+        check_answer(answer_content, choices_of(rendered))
 
     def _submit(self, worker: WorkerInfo, name: str, encoded: str) -> tuple[SubmitResult, bool]:
         ended = False

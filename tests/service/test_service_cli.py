@@ -66,7 +66,7 @@ def test_tasks_list_claim_answer(service: Any, runtime: Any, make_flow: Any, loc
     bad_json = runner.invoke(tasks_app, ["answer", name, "--answer", "{nope", *common])
     assert bad_json.exit_code == 2 and "not valid JSON" in bad_json.output
     done = runner.invoke(
-        tasks_app, ["answer", name, "--answer", '{"category": {"label": "x"}}', *common, "--json"]
+        tasks_app, ["answer", name, "--answer", '{"category": {"label": "a"}}', *common, "--json"]
     )
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["humanLoopStatus"] == "Completed"

@@ -35,15 +35,17 @@ def test_output_written_after_task_count_answers(
     claim = alice.claim(name)
     assert claim.status_code == 200, claim.text
     time.sleep(0.05)
-    first = alice.answer(name, {"category": {"label": "spam"}})
+    outside = alice.answer(name, {"category": {"label": "spam"}})  # the template offers a, b
+    assert outside.status_code == 400 and "answerContent.category.label" in outside.text
+    first = alice.answer(name, {"category": {"label": "a"}})
     assert first.status_code == 200, first.text
     assert first.json()["answerCount"] == 1 and first.json()["humanLoopStatus"] == "InProgress"
     assert not Path(out_uri).exists()  # nothing is written until every answer is in
-    again = alice.answer(name, {"category": {"label": "ham"}})
+    again = alice.answer(name, {"category": {"label": "b"}})
     assert again.status_code == 409 and again.json()["__type"] == "ConflictException"
     assert name not in alice.task_names()
 
-    done = bob.answer(name, {"category": {"label": "ham"}})  # no claim first: claims implicitly
+    done = bob.answer(name, {"category": {"label": "b"}})  # no claim first: claims implicitly
     assert done.status_code == 200 and done.json()["humanLoopStatus"] == "Completed"
     got = runtime.describe_human_loop(HumanLoopName=name)
     assert got["HumanLoopStatus"] == "Completed"
@@ -65,8 +67,8 @@ def test_output_written_after_task_count_answers(
     assert doc["inputContent"] == {"text": "is this spam?", "n": [1, 2]}
     answers = doc["humanAnswers"]
     assert [a["answerContent"] for a in answers] == [
-        {"category": {"label": "spam"}},
-        {"category": {"label": "ham"}},
+        {"category": {"label": "a"}},
+        {"category": {"label": "b"}},
     ]
     me = alice.http.get("/worker-api/me").json()
     a0 = answers[0]
