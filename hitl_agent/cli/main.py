@@ -15,6 +15,7 @@ from hitl_agent.cli.tasks import app as tasks_app
 from hitl_agent.cli.templates import app as templates_app
 from hitl_agent.cli.worker import worker
 from hitl_agent.cli.workers import app as workers_app
+from hitl_agent.cli.workforce import app as workforce_app
 
 app = typer.Typer(
     name="hitl-agent",
@@ -35,6 +36,7 @@ app.command("serve")(serve)
 app.command()(worker)
 app.command()(setup)
 app.add_typer(workers_app, name="workers")
+app.add_typer(workforce_app, name="workforce")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(templates_app, name="templates")
 app.add_typer(memory_app, name="memory")

@@ -239,3 +239,26 @@ def test_builtin_task_notebook(review_service: Any, add_worker: Any, clients: An
     flat, documented = parse_task_output(doc), parse_task_output(nested)
     assert flat.final_output == documented.final_output and flat.action == documented.action
     assert flat.answers[0].answer_content == answer
+
+
+@pytest.mark.parametrize(("notebook", "wrong", "member"), [
+    ("comprehend-sentiment", {"sentiment": {"label": "ANGRY"}}, "answerContent.sentiment.label"),
+    ("comprehend-custom-classification", {"category": {"labels": ["action", "horror"]}},
+     "answerContent.category.labels"),
+    ("fraud-detector", {"category": {"label": ["Legitimate"]}}, "answerContent.category.label"),
+])
+def test_answers_outside_the_choices_are_refused(
+        review_service: Any, add_worker: Any, clients: Any, notebook: str,
+        wrong: dict[str, Any], member: str) -> None:
+    sm, rt = clients
+    template, content, answer = CUSTOM[notebook]
+    flow = _flow(sm, review_service, template)
+    loop = unique("loop")
+    rt.start_human_loop(HumanLoopName=loop, FlowDefinitionArn=flow,
+                        HumanLoopInput={"InputContent": json.dumps(content)})
+    worker = add_worker(TEAM)
+    refused = worker.answer(loop, wrong)
+    assert refused.status_code == 400, refused.text
+    body = refused.json()
+    assert body["__type"] == "ValidationException" and member in body["message"]
+    assert worker.answer(loop, answer).status_code == 200  # the refusal recorded nothing

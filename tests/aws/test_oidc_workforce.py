@@ -188,3 +188,27 @@ def test_forged_state_is_refused(portal: ServiceProcess, workforce: dict[str, An
     wrong = httpx.get(f"{portal.url}/portal/oidc/callback", params={"code": "x", "state": "y"},
                       cookies={"hitl_portal_oidc": cookie or ""})
     assert wrong.status_code == 401 and "state" in wrong.text
+
+
+def test_cli_configures_the_issuer_from_its_discovery_document(
+        provider: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hitl_agent.cli.workforce import app
+
+    runner = CliRunner()
+    args = ["configure-oidc", "--issuer", provider, "--client-id", CLIENT_ID,
+            "--client-secret", CLIENT_SECRET, "--data", str(tmp_path)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    shown = json.loads(first.stdout)["OidcConfig"]
+    assert shown["Issuer"] == provider and shown["JwksUri"] == f"{provider}/jwks"
+    assert shown["TokenEndpoint"] == f"{provider}/token" and "ClientSecret" not in shown
+    again = runner.invoke(app, [*args[:4], "other-client", *args[5:]])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["OidcConfig"]["ClientId"] == "other-client"
+    wrong = runner.invoke(app, ["configure-oidc", "--issuer", f"{provider}/nope", "--client-id",
+                                "x", "--client-secret", "y", "--data", str(tmp_path)])
+    assert wrong.exit_code == 1 and "error:" in wrong.output
+    shown_again = runner.invoke(app, ["show", "--data", str(tmp_path)])
+    assert json.loads(shown_again.stdout)["OidcConfig"]["ClientId"] == "other-client"
