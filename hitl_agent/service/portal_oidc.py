@@ -31,8 +31,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from . import portal_auth as auth
+from .portal import _services, portal_keys
 from .portal_pages import e
-from .services import ReviewServices
 from .workforces import OidcSettings
 
 log = logging.getLogger(__name__)
@@ -59,19 +59,6 @@ def _require_authlib() -> None:
         raise SignInError(
             "OpenID Connect sign-in needs the 'oidc' extra: pip install 'hitl-agent[oidc]'", 501
         ) from exc
-
-
-def _services(request: Request) -> ReviewServices:
-    services: ReviewServices = request.app.state.services
-    return services
-
-
-def _keys(request: Request) -> auth.PortalKeys:
-    keys: auth.PortalKeys | None = getattr(request.app.state, "portal_keys", None)
-    if keys is None:
-        keys = auth.load_keys(_services(request).settings.data_dir)
-        request.app.state.portal_keys = keys
-    return keys
 
 
 def _clock(request: Request) -> Callable[[], float]:
@@ -249,7 +236,7 @@ async def oidc_login(request: Request) -> Response:
         "Location": f"{oidc.authorization_endpoint}?{urlencode(query)}",
         "Cache-Control": "no-store",
     })
-    sealed = _seal(_keys(request), {
+    sealed = _seal(portal_keys(request), {
         "s": state, "n": nonce, "v": verifier, "t": _clock(request)(),
         "next": _safe_next(request.query_params.get("next")),
     })
@@ -266,7 +253,7 @@ async def oidc_callback(request: Request) -> Response:
         oidc = await run_in_threadpool(services.control.workforces.oidc)
         if oidc is None:
             raise SignInError("No identity provider is configured for this workforce.", 404)
-        keys = _keys(request)
+        keys = portal_keys(request)
         saved = _unseal(keys, request.cookies.get(STATE_COOKIE), _clock(request)())
         params = request.query_params
         if not hmac.compare_digest(str(params.get("state", "")).encode(), saved["s"].encode()):

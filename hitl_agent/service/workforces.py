@@ -19,12 +19,11 @@ from sqlalchemy import select
 from .clock import Clock, epoch_s, now_us
 from .errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationException
 from .models import WorkforceRow, Workteam
-from .pagination import paginate
 from .settings import ServiceSettings
 from .storage import Store
 from .tagging import drop_tags, read_tags, save_tags
-from .validation import SORT_ORDERS, Fields
-from .workteams import WORKFORCE_NAME, portal_address
+from .validation import Fields
+from .workteams import WORKFORCE_NAME, list_by_name, portal_address
 
 OIDC_ENDPOINT = r"https://\S+|http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/\S*)?"
 OIDC_ENDPOINTS = (
@@ -172,24 +171,10 @@ class WorkforceBackend:
         return {"Workforce": self.describe(self._get(Fields(body)), base_url)}
 
     def list_workforces(self, body: dict[str, Any], base_url: str = "") -> dict[str, Any]:
-        f = Fields(body)
-        sort_by = f.string("SortBy", enum=("Name", "CreateDate")) or "CreateDate"
-        order = f.string("SortOrder", enum=SORT_ORDERS) or "Ascending"
-        contains = f.string("NameContains", min_len=1, max_len=63, pattern=WORKFORCE_NAME)
-        limit = f.integer("MaxResults", minimum=1, maximum=100) or 10
-        token = f.string("NextToken", max_len=8192)
-        with self.store.read() as s:
-            stmt = select(WorkforceRow)
-            if contains:
-                stmt = stmt.where(WorkforceRow.name.contains(contains, autoescape=True))
-            col = WorkforceRow.name if sort_by == "Name" else WorkforceRow.created_us
-            rows, next_token = paginate(
-                s, stmt, col, WorkforceRow.id, ascending=order == "Ascending", limit=limit,
-                token=token,
-            )
+        rows, token = list_by_name(self.store, Fields(body), WorkforceRow, WORKFORCE_NAME)
         out: dict[str, Any] = {"Workforces": [self.describe(w, base_url) for w in rows]}
-        if next_token:
-            out["NextToken"] = next_token
+        if token:
+            out["NextToken"] = token
         return out
 
     def update_workforce(self, body: dict[str, Any], base_url: str = "") -> dict[str, Any]:

@@ -48,6 +48,25 @@ def portal_address(settings: ServiceSettings, base_url: str) -> str:
     return f"{base.netloc}{base.path}/portal"
 
 
+def list_by_name(
+    store: Store, f: Fields, model: type[Workteam] | type[WorkforceRow], name_pattern: str
+) -> tuple[list[Any], str | None]:
+    """One page of ListWorkteams / ListWorkforces: SortBy Name or CreateDate, NameContains."""
+    sort_by = f.string("SortBy", enum=("Name", "CreateDate")) or "CreateDate"
+    contains = f.string("NameContains", min_len=1, max_len=63, pattern=name_pattern)
+    order = f.string("SortOrder", enum=SORT_ORDERS) or "Ascending"
+    limit = f.integer("MaxResults", minimum=1, maximum=100) or 10
+    token = f.string("NextToken", max_len=8192)
+    with store.read() as s:
+        stmt = select(model)
+        if contains:
+            stmt = stmt.where(model.name.contains(contains, autoescape=True))
+        col = model.name if sort_by == "Name" else model.created_us
+        return paginate(
+            s, stmt, col, model.id, ascending=order == "Ascending", limit=limit, token=token
+        )
+
+
 def read_member_definitions(f: Fields, *, required: bool) -> list[dict[str, Any]] | None:
     """``MemberDefinitions``: 1 to 10 ``OidcMemberDefinition``s of 1 to 10 groups each."""
     members = f.items("MemberDefinitions", required=required, min_items=1, max_items=10)
@@ -167,23 +186,10 @@ class WorkteamBackend:
         return {"Workteam": self.describe(self._get(Fields(body)), base_url)}
 
     def list_workteams(self, body: dict[str, Any], base_url: str = "") -> dict[str, Any]:
-        f = Fields(body)
-        sort_by = f.string("SortBy", enum=("Name", "CreateDate")) or "CreateDate"
-        contains = f.string("NameContains", min_len=1, max_len=63, pattern=WORKTEAM_NAME)
-        order = f.string("SortOrder", enum=SORT_ORDERS) or "Ascending"
-        limit = f.integer("MaxResults", minimum=1, maximum=100) or 10
-        token = f.string("NextToken", max_len=8192)
-        with self.store.read() as s:
-            stmt = select(Workteam)
-            if contains:
-                stmt = stmt.where(Workteam.name.contains(contains, autoescape=True))
-            col = Workteam.name if sort_by == "Name" else Workteam.created_us
-            rows, next_token = paginate(
-                s, stmt, col, Workteam.id, ascending=order == "Ascending", limit=limit, token=token
-            )
+        rows, token = list_by_name(self.store, Fields(body), Workteam, WORKTEAM_NAME)
         out: dict[str, Any] = {"Workteams": [self.describe(w, base_url) for w in rows]}
-        if next_token:
-            out["NextToken"] = next_token
+        if token:
+            out["NextToken"] = token
         return out
 
     def update_workteam(self, body: dict[str, Any], base_url: str = "") -> dict[str, Any]:
