@@ -201,6 +201,10 @@ async def verify_id_token(
     except JoseError as exc:
         raise SignInError(f"The ID token is not valid: {exc}") from exc
     claims: dict[str, Any] = dict(token.claims)
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if len(audiences) > 1 and claims.get("azp") != oidc.client_id:
+        # OpenID Connect Core 3.1.3.7: with several audiences, azp must be this client
+        raise SignInError("The ID token is not for this portal: azp is not this client")
     return claims
 
 

@@ -162,7 +162,9 @@ class WorkteamBackend:
             "WorkteamName": w.name,
             "MemberDefinitions": json.loads(w.member_definitions),
             "WorkteamArn": w.arn,
-            "WorkforceArn": self.settings.arn("workforce", w.workforce_name or DEFAULT_WORKFORCE),
+            "WorkforceArn": self.settings.arn(
+                "workforce", w.workforce_name or self._workforce_name()
+            ),
             "Description": w.description,
             "SubDomain": portal_address(self.settings, base_url),
             "CreateDate": epoch_s(w.created_us),
@@ -173,6 +175,11 @@ class WorkteamBackend:
         if w.worker_access_config:
             out["WorkerAccessConfiguration"] = json.loads(w.worker_access_config)
         return out
+
+    def _workforce_name(self) -> str:
+        """The account's private workforce, which a team created without a WorkforceName joins."""
+        with self.store.read() as s:
+            return s.scalars(select(WorkforceRow.name)).first() or DEFAULT_WORKFORCE
 
     def _get(self, f: Fields) -> Workteam:
         name = f.req_string("WorkteamName", min_len=1, max_len=63, pattern=WORKTEAM_NAME)
