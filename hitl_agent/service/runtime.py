@@ -67,13 +67,20 @@ def _require_servable(session: Session, cfg: dict[str, Any]) -> None:
     """A loop is started only when its workers can be shown it: the flow's task UI and work team
     still exist (either may have been deleted since the flow was created)."""
     ui_arn, team_arn = cfg.get("HumanTaskUiArn"), cfg.get("WorkteamArn")
-    if ui_arn and session.scalar(select(HumanTaskUi.id).where(HumanTaskUi.arn == ui_arn)) is None:
+    # (by name first: the unique index; the ARN then pins the account and Region)
+    ui = select(HumanTaskUi.id).where(
+        HumanTaskUi.name == str(ui_arn).rsplit("/", 1)[-1], HumanTaskUi.arn == ui_arn
+    )
+    if ui_arn and session.scalar(ui) is None:
         raise ValidationException(
             f"FlowDefinitionArn: the flow definition's HumanTaskUi '{ui_arn}' was deleted; no "
             "worker could be shown this human loop",
             field="FlowDefinitionArn",
         )
-    if team_arn and session.scalar(select(Workteam.id).where(Workteam.arn == team_arn)) is None:
+    team = select(Workteam.id).where(
+        Workteam.name == str(team_arn).rsplit("/", 1)[-1], Workteam.arn == team_arn
+    )
+    if team_arn and session.scalar(team) is None:
         raise ValidationException(
             f"FlowDefinitionArn: the flow definition's work team '{team_arn}' was deleted; no "
             "worker could answer this human loop",
