@@ -37,8 +37,7 @@ from hitl_agent.service.process import ServiceProcess
 from hitl_agent.uncertainty.scorers import MaxProbabilityScorer
 
 TEAM = "demo-reviewers"
-CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local",
-               "region_name": "us-east-1"}
+CREDENTIALS = {"region_name": "us-east-1"}  # keys: the service's local admin key
 
 
 class WorkerApiReviewer:
@@ -83,7 +82,8 @@ def run_demo_with_service(
     service_dir = cfg.data / "service"
     with ServiceProcess(service_dir) as service:
         sagemaker: Any = boto3.client("sagemaker", endpoint_url=service.url,
-                                      config=RETRY_CONFIG, **CREDENTIALS)
+                                      config=RETRY_CONFIG, **CREDENTIALS,
+                                      **service.credentials)
         flow = create_review_flow(
             sagemaker, name="digits-review",
             template=templates_dir() / "classification.liquid.html",
@@ -91,7 +91,7 @@ def run_demo_with_service(
             title="Which digit is this?")
         token = _add_worker(service.url, service_dir)
         runtime = boto3.client("sagemaker-a2i-runtime", endpoint_url=service.url,
-                               config=RETRY_CONFIG, **CREDENTIALS)
+                               config=RETRY_CONFIG, **CREDENTIALS, **service.credentials)
         reviews = A2IReviews(flow.flow_definition_arn, runtime_client=runtime, name="service")
         ledger = Ledger(cfg.data / "ledger.db")
         graph = build_review_graph(

@@ -7,6 +7,7 @@ import typer
 from hitl_agent.cli.demo import demo
 from hitl_agent.cli.eval import eval_command
 from hitl_agent.cli.export import export_command
+from hitl_agent.cli.keys import app as keys_app
 from hitl_agent.cli.memory import memory_app
 from hitl_agent.cli.retrain import retrain_app
 from hitl_agent.cli.serve import serve
@@ -37,6 +38,7 @@ app.command()(worker)
 app.command()(setup)
 app.add_typer(workers_app, name="workers")
 app.add_typer(workforce_app, name="workforce")
+app.add_typer(keys_app, name="keys")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(templates_app, name="templates")
 app.add_typer(memory_app, name="memory")

@@ -56,6 +56,31 @@ def serve(
         typer.Option(envvar="HITL_ADMIN_TOKEN", help="Bearer token the /hitl/events API needs."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    no_auth: Annotated[
+        bool,
+        typer.Option("--no-auth", help="Accept unsigned calls (refused unless bound to loopback)."),
+    ] = False,
+    local_key: Annotated[
+        bool,
+        typer.Option(help="Write a working admin key to DATA/credentials (AWS credentials file)."),
+    ] = True,
+    output_root: Annotated[
+        list[Path] | None,
+        typer.Option(help="Folder local outputs may go under (repeatable; default DATA/output)."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM) to serve https.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    trust_proxy_tls: Annotated[
+        bool, typer.Option(help="A proxy in front ends TLS and sends X-Forwarded-Proto: https.")
+    ] = False,
+    header_timeout: Annotated[
+        float, typer.Option(help="Seconds a client has to send a request's headers.")
+    ] = 10.0,
+    max_connections_per_client: Annotated[
+        int, typer.Option(help="Open connections one client address may hold.")
+    ] = 64,
 ) -> None:
     """Serve the A2I runtime API, the SageMaker control-plane subset and the worker API."""
     import uvicorn
@@ -63,8 +88,15 @@ def serve(
 
     from hitl_agent.errors import HitlError
     from hitl_agent.service.app import create_app
+    from hitl_agent.service.connections import guarded_protocol, is_loopback
     from hitl_agent.service.settings import ServiceSettings
 
+    if no_auth and not is_loopback(host):
+        typer.echo(f"error: --no-auth is refused on a non-loopback address ({host})", err=True)
+        raise typer.Exit(2)
+    if (tls_cert is None) != (tls_key is None):
+        typer.echo("error: --tls-cert and --tls-key go together", err=True)
+        raise typer.Exit(2)
     try:
         settings = ServiceSettings(
             data_dir=data,
@@ -78,10 +110,38 @@ def serve(
             admin_token=admin_token,
             max_active_loops=max_active_loops,
             throttle_rps=throttle_rps,
+            auth=not no_auth,
+            output_roots=output_root or [],
+            tls=tls_cert is not None,
+            trust_proxy_tls=trust_proxy_tls,
+            header_timeout_s=header_timeout,
+            max_connections_per_client=max_connections_per_client,
         )
         app = create_app(settings)
-    except (ValidationError, HitlError) as exc:
+        if local_key and settings.auth:
+            from hitl_agent.service.access_keys import ensure_local_admin_key
+
+            credentials = ensure_local_admin_key(app.state.edge.keys, data)
+            typer.echo(f"admin credentials: AWS_SHARED_CREDENTIALS_FILE={credentials}", err=True)
+    except (ValidationError, HitlError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"hitl-agent review service on http://{host}:{port} (data: {data})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    scheme = "https" if tls_cert else "http"
+    auth_note = "SigV4 auth ON" if settings.auth else "auth OFF (--no-auth)"
+    typer.echo(
+        f"hitl-agent review service on {scheme}://{host}:{port} (data: {data}; {auth_note})",
+        err=True,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        http=guarded_protocol(settings),  # type: ignore[arg-type]
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        proxy_headers=trust_proxy_tls,
+        forwarded_allow_ips="*" if trust_proxy_tls else None,
+        timeout_keep_alive=5,
+    )

@@ -3,7 +3,6 @@ review service."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -42,11 +41,13 @@ def setup(
             raise typer.BadParameter(f"{template!r} is no file and no shipped template",
                                      param_hint="--template")
         path = shipped
-    kwargs = {}
+    kwargs: dict[str, str] = {}
     if endpoint:
-        # The service checks no signature; boto3 still wants credentials to sign with.
-        kwargs = {"aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-                  "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "local")}
+        # boto3's own chain (env, AWS_PROFILE, ~/.aws/credentials); failing that, the admin key
+        # `hitl-agent serve` wrote to the data folder.
+        from hitl_agent.service.client_auth import service_credentials
+
+        kwargs = service_credentials()
     client = boto3.client("sagemaker", endpoint_url=endpoint, region_name=region,
                           config=RETRY_CONFIG, **kwargs)
     try:

@@ -15,12 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from . import control_api, runtime_api, worker_api
+from .edge import Edge, EdgeMiddleware
 from .errors import (
     AwsError,
     InternalServerException,
     UnknownOperationException,
     ValidationException,
 )
+from .output_roots import remove_stale_temp_files
 from .responses import AMZ_JSON, REST_JSON, aws_error
 from .services import ReviewServices, build_services
 from .settings import ServiceSettings
@@ -57,6 +59,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        removed = remove_stale_temp_files(services.settings)
+        if removed:
+            log.warning("removed %d temp file(s) left by an earlier crash", removed)
         if services.settings.background:
             services.start_background()
         try:
@@ -72,6 +77,8 @@ def create_app(
         openapi_url=None,
     )
     app.state.services = services
+    app.state.edge = edge = Edge(services)
+    app.add_middleware(EdgeMiddleware, edge=edge)
     app.include_router(runtime_api.router)
     app.include_router(control_api.router)
     app.include_router(worker_api.router)

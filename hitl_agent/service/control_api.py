@@ -29,9 +29,16 @@ async def sagemaker(request: Request) -> Response:
         )
     body = parse_json_object(await request.body())
     control: ControlPlaneBackend = request.app.state.services.control
+    operation = target[len(PREFIX) :]
     result = await run_in_threadpool(
-        control.dispatch, target[len(PREFIX) :], body, base_url=str(request.base_url)
+        control.dispatch, operation, body, base_url=str(request.base_url)
     )
+    template = result.get("UiTemplate") if operation == "DescribeHumanTaskUi" else None
+    if isinstance(template, dict) and template.get("Url"):
+        # Like A2I's presigned S3 URL: fetchable without a signature for an hour.
+        template["Url"] = request.app.state.edge.sign_template_url(
+            template["Url"], str(result.get("HumanTaskUiName", ""))
+        )
     return aws_json(result, AMZ_JSON)
 
 

@@ -19,12 +19,24 @@ from .clock import Clock, iso_ms, now_us
 from .events import record_event
 from .models import Answer, Claim, HumanLoop
 from .output import OutputWriter, build_output
+from .output_roots import refusal
 from .settings import ServiceSettings
 from .storage import Store
 
 log = logging.getLogger(__name__)
 
 ACTIVE = ("InProgress", "Stopping")
+OUTPUT_RETRY_US = 15 * 60 * 1_000_000
+"""How long a transient output failure (S3 down, disk full) is retried before the loop fails."""
+PERMANENT_OUTPUT_ERRORS: tuple[type[BaseException], ...] = (
+    UnicodeError,
+    ValueError,
+    TypeError,
+    PermissionError,
+    NotADirectoryError,
+    IsADirectoryError,
+    FileExistsError,
+)
 
 
 def active_claims(session: Session, loop_pk: int, now: int) -> int:
@@ -144,22 +156,56 @@ class Lifecycle:
             loop = self.store.get_loop(s, name)
             if loop is None or not loop.output_pending:
                 return False
-            doc = build_output(
-                flow_definition_arn=loop.flow_definition_arn,
-                loop_name=loop.name,
-                input_content=loop.input_content,
-                answers=answer_dicts(s, loop.id),
-                request_source=loop.request_source,
-            )
             uri = loop.output_uri
-        self.writer.write(uri, doc)
+            try:
+                doc: dict[str, Any] | None = build_output(
+                    flow_definition_arn=loop.flow_definition_arn,
+                    loop_name=loop.name,
+                    input_content=loop.input_content,
+                    answers=answer_dicts(s, loop.id),
+                    request_source=loop.request_source,
+                )
+                failure = None
+            except ValueError as exc:  # stored before the edge checked JSON text
+                doc, failure = None, f"The output cannot be built: {exc}"
+        if doc is not None:
+            failure = self._write_output(name, uri, doc, since_us=loop.updated_us)
+        if failure == "retry":
+            return False
         with self.store.write() as s:
             loop = self.store.lock_loop(s, name)
             if loop is None or not loop.output_pending:
                 return False
-            self.end(s, loop, "Completed")
+            if failure is None:
+                self.end(s, loop, "Completed")
+            else:
+                self.end(
+                    s, loop, "Failed", failure_code="InternalError", failure_reason=failure[:1024]
+                )
         self.notify()
         return True
+
+    def _write_output(
+        self, name: str, uri: str, doc: dict[str, Any], *, since_us: int
+    ) -> str | None:
+        """None when written; ``"retry"`` for a failure worth retrying (the sweeper will); else
+        the reason the output can never be written (the loop is then marked Failed)."""
+        reason = refusal(uri.rsplit("/", 1)[0], self.settings)
+        if reason is not None:
+            return f"The output cannot be written to {uri}: the place is not allowed ({reason})."
+        try:
+            self.writer.write(uri, doc)
+        except PERMANENT_OUTPUT_ERRORS as exc:
+            return f"The output cannot be written to {uri}: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - network, S3, disk: retried, then given up
+            if self.clock() - since_us >= OUTPUT_RETRY_US:
+                return (
+                    f"The output could not be written to {uri} within "
+                    f"{OUTPUT_RETRY_US // 60_000_000} minutes: {type(exc).__name__}: {exc}"
+                )
+            log.warning("writing the output of %s failed (will retry): %s", name, exc)
+            return "retry"
+        return None
 
     def sweep(self, flow_definition_arn: str | None = None) -> int:
         """Settle every loop that has a transition due; returns how many changed."""

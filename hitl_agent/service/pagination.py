@@ -2,12 +2,18 @@
 
 Rows are ordered by (sort key, id); the token carries the last row's pair and the order it was
 issued for, so rows inserted or deleted between pages never make a page repeat or skip a row.
+Tokens are signed (HMAC-SHA256 with a key derived from the service secret, set by
+``build_services`` through :func:`set_token_key`), so a forged or edited token is a 400 before
+anything in it reaches a query; its values are type- and range-checked too.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import secrets
 from typing import Any
 
 from sqlalchemy import Select, and_, or_
@@ -15,19 +21,44 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .errors import ValidationException
 
+_KEY = [secrets.token_bytes(32)]  # replaced by the service secret's key at start
+_MAX_INT = 2**63 - 1
+
+
+def set_token_key(key: bytes) -> None:
+    """Sign tokens with ``key`` (every process sharing a database must use the same one)."""
+    _KEY[0] = key
+
+
+def _mac(payload: str) -> str:
+    digest = hmac.new(_KEY[0], payload.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
 
 def encode_token(key: Any, row_id: int, ascending: bool) -> str:
     raw = json.dumps({"k": key, "i": row_id, "a": ascending}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    payload = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return f"{payload}.{_mac(payload)}"
 
 
 def decode_token(token: str, ascending: bool) -> tuple[Any, int]:
+    bad = ValidationException("NextToken is not valid", field="NextToken")
+    payload, _, mac = token.partition(".")
+    if not mac or not hmac.compare_digest(mac.encode(), _mac(payload).encode()):
+        raise bad
     try:
-        padded = token + "=" * (-len(token) % 4)
+        padded = payload + "=" * (-len(payload) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        key, row_id, asc = data["k"], int(data["i"]), bool(data["a"])
+        key, row_id, asc = data["k"], data["i"], data["a"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationException("NextToken is not valid", field="NextToken") from exc
+        raise bad from exc
+    valid_key = (isinstance(key, int) and not isinstance(key, bool) and abs(key) <= _MAX_INT) or (
+        isinstance(key, str) and len(key) <= 256
+    )
+    if not valid_key or not isinstance(row_id, int) or not 0 <= row_id <= _MAX_INT:
+        raise bad
+    if not isinstance(asc, bool):
+        raise bad
     if asc != ascending:
         raise ValidationException("NextToken was issued for the other SortOrder", field="NextToken")
     return key, row_id

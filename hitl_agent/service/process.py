@@ -8,8 +8,11 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
+
+from .access_keys import CREDENTIALS_FILE, read_credentials
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -63,6 +66,26 @@ class ServiceProcess:
             self.stop()
             raise RuntimeError(f"review service did not start within {timeout:g} s")
         return self
+
+    @property
+    def credentials_file(self) -> Path:
+        """The AWS shared credentials file the service wrote its local admin key to."""
+        return self.data / CREDENTIALS_FILE
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """``aws_access_key_id`` and ``aws_secret_access_key`` for ``boto3.client(...)``."""
+        creds = read_credentials(self.credentials_file)
+        if creds is None:
+            raise RuntimeError(f"no credentials in {self.credentials_file}")
+        return creds
+
+    def client(self, service: str, region_name: str = "us-east-1", **kwargs: Any) -> Any:
+        """A boto3 client of this service, signing with the local admin key."""
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.url, region_name=region_name,
+                            **{**self.credentials, **kwargs})
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import access_keys as _access_keys  # noqa: F401  (its table, created with the rest)
+from . import pagination
 from .clock import Clock, now_us
 from .control_plane import ControlPlaneBackend
 from .events import EventLog, WebhookSender
@@ -50,6 +52,8 @@ def build_services(settings: ServiceSettings, *, clock: Clock = now_us) -> Revie
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.resolved_database_url())
     store.create_schema()
+    secret = _access_keys.load_service_secret(settings.data_dir)
+    pagination.set_token_key(_access_keys.derive_key(secret, "pagination"))
     sender = WebhookSender(store, settings, clock)
     lifecycle = Lifecycle(store, settings, OutputWriter(settings), clock, on_event=sender.wake.set)
     workforce = Workforce(store, settings, clock)

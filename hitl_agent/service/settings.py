@@ -67,6 +67,37 @@ class ServiceSettings(BaseModel):
     background: bool = Field(
         default=True, description="Run the sweeper and webhook sender threads."
     )
+    # --- security (see docs/security.md) -----------------------------------------------------
+    auth: bool = Field(
+        default=True,
+        description="Verify SigV4 on the A2I, SageMaker and /hitl APIs (off only on loopback).",
+    )
+    output_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders local outputs may go under (default: the data folder's output/).",
+    )
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="Largest request body read (413 past it)."
+    )
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Time a client has to send a request's headers."
+    )
+    max_connections_per_client: int = Field(
+        default=64, ge=1, description="Open connections one address may hold."
+    )
+    tls: bool = Field(
+        default=False, description="Served over TLS (--tls-cert): Secure cookies and HSTS."
+    )
+    trust_proxy_tls: bool = Field(
+        default=False,
+        description="Believe X-Forwarded-Proto: https from the proxy in front (TLS ends there).",
+    )
+    render_timeout_s: float = Field(
+        default=2.0, gt=0, description="Time budget of one RenderUiTemplate / task render."
+    )
+    render_max_chars: int = Field(
+        default=2_000_000, ge=1000, description="Largest rendered template (characters)."
+    )
 
     @field_validator("webhook_urls")
     @classmethod

@@ -7,6 +7,7 @@ enums) is checked here, and a raw HTTP client gets the same checks for the rest.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -41,16 +42,91 @@ def invalid(member: str, value: Any, constraint: str) -> ValidationException:
     )
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a JSON body or JSON member may have."""
+MIN_TIMESTAMP_US = 0
+MAX_TIMESTAMP_US = 253_402_300_799_000_000  # 9999-12-31T23:59:59Z
+
+
+def _check_tree(data: Any, member: str) -> None:
+    """Depth at most :data:`MAX_JSON_DEPTH`; every string (keys too) encodable as UTF-8, so
+    that it can be stored and written out (a lone surrogate such as ``"\\ud800"`` cannot)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValidationException(
+                    f"{member} contains a lone surrogate (\\ud800-\\udfff): text that cannot be "
+                    "stored or encoded as UTF-8",
+                    field=member,
+                ) from None
+        elif isinstance(value, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise ValidationException(
+                    f"{member} is nested deeper than {MAX_JSON_DEPTH} levels", field=member
+                )
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for k, v in items:
+                if isinstance(k, str):
+                    stack.append((k, depth))
+                stack.append((v, depth + 1))
+        elif isinstance(value, float) and value != value:  # NaN: not JSON
+            raise ValidationException(f"{member} contains NaN, which is not JSON", field=member)
+
+
+def _loads(raw: str | bytes, member: str) -> Any:
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValidationException(
+            f"{member} is nested deeper than {MAX_JSON_DEPTH} levels", field=member
+        ) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationException(f"{member} is not valid JSON: {exc}", field=member) from exc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def check_json_text(text: str, member: str) -> Any:
+    """Parse a member that holds JSON text (``InputContent``) with the body's rules."""
+    data = _loads(text, member)
+    _check_tree(data, member)
+    return data
+
+
 def parse_json_object(raw: bytes, what: str = "request body") -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValidationException(
+            f"The {what} is nested deeper than {MAX_JSON_DEPTH} levels", field="body"
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationException(f"The {what} is not valid JSON: {exc}", field="body") from exc
     if not isinstance(data, dict):
         raise ValidationException(f"The {what} must be a JSON object", field="body")
+    _check_tree(data, "body")
     return data
+
+
+def parse_timestamp_bounded(value: Any) -> int:
+    """:func:`parse_timestamp` limited to 1970…9999 (``1e300`` or ``inf`` is a ValueError)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("not a finite timestamp")
+    try:
+        us = parse_timestamp(value)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+    if not MIN_TIMESTAMP_US <= us <= MAX_TIMESTAMP_US:
+        raise ValueError("timestamp out of range")
+    return us
 
 
 class Fields:
@@ -167,7 +243,7 @@ class Fields:
         if value is None:
             return None
         try:
-            return parse_timestamp(value)
+            return parse_timestamp_bounded(value)
         except ValueError:
             raise invalid(self._member(name), str(value), "Member must be a timestamp") from None
 

@@ -21,6 +21,9 @@ import httpx
 from botocore.config import Config
 from postgres_fixture import free_port
 
+from hitl_agent.service.access_keys import read_credentials
+from hitl_agent.service.client_auth import SigV4Auth
+
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/a2i"
@@ -43,6 +46,9 @@ class ServiceProcess:
     """``python -m hitl_agent.service`` in a subprocess on a free port."""
 
     def __init__(self, data: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        if "--output-root" not in args:
+            # Test convenience: outputs may go anywhere beside the data folder (tmp_path/...).
+            args = (*args, "--output-root", str(data.parent))
         self.data, self.args, self.env = data, args, env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -103,10 +109,34 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    @property
+    def credentials(self) -> dict[str, str]:
+        """The local admin key ``serve`` wrote to ``<data>/credentials``."""
+        creds = read_credentials(self.data / "credentials")
+        assert creds is not None, "the service wrote no credentials file"
+        return creds
+
     def client(self, service: str, **config: Any) -> Any:
         return boto3.client(
-            service, endpoint_url=self.url, region_name=REGION, config=Config(**config), **CREDS
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            config=Config(**config),
+            **self.credentials,
         )
+
+    def http(self, **kwargs: Any) -> httpx.Client:
+        """Raw HTTP signed with SigV4 by botocore's signer (``/hitl/events``, malformed calls)."""
+        return httpx.Client(
+            base_url=self.url, auth=SigV4Auth(**_key_args(self.credentials)), **kwargs
+        )
+
+
+def _key_args(creds: dict[str, str]) -> dict[str, str]:
+    return {
+        "access_key_id": creds["aws_access_key_id"],
+        "secret_access_key": creds["aws_secret_access_key"],
+    }
 
 
 CREDS_ENV = {

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 from a2i_service_helpers import ROLE, WorkerClient, ensure_team, start_loop, wait_status
 
 from hitl_agent.service.services import build_services
@@ -65,7 +64,7 @@ def test_kill_9_and_restart_keeps_everything(start_service: Any, tmp_path: Path)
             f"ben-{loop}",
             f"cy-{loop}",
         ]
-    events = httpx.get(f"{second.url}/hitl/events", params={"limit": 100}).json()["events"]
+    events = second.http().get("/hitl/events", params={"limit": 100}).json()["events"]
     assert sorted(e["event"]["detail"]["humanLoopStatus"] for e in events) == (
         ["Completed"] * 7 + ["Stopped"]
     )

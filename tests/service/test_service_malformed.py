@@ -12,7 +12,7 @@ from a2i_service_helpers import unique
 
 @pytest.fixture(scope="module")
 def http(service: Any) -> httpx.Client:
-    return httpx.Client(base_url=service.url)
+    return service.http(headers={"Content-Type": "application/json"})  # type: ignore[no-any-return]
 
 
 def _check(r: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from a2i_service_helpers import ROLE, ServiceProcess, WorkerClient, ensure_team
 
@@ -23,7 +22,14 @@ LOOPS, WORKERS, TASK_COUNT = 16, 5, 3
 def test_two_processes_share_one_database(postgres_server: Any, tmp_path: Path) -> None:
     url = postgres_server.create_database()
     procs = [
-        ServiceProcess(tmp_path / f"p{i}", "--database", url, "--sweep-interval", "0.3")
+        ServiceProcess(
+            tmp_path / f"p{i}",
+            "--database",
+            url,
+            "--sweep-interval",
+            "0.3",
+            env={"HITL_SERVICE_SECRET": "one secret for both processes"},  # keys, tokens
+        )
         for i in range(2)
     ]
     try:
@@ -103,6 +109,6 @@ def _exercise(procs: list[ServiceProcess], url: str, tmp_path: Path) -> None:
         by = sorted(a["answerContent"]["by"] for a in doc["humanAnswers"])
         assert by == sorted(f"w{i}" for i, lp in accepted if lp == loop)
         assert len({a["workerId"] for a in doc["humanAnswers"]}) == TASK_COUNT
-    events = httpx.get(f"{b.url}/hitl/events", params={"limit": 1000}).json()["events"]
+    events = b.http().get("/hitl/events", params={"limit": 1000}).json()["events"]
     completed = [e["event"]["detail"]["humanLoopName"] for e in events]
     assert sorted(completed) == sorted(loops)  # exactly one event per loop, from either process

@@ -95,10 +95,10 @@ def test_output_written_after_task_count_answers(
         "humanLoopOutput": {"outputS3Uri": out_uri},
         "humanLoopStatus": "Completed",
     }
-    log = httpx.get(f"{service.url}/hitl/events").json()["events"]
+    log = service.http().get("/hitl/events").json()["events"]
     mine = [e for e in log if e["event"]["detail"]["humanLoopName"] == name]
     assert len(mine) == 1 and mine[0]["event"]["id"] == event["id"]
-    later = httpx.get(f"{service.url}/hitl/events", params={"after": mine[0]["seq"]}).json()
+    later = service.http().get("/hitl/events", params={"after": mine[0]["seq"]}).json()
     assert all(e["seq"] > mine[0]["seq"] for e in later["events"])
 
 
@@ -200,9 +200,9 @@ def test_webhook_retried_with_backoff_and_replayed(
     assert event["detail"]["humanLoopStatus"] == "Stopped"
     assert webhook.fail_next == 0
     # the log can be replayed to the webhooks (at-least-once delivery, same event id)
-    log = httpx.get(f"{service.url}/hitl/events", params={"limit": 1000}).json()["events"]
+    log = service.http().get("/hitl/events", params={"limit": 1000}).json()["events"]
     seq = next(e["seq"] for e in log if e["event"]["id"] == event["id"])
-    replay = httpx.post(f"{service.url}/hitl/events/replay", params={"after": seq - 1})
+    replay = service.http().post("/hitl/events/replay", params={"after": seq - 1})
     assert replay.status_code == 200 and replay.json()["queued"] >= 1
 
     def copies() -> int:
@@ -219,7 +219,8 @@ def test_claim_expires_after_time_limit(tmp_path: Path) -> None:
     """The service layer with a controllable clock: a claim lapses after TaskTimeLimitInSeconds."""
     now = [1_700_000_000_000_000]
     services = build_services(
-        ServiceSettings(data_dir=tmp_path, background=False), clock=lambda: now[0]
+        ServiceSettings(data_dir=tmp_path, background=False, output_roots=[tmp_path]),
+        clock=lambda: now[0],
     )
     try:
         ui = services.control.create_human_task_ui(
