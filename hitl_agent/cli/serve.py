@@ -73,8 +73,12 @@ def serve(
     ] = None,
     tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
     trust_proxy_tls: Annotated[
-        bool, typer.Option(help="A proxy in front ends TLS and sends X-Forwarded-Proto: https.")
+        bool,
+        typer.Option(help="Believe X-Forwarded-Proto/-For from --forwarded-allow-ips (TLS proxy)."),
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="Addresses of the proxy --trust-proxy-tls believes (comma list).")
+    ] = "127.0.0.1",
     header_timeout: Annotated[
         float, typer.Option(help="Seconds a client has to send a request's headers.")
     ] = 10.0,
@@ -142,6 +146,6 @@ def serve(
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
         proxy_headers=trust_proxy_tls,
-        forwarded_allow_ips="*" if trust_proxy_tls else None,
+        forwarded_allow_ips=forwarded_allow_ips if trust_proxy_tls else None,
         timeout_keep_alive=5,
     )

@@ -5,26 +5,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 from typer.testing import CliRunner
 
 from hitl_agent.cli.main import app
 from hitl_agent.service.process import ServiceProcess
-
-CREDS = {"aws_access_key_id": "x", "aws_secret_access_key": "y", "region_name": "us-east-1"}
 
 
 def test_setup_creates_flow_on_the_service_idempotently(tmp_path: Path) -> None:
     runner = CliRunner()
     with ServiceProcess(tmp_path / "service") as service:
         args = ["setup", "spam-review", "--template", "classification", "--team", "reviewers",
-                "--output", str(tmp_path / "out"), "--endpoint", service.url, "--json"]
-        first = runner.invoke(app, args)
+                "--output", str(service.data / "output"), "--endpoint", service.url, "--json"]
+        keys = service.credentials  # the admin key `serve` wrote; boto3 reads it from the env
+        env = {"AWS_ACCESS_KEY_ID": keys["aws_access_key_id"],
+               "AWS_SECRET_ACCESS_KEY": keys["aws_secret_access_key"]}
+        first = runner.invoke(app, args, env=env)
         assert first.exit_code == 0, first.output
         arns = json.loads(first.output)
-        again = runner.invoke(app, args)
+        again = runner.invoke(app, args, env=env)
         assert again.exit_code == 0 and json.loads(again.output) == arns
-        sm = boto3.client("sagemaker", endpoint_url=service.url, **CREDS)
+        sm = service.client("sagemaker")
         flow = sm.describe_flow_definition(FlowDefinitionName="spam-review")
         assert flow["FlowDefinitionArn"] == arns["FlowDefinitionArn"]
         assert flow["HumanLoopConfig"]["HumanTaskUiArn"] == arns["HumanTaskUiArn"]

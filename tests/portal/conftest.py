@@ -22,7 +22,9 @@ from hitl_agent.service.settings import ServiceSettings
 
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    proc = ServiceProcess(tmp_path_factory.mktemp("portal"), "--sweep-interval", "0.5").start()
+    proc = ServiceProcess(
+        tmp_path_factory.mktemp("portal"), "--sweep-interval", "0.5", "--trust-proxy-tls"
+    ).start()
     local = build_services(ServiceSettings(data_dir=proc.data, background=False))
     try:
         yield Portal(proc, local)
