@@ -27,6 +27,7 @@ import contextvars
 import html
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
@@ -36,9 +37,11 @@ from liquid.ast import Node
 from liquid.builtin.expressions import StringLiteral
 from liquid.builtin.output import Output, OutputNode
 from liquid.builtin.tags.echo_tag import EchoNode, EchoTag
+from liquid.builtin.tags.for_tag import ForNode, ForTag
 from liquid.exceptions import (
     LiquidError,
     LiquidSyntaxError,
+    ResourceLimitError,
     TemplateNotFoundError,
     UnknownFilterError,
 )
@@ -252,10 +255,56 @@ def _stringify(value: object) -> str:
     return to_liquid_string(value, autoescape=True)
 
 
+RENDER_TIME_BUDGET_S = 2.0
+"""Longest one render may take (RenderUiTemplate, the portal's task page): past it the render
+stops with a TemplateError naming the line it had reached."""
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "hitl_liquid_deadline", default=None
+)
+
+
+def _check_time(token: Token | None) -> None:
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise ResourceLimitError(
+            f"the template took longer than its render budget of {RENDER_TIME_BUDGET_S:g} s",
+            token=token,
+        )
+
+
+class _BudgetContext(RenderContext):
+    """Checks the time budget each time a loop starts (nested loops: every outer iteration)."""
+
+    def raise_for_loop_limit(self, length: int = 1) -> None:
+        super().raise_for_loop_limit(length)
+        _check_time(None)
+
+
+class _BudgetTemplate(BoundTemplate):
+    context_class = _BudgetContext
+
+
+class _BudgetForNode(ForNode):
+    """A ``for`` whose resource errors name its line."""
+
+    def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
+        try:
+            return super().render_to_output(context, buffer)
+        except ResourceLimitError as err:
+            if err.token is None:
+                err.token = self.token
+            raise
+
+
+class _BudgetFor(ForTag):
+    node_class = _BudgetForNode
+
+
 class _AwsOutputNode(OutputNode):
     __slots__ = ()
 
     def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
+        _check_time(self.token)
         return buffer.write(_stringify(self.expression.evaluate(context)))
 
     async def render_to_output_async(self, context: RenderContext, buffer: TextIO) -> int:
@@ -360,9 +409,10 @@ def _grant_read_access(value: object) -> str:
 class _A2IEnvironment(Environment):
     """python-liquid configured as A2I: strict filters, AWS output rules, resource limits."""
 
-    loop_iteration_limit = 1_000_000
-    output_stream_limit = 16 * 1024 * 1024
+    loop_iteration_limit = 200_000
+    output_stream_limit = 4 * 1024 * 1024
     context_depth_limit = 30
+    template_class = _BudgetTemplate
 
     def __init__(self) -> None:
         super().__init__(
@@ -372,6 +422,7 @@ class _A2IEnvironment(Environment):
             undefined=_RecordingUndefined,
         )
         self.add_tag(_AwsOutput)
+        self.add_tag(_BudgetFor)
         self.add_tag(_AwsEcho)
         self.add_filter("escape", _escape)
         self.add_filter("escape_once", _escape_once)
@@ -463,13 +514,15 @@ def _render(
     seen: list[tuple[str, int | None]] = []
     token = _seen_undefined.set(seen)
     signer_token = _url_signer.set(url_signer)
+    deadline_token = _deadline.set(time.monotonic() + RENDER_TIME_BUDGET_S)
     try:
         html_out = template.render(task={"input": dict(task_input)})
     except LiquidError as err:
         raise _template_error(err, source) from err
-    except (TypeError, ValueError, ArithmeticError) as err:
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as err:
         raise TemplateError(f"{type(err).__name__}: {err}") from err
     finally:
+        _deadline.reset(deadline_token)
         _url_signer.reset(signer_token)
         _seen_undefined.reset(token)
     return html_out, seen
