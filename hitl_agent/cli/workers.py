@@ -127,3 +127,53 @@ def rotate_token(
     with _workforce(data, database) as wf:
         token = wf.rotate_token(name)
     typer.echo(json.dumps({"name": name, "token": token}) if as_json else token)
+
+
+@app.command("disable")
+def disable(
+    name: Annotated[str, typer.Argument(help="The worker to disable.")],
+    data: DataOption = Path(".hitl"),
+    database: DatabaseOption = None,
+) -> None:
+    """Disable a worker: their portal sessions end and their token stops working."""
+    from hitl_agent.service.portal_accounts import PortalAccounts
+
+    with _workforce(data, database) as wf:
+        wf.get_worker(name)
+        PortalAccounts(wf.store).disable(name)
+    typer.echo(f"disabled {name}")
+
+
+@app.command("enable")
+def enable(
+    name: Annotated[str, typer.Argument(help="The worker to enable again.")],
+    data: DataOption = Path(".hitl"),
+    database: DatabaseOption = None,
+) -> None:
+    """Enable a disabled worker (they sign in again)."""
+    from hitl_agent.service.portal_accounts import PortalAccounts
+
+    with _workforce(data, database) as wf:
+        wf.get_worker(name)
+        PortalAccounts(wf.store).enable(name)
+    typer.echo(f"enabled {name}")
+
+
+@app.command("unlock")
+def unlock(
+    name: Annotated[str | None, typer.Argument(help="The account to unlock.")] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Also (or only) unlock this client address.")
+    ] = None,
+    data: DataOption = Path(".hitl"),
+    database: DatabaseOption = None,
+) -> None:
+    """Lift a sign-in lockout (too many failed sign-ins) of an account and/or an address."""
+    from hitl_agent.service.portal_accounts import PortalAccounts
+
+    if not name and not address:
+        typer.echo("error: name an account or --address", err=True)
+        raise typer.Exit(2)
+    with _workforce(data, database) as wf:
+        PortalAccounts(wf.store).unlock(name=name, address=address)
+    typer.echo(f"unlocked {name or ''}{' ' if name and address else ''}{address or ''}")

@@ -202,6 +202,20 @@ class Edge:
                 raise invalid("OutputConfig.S3OutputPath", path, reason)
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def _with_hsts(send: Send) -> Send:
+    """Add HSTS to every response sent over TLS (directly or through a trusted proxy)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), HSTS]
+        await send(message)
+
+    return sending
+
+
 def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope["headers"]:
         if key == name:
@@ -221,6 +235,8 @@ class EdgeMiddleware:
             return
         surface = _surface(scope["path"])
         edge = self.edge
+        if scope.get("scheme") == "https":
+            send = _with_hsts(send)
         try:
             body = await self._read_body(scope, receive)
             edge.authenticate(scope, surface, body)

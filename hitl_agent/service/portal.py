@@ -52,6 +52,7 @@ from . import portal_pages as pages
 from .errors import AwsError, ResourceNotFoundException
 from .liquid import TemplateError, UrlSigner, render_template
 from .models import Answer, HumanLoop
+from .portal_accounts import accounts
 from .services import ReviewServices
 from .signing import LocalUrlSigner, S3Presigner, SignedUrlError, verify_signed_params
 from .tasks import TaskDetail
@@ -205,7 +206,9 @@ async def current_viewer(request: Request) -> Viewer | None:
         worker = await run_in_threadpool(_services(request).workforce.get_worker, session.name)
     except ResourceNotFoundException:
         return None
-    if worker.worker_id != session.worker_id:
+    if worker.worker_id != session.worker_id or not await run_in_threadpool(
+        accounts(request).session_is_live, session.sid, worker.name
+    ):
         return None
     return Viewer(worker, session, auth.csrf_token(keys, session))
 
@@ -336,9 +339,24 @@ async def login(request: Request) -> Response:
             request, next_url, error="The sign-in form expired; please try again.", status=403
         )
     worker = None
+    address = request.client.host if request.client else "?"
+    wait_s = await run_in_threadpool(accounts(request).locked_for_s, name, address)
+    if wait_s:
+        return _login_response(
+            request, next_url, name=name, status=429,
+            error=f"Too many failed sign-ins. Try again in {-(-wait_s // 60)} minutes, "
+            "or ask an administrator to unlock the account.",
+        )
     if name and form.get("password"):
         worker = await run_in_threadpool(
             _services(request).workforce.authenticate_password, name, form["password"]
+        )
+        if worker is not None and await run_in_threadpool(
+            accounts(request).is_disabled, worker.name
+        ):
+            worker = None
+        await run_in_threadpool(
+            accounts(request).record_signin, name, address, ok=worker is not None
         )
     if worker is None:
         log.info("portal sign-in refused for %r", name[:128])
@@ -347,10 +365,12 @@ async def login(request: Request) -> Response:
         )
     response = _redirect(next_url)
     secure = auth.is_https(request, _services(request).settings.public_url)
+    session = auth.new_session(worker.name, worker.worker_id)
+    await run_in_threadpool(accounts(request).open_session, session.sid, worker.name)
     auth.set_cookie(
         response,
         auth.SESSION_COOKIE,
-        auth.encode_session(keys, auth.new_session(worker.name, worker.worker_id)),
+        auth.encode_session(keys, session),
         max_age=auth.SESSION_TTL_S,
         path="/portal",
         secure=secure,
@@ -366,6 +386,7 @@ async def logout(request: Request) -> Response:
         return _redirect("/portal/login")
     if refused is not None:
         return refused
+    await run_in_threadpool(accounts(request).close_session, viewer.session.sid)
     response = _redirect("/portal/login")
     response.delete_cookie(auth.SESSION_COOKIE, path="/portal")
     return response

@@ -31,6 +31,7 @@ from . import portal_pages as pages
 from .clock import iso_ms, now_us
 from .output import build_output
 from .portal import current_viewer, html_response, portal_keys
+from .portal_accounts import accounts
 from .process import free_port
 from .services import ReviewServices, build_services
 from .settings import ServiceSettings
@@ -108,6 +109,7 @@ async def start(request: Request) -> Response:
     preview.claimed_us = int(accepted.timestamp() * 1_000_000)
     response = RedirectResponse(f"/portal/tasks/{LOOP}", status_code=303)
     session = auth.new_session(preview.worker.name, preview.worker.worker_id)
+    await run_in_threadpool(accounts(request).open_session, session.sid, preview.worker.name)
     auth.set_cookie(
         response,
         auth.SESSION_COOKIE,

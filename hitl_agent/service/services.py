@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from . import access_keys as _access_keys  # noqa: F401  (its table, created with the rest)
 from . import pagination
+from . import portal_accounts as _portal_accounts  # noqa: F401  (its tables)
 from .clock import Clock, now_us
 from .control_plane import ControlPlaneBackend
 from .events import EventLog, WebhookSender

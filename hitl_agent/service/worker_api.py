@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from .errors import Unauthorized, ValidationException
+from .portal_accounts import accounts
 from .responses import aws_json
 from .services import ReviewServices
 from .validation import Fields, parse_json_object
@@ -45,6 +46,8 @@ async def _worker(request: Request) -> WorkerInfo:
     worker = await run_in_threadpool(_services(request).workforce.authenticate_token, token)
     if worker is None:
         raise Unauthorized("Invalid bearer token", field="Authorization")
+    if await run_in_threadpool(accounts(request).is_disabled, worker.name):
+        raise Unauthorized(f"Worker '{worker.name}' is disabled", field="Authorization")
     return worker
 
 

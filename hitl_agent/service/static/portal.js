@@ -64,13 +64,45 @@
     });
   }
 
+  function confirmSubmit(frame, answerContent) {
+    var bar = document.getElementById('portal-confirm');
+    if (!bar) {
+      bar = document.createElement('div');
+      bar.id = 'portal-confirm';
+      bar.className = 'alert';
+      bar.setAttribute('role', 'alert');
+      var text = document.createElement('span');
+      text.textContent = 'The task wants to submit an answer. ';
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.id = 'portal-confirm-submit';
+      button.textContent = 'Submit answer';
+      bar.appendChild(text);
+      bar.appendChild(button);
+      var anchor = document.getElementById('portal-alert') || frame;
+      anchor.parentNode.insertBefore(bar, anchor);
+    }
+    bar.hidden = false;
+    var btn = document.getElementById('portal-confirm-submit');
+    btn.onclick = function (ev) {
+      if (!ev.isTrusted) return;
+      bar.hidden = true;
+      submit(frame, answerContent);
+    };
+  }
+
   window.addEventListener('message', function (e) {
     var frame = document.getElementById('task-frame');
     if (!frame || e.source !== frame.contentWindow || !e.data || typeof e.data !== 'object') return;
     if (e.data.type === 'hitl-height' && typeof e.data.height === 'number') {
       frame.style.height = Math.min(Math.max(e.data.height + 24, 240), 20000) + 'px';
     } else if (e.data.type === 'hitl-submit' && e.data.answerContent && typeof e.data.answerContent === 'object') {
-      submit(frame, e.data.answerContent);
+      // A submit counts only right after a real user action (a click or key press in the page
+      // or the frame: user activation reaches this page too). A frame that posts on load, or
+      // long after the last action, gets a confirmation the worker has to click.
+      var ua = navigator.userActivation;
+      if (ua && ua.isActive) submit(frame, e.data.answerContent);
+      else confirmSubmit(frame, e.data.answerContent);
     }
   });
 
