@@ -50,31 +50,35 @@ MAX_TIMESTAMP_US = 253_402_300_799_000_000  # 9999-12-31T23:59:59Z
 
 def _check_tree(data: Any, member: str) -> None:
     """Depth at most :data:`MAX_JSON_DEPTH`; every string (keys too) encodable as UTF-8, so
-    that it can be stored and written out (a lone surrogate such as ``"\\ud800"`` cannot)."""
-    stack: list[tuple[Any, int]] = [(data, 0)]
+    that it can be stored and written out (a lone surrogate such as ``"\\ud800"`` cannot).
+    Errors name the member (``HumanLoopConfig.TaskDescription``)."""
+    top = "" if member == "body" else member
+    stack: list[tuple[Any, int, str]] = [(data, 0, top)]
     while stack:
-        value, depth = stack.pop()
+        value, depth, path = stack.pop()
         if isinstance(value, str):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 raise ValidationException(
-                    f"{member} contains a lone surrogate (\\ud800-\\udfff): text that cannot be "
-                    "stored or encoded as UTF-8",
-                    field=member,
+                    f"{path or member} contains a lone surrogate (\\ud800-\\udfff): text that "
+                    "cannot be stored or encoded as UTF-8",
+                    field=path or member,
                 ) from None
         elif isinstance(value, dict | list):
             if depth >= MAX_JSON_DEPTH:
                 raise ValidationException(
-                    f"{member} is nested deeper than {MAX_JSON_DEPTH} levels", field=member
+                    f"{path or member} is nested deeper than {MAX_JSON_DEPTH} levels",
+                    field=path or member,
                 )
-            items = value.items() if isinstance(value, dict) else enumerate(value)
+            items = value.items() if isinstance(value, dict) else enumerate(value, 1)
             for k, v in items:
+                child = f"{path}.{k}" if path else str(k)
                 if isinstance(k, str):
-                    stack.append((k, depth))
-                stack.append((v, depth + 1))
+                    stack.append((k, depth, child))
+                stack.append((v, depth + 1, child))
         elif isinstance(value, float) and value != value:  # NaN: not JSON
-            raise ValidationException(f"{member} contains NaN, which is not JSON", field=member)
+            raise ValidationException(f"{path or member} is NaN, which is not JSON", field=member)
 
 
 def _loads(raw: str | bytes, member: str) -> Any:

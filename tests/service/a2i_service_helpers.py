@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -255,3 +256,25 @@ def wait_status(runtime: Any, name: str, status: str, timeout: float = 10) -> di
             assert got["HumanLoopStatus"] == status, got
             return got
         time.sleep(0.05)
+
+
+PORTAL_PASSWORD = "correct-horse-1"
+_RE_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+_RE_CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def portal_sign_in(
+    url: str, name: str, password: str = PORTAL_PASSWORD, **client: Any
+) -> tuple[httpx.Client, httpx.Response, str | None]:
+    """Sign in to the portal: the client (cookies kept), the sign-in answer and the CSRF token."""
+    http = httpx.Client(base_url=url, **client)
+    form = http.get("/portal/login")
+    token = _RE_CSRF_FIELD.search(form.text)
+    assert token is not None, form.text
+    answer = http.post(
+        "/portal/login", data={"csrf": token.group(1), "name": name, "password": password}
+    )
+    if answer.status_code != 303:
+        return http, answer, None
+    csrf = _RE_CSRF_META.search(http.get("/portal/tasks").text)
+    return http, answer, csrf.group(1) if csrf else None
