@@ -15,8 +15,13 @@ AMZ_JSON = "application/x-amz-json-1.1"
 
 
 def aws_json(data: Any, content_type: str = REST_JSON, status: int = 200) -> Response:
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    try:
+        body = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape it instead
+        body = json.dumps(data, separators=(",", ":")).encode()
     return Response(
-        json.dumps(data, separators=(",", ":"), ensure_ascii=False),
+        body,
         status_code=status,
         media_type=content_type,
         headers={"x-amzn-RequestId": str(uuid.uuid4())},

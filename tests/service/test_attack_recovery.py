@@ -1,0 +1,89 @@
+"""Issue 14, bullet 6: nothing stuck.
+
+A loop whose output cannot be written ends ``Failed`` with a reason (Describe and Delete keep
+answering; no 500 forever), also for a loop stored before the edge refused its input; temp files a
+crash left behind are removed when the service starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from a2i_service_helpers import ROLE, start_loop, unique, wait_status, workteam_arn
+
+from hitl_agent.service.services import build_services
+from hitl_agent.service.settings import ServiceSettings
+
+
+def _flow(sm: Any, output: str, team: str) -> str:
+    ui = sm.create_human_task_ui(HumanTaskUiName=unique("ui"), UiTemplate={"Content": "x"})
+    return str(
+        sm.create_flow_definition(
+            FlowDefinitionName=unique("fd"),
+            RoleArn=ROLE,
+            OutputConfig={"S3OutputPath": output},
+            HumanLoopConfig={
+                "WorkteamArn": workteam_arn(team),
+                "HumanTaskUiArn": ui["HumanTaskUiArn"],
+                "TaskTitle": "t",
+                "TaskDescription": "d",
+                "TaskCount": 1,
+            },
+        )["FlowDefinitionArn"]
+    )
+
+
+def test_unwritable_output_fails_the_loop_with_a_reason(
+    service: Any, runtime: Any, sagemaker: Any, make_worker: Any, local: Any
+) -> None:
+    team = unique("team")
+    out = service.data / "output" / unique("blocked")
+    flow = _flow(sagemaker, str(out), team)
+    out.mkdir(parents=True)
+    (out / flow.rsplit("/", 1)[1]).write_text("a file where the flow's folder must go")
+    loop = start_loop(runtime, flow)
+    worker = make_worker(team)
+    assert worker.answer(loop, {"ok": True}).status_code == 200  # the answer is acknowledged
+    got = wait_status(runtime, loop, "Failed")
+    assert got["FailureCode"] == "InternalError"
+    assert "cannot be written" in got["FailureReason"], got
+    assert (
+        runtime.delete_human_loop(HumanLoopName=loop)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    )
+
+    # a loop stored before the edge checked its text (written through the service layer)
+    flow_ok = _flow(sagemaker, str(service.data / "output"), team)
+    poisoned = unique("old")
+    local.runtime.start_human_loop(
+        {
+            "HumanLoopName": poisoned,
+            "FlowDefinitionArn": flow_ok,
+            "HumanLoopInput": {"InputContent": json.dumps({"x": "\ud800"})},
+        }
+    )
+    assert make_worker(team).answer(poisoned, {"ok": True}).status_code == 200
+    got = wait_status(runtime, poisoned, "Failed")
+    assert got["FailureReason"], got
+    assert runtime.delete_human_loop(HumanLoopName=poisoned)
+
+
+def test_temp_files_of_a_crash_are_removed_at_start(start_service: Any, tmp_path: Path) -> None:
+    data = tmp_path / "svc"
+    folder = data / "output" / "fd" / "2026" / "loop"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".output-abc.tmp", folder / ".output-new.tmp"
+    stale.write_text("{half")
+    fresh.write_text("{being written by another process")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    keep = folder / "output.json"
+    keep.write_text("{}")
+    services = build_services(ServiceSettings(data_dir=data, background=False))
+    services.store.dispose()
+    start_service(data=data)
+    assert not stale.exists()
+    assert fresh.exists() and keep.exists()
