@@ -22,28 +22,15 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 @contextmanager
 def _keys(data: Path, database: str | None) -> Iterator[KeyStore]:
-    from pydantic import ValidationError
-
-    from hitl_agent.errors import HitlError
+    from hitl_agent.cli.workers import _workforce  # the same service layer and error handling
     from hitl_agent.service.access_keys import KeyStore, load_service_secret
-    from hitl_agent.service.errors import AwsError
-    from hitl_agent.service.services import build_services
-    from hitl_agent.service.settings import ServiceSettings
 
-    services = None
-    try:
-        settings = ServiceSettings(data_dir=data, database_url=database, background=False)
-        services = build_services(settings)
-        yield KeyStore(services.store, load_service_secret(data))
-    except AwsError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2 if exc.status == 400 else 1) from exc
-    except (HitlError, ValidationError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        if services is not None:
-            services.store.dispose()
+    with _workforce(data, database) as wf:
+        try:
+            yield KeyStore(wf.store, load_service_secret(data))
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
 
 
 @app.command("create")

@@ -129,6 +129,16 @@ def rotate_token(
     typer.echo(json.dumps({"name": name, "token": token}) if as_json else token)
 
 
+def _set_disabled(name: str, data: Path, database: str | None, *, disabled: bool) -> None:
+    from hitl_agent.service.portal_accounts import PortalAccounts
+
+    with _workforce(data, database) as wf:
+        wf.get_worker(name)
+        accounts = PortalAccounts(wf.store)
+        accounts.disable(name) if disabled else accounts.enable(name)
+    typer.echo(f"{'disabled' if disabled else 'enabled'} {name}")
+
+
 @app.command("disable")
 def disable(
     name: Annotated[str, typer.Argument(help="The worker to disable.")],
@@ -136,12 +146,7 @@ def disable(
     database: DatabaseOption = None,
 ) -> None:
     """Disable a worker: their portal sessions end and their token stops working."""
-    from hitl_agent.service.portal_accounts import PortalAccounts
-
-    with _workforce(data, database) as wf:
-        wf.get_worker(name)
-        PortalAccounts(wf.store).disable(name)
-    typer.echo(f"disabled {name}")
+    _set_disabled(name, data, database, disabled=True)
 
 
 @app.command("enable")
@@ -151,12 +156,7 @@ def enable(
     database: DatabaseOption = None,
 ) -> None:
     """Enable a disabled worker (they sign in again)."""
-    from hitl_agent.service.portal_accounts import PortalAccounts
-
-    with _workforce(data, database) as wf:
-        wf.get_worker(name)
-        PortalAccounts(wf.store).enable(name)
-    typer.echo(f"enabled {name}")
+    _set_disabled(name, data, database, disabled=False)
 
 
 @app.command("unlock")

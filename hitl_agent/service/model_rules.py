@@ -20,7 +20,13 @@ from typing import Any
 
 from botocore.model import OperationModel, Shape, StructureShape
 
-from .validation import MAX_TIMESTAMP_US, check_json_text, invalid, parse_timestamp_bounded
+from .validation import (
+    MAX_TIMESTAMP_US,
+    check_json_text,
+    check_range,
+    invalid,
+    parse_timestamp_bounded,
+)
 
 EXTRA_MAX = {"TaskAvailabilityLifetimeInSeconds": 864_000, "TaskTimeLimitInSeconds": 28_800}
 JSON_TEXT_MEMBERS = frozenset({"InputContent", "HumanLoopActivationConditions"})
@@ -109,18 +115,10 @@ class ModelChecker:
                 value = int(value)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise invalid(path, None, "Member must be an integer")
-            low = meta.get("min")
             high = EXTRA_MAX.get(leaf, meta.get("max"))
             if leaf == "TaskCount":
                 high = self.max_task_count
-            if low is not None and value < low:
-                raise invalid(
-                    path, str(value), f"Member must have value greater than or equal to {low}"
-                )
-            if high is not None and value > high:
-                raise invalid(
-                    path, str(value), f"Member must have value less than or equal to {high}"
-                )
+            check_range(path, value, meta.get("min"), high)
         elif kind in ("float", "double"):
             if (
                 isinstance(value, bool)

@@ -133,6 +133,16 @@ def parse_timestamp_bounded(value: Any) -> int:
     return us
 
 
+def check_range(member: str, value: int, minimum: int | None, maximum: int | None) -> None:
+    """``minimum <= value <= maximum`` (either bound may be None), AWS's wording otherwise."""
+    if minimum is not None and value < minimum:
+        raise invalid(
+            member, str(value), f"Member must have value greater than or equal to {minimum}"
+        )
+    if maximum is not None and value > maximum:
+        raise invalid(member, str(value), f"Member must have value less than or equal to {maximum}")
+
+
 class Fields:
     """The members of one JSON object; each getter checks one member and names it on failure."""
 
@@ -202,14 +212,7 @@ class Fields:
             value = int(value)  # querystring members arrive as text
         if isinstance(value, bool) or not isinstance(value, int):
             raise invalid(member, None, "Member must be an integer")
-        if minimum is not None and value < minimum:
-            raise invalid(
-                member, str(value), f"Member must have value greater than or equal to {minimum}"
-            )
-        if maximum is not None and value > maximum:
-            raise invalid(
-                member, str(value), f"Member must have value less than or equal to {maximum}"
-            )
+        check_range(member, value, minimum, maximum)
         return value
 
     def obj(self, name: str, *, required: bool = False) -> Fields | None:
