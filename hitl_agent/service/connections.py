@@ -5,7 +5,8 @@ missing) with two additions:
 
 - a client has ``header_timeout_s`` from opening the connection (or from the first byte of the next
   request on a kept-alive one) to finish sending the request's headers; past it the service answers
-  408 and closes, so half-sent requests cannot pile up;
+  408 and closes (a connection on which nothing arrived is closed quietly), so half-sent requests
+  cannot pile up;
 - one address may hold at most ``max_connections_per_client`` open connections; one more is
   answered 429 (``ThrottlingException``) and closed at once.
 """
@@ -52,6 +53,7 @@ def guarded_protocol(settings: ServiceSettings) -> type[asyncio.Protocol]:
     class GuardedProtocol(_Base):  # type: ignore[valid-type, misc]
         _peer: str | None = None
         _header_timer: asyncio.TimerHandle | None = None
+        _begun = False  # a byte of the current request has arrived
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
@@ -81,23 +83,29 @@ def guarded_protocol(settings: ServiceSettings) -> type[asyncio.Protocol]:
 
         def _headers_too_slow(self) -> None:
             self._header_timer = None
-            if not self.transport.is_closing():
-                self.transport.write(
-                    _raw_response(
-                        "408 Request Timeout",
-                        "RequestTimeoutException",
-                        f"The request headers did not arrive within {header_timeout:g} s",
-                    )
-                )
+            if self.transport.is_closing():
+                return
+            if not self._begun:  # an idle (pre)connection: close it quietly
                 self.transport.close()
+                return
+            self.transport.write(
+                _raw_response(
+                    "408 Request Timeout",
+                    "RequestTimeoutException",
+                    f"The request headers did not arrive within {header_timeout:g} s",
+                )
+            )
+            self.transport.close()
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
+            self._begun = True
             if self._header_timer is None:
                 self._arm()
 
         def on_headers_complete(self) -> None:
             self._disarm()
+            self._begun = False
             super().on_headers_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:

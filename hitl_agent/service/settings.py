@@ -62,7 +62,8 @@ class ServiceSettings(BaseModel):
         default=None, gt=0, description="Runtime requests per second per process (429 past it)."
     )
     admin_token: str | None = Field(
-        default=None, description="When set, the /hitl/events endpoints require it as a bearer."
+        default=None,
+        description="With auth off (--no-auth): a bearer token the /hitl/events endpoints need.",
     )
     background: bool = Field(
         default=True, description="Run the sweeper and webhook sender threads."
