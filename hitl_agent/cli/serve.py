@@ -53,7 +53,9 @@ def serve(
     ] = None,
     admin_token: Annotated[
         str | None,
-        typer.Option(envvar="HITL_ADMIN_TOKEN", help="With --no-auth: a bearer token /hitl/events needs."),
+        typer.Option(
+            envvar="HITL_ADMIN_TOKEN", help="With --no-auth: a bearer token /hitl/events needs."
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
     no_auth: Annotated[
