@@ -66,9 +66,16 @@ class A2IReviews:
     ) -> None:
         self.flow_definition_arn = flow_definition_arn
         self.name = name
+        if runtime_client is None and endpoint_url:
+            # the review service: boto3's chain, else the key `serve` wrote to the data folder
+            from hitl_agent.service.client_auth import service_credentials
+
+            keys = service_credentials()
+        else:
+            keys = {}
         self.runtime = runtime_client or boto3.client(
             "sagemaker-a2i-runtime", endpoint_url=endpoint_url, region_name=region_name,
-            config=RETRY_CONFIG)
+            config=RETRY_CONFIG, **keys)
         self._s3 = s3_client
         self._s3_endpoint_url = s3_endpoint_url
         self._region_name = region_name
