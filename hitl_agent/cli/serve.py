@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -132,6 +133,12 @@ def serve(
     except (ValidationError, HitlError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    if database and settings.auth and not os.environ.get("HITL_SERVICE_SECRET"):
+        typer.echo(
+            "note: several processes on one database must share one $HITL_SERVICE_SECRET "
+            "(keys and page tokens are derived from it); this one uses DATA/service.secret",
+            err=True,
+        )
     scheme = "https" if tls_cert else "http"
     auth_note = "SigV4 auth ON" if settings.auth else "auth OFF (--no-auth)"
     typer.echo(
