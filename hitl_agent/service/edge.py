@@ -6,7 +6,7 @@ In order, for each request:
    body that grows past it while being read is cut off with the same 413.
 2. **Authentication** (the AWS surfaces): the A2I runtime API (``/human-loops…``: a ``runtime``
    or ``admin`` key), the SageMaker control plane (``POST /``), ``/hitl/events…``, task UI
-   template URLs and every unknown path (``admin``) need a valid SigV4 signature
+   template URLs and any other ``/hitl/…`` path (``admin``) need a valid SigV4 signature
    (:mod:`.sigv4`). A template URL may instead carry the short-lived signature that
    DescribeHumanTaskUi puts on it. ``/hitl/health``, the worker API (bearer tokens) and the
    portal (sessions) authenticate their own way.
@@ -60,9 +60,9 @@ class CrossSiteRequest(AwsError):
     code, status = "AccessDeniedException", 403
 
 
-def _surface(path: str) -> str:
+def _surface(path: str, method: str = "POST") -> str:
     if path == "/":
-        return "control"
+        return "control" if method == "POST" else "other"
     if path == "/human-loops" or path.startswith("/human-loops/"):
         return "runtime"
     if path in OPEN_PATHS:
@@ -73,7 +73,11 @@ def _surface(path: str) -> str:
         return "portal"
     if path.startswith("/hitl/human-task-uis/") and path.endswith("/template"):
         return "template"
-    return "admin"  # /hitl/events…, and any path that is not there: no probing unsigned
+    if path.startswith("/hitl/"):
+        return "admin"  # /hitl/events…, and anything else of ours: no probing unsigned
+    # Not ours: the routes of an app this one is mounted in (the LangGraph server's API when
+    # langgraph.json serves the review service), which authenticate their own way.
+    return "other"
 
 
 class Edge:
@@ -115,7 +119,7 @@ class Edge:
 
     # --- checks ----------------------------------------------------------------------------
     def authenticate(self, scope: Scope, surface: str, body: bytes) -> None:
-        if not self.settings.auth or surface in ("open", "worker", "portal"):
+        if not self.settings.auth or surface in ("open", "worker", "portal", "other"):
             return
         query = scope.get("query_string", b"").decode("latin-1")
         if surface == "template" and "sig=" in query and self.template_url_ok(scope["path"], query):
@@ -233,7 +237,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        surface = _surface(scope["path"])
+        surface = _surface(scope["path"], scope["method"])
         edge = self.edge
         if scope.get("scheme") == "https":
             send = _with_hsts(send)

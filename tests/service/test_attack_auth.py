@@ -79,7 +79,7 @@ def test_unsigned_and_garbage_signatures_change_nothing(
         ("POST", "/", {**AMZ, "X-Amz-Target": "SageMaker.CreateWorkteam"}, json.dumps(team)),
         ("GET", "/hitl/events", {}, ""),
         ("POST", "/hitl/events/replay", {}, ""),
-        ("GET", "/no/such/path", {}, ""),
+        ("GET", "/hitl/no-such-path", {}, ""),
     ]
     now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     forged = {
