@@ -80,6 +80,12 @@ def service(
 
 
 @pytest.fixture(scope="session")
+def open_service(start_service: Callable[..., ServiceProcess]) -> ServiceProcess:
+    """A service without auth (loopback only) and with tight connection limits."""
+    return start_service("--no-auth", "--header-timeout", "1", "--max-connections-per-client", "4")
+
+
+@pytest.fixture(scope="session")
 def runtime(service: ServiceProcess) -> Any:
     return service.client("sagemaker-a2i-runtime")
 

@@ -243,8 +243,7 @@ def test_auth_off_only_by_flag_and_only_on_loopback(tmp_path: Any) -> None:
     assert refused.exit_code == 2 and "refused on a non-loopback" in refused.output
 
 
-def test_no_auth_flag_on_loopback_accepts_unsigned(start_service: Any) -> None:
-    open_service = start_service("--no-auth")
+def test_no_auth_flag_on_loopback_accepts_unsigned(open_service: ServiceProcess) -> None:
     assert not (open_service.data / "credentials").exists()  # no key needed, none written
     ui = unique("ui")
     r = httpx.post(

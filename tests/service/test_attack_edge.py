@@ -57,10 +57,18 @@ def _flow_config(task_ui: str, **extra: Any) -> dict[str, Any]:
 
 def test_output_paths_outside_the_roots_are_refused(start_service: Any, tmp_path: Path) -> None:
     data = tmp_path / "svc"
+    # bullet 6 on the side: temp files a crash left are removed at start (fresh ones are kept)
+    folder = data / "output" / "fd" / "2026" / "loop"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".output-abc.tmp", folder / ".output-new.tmp"
+    stale.write_text("{half")
+    fresh.write_text("{being written by another process")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
     svc = start_service("--output-root", "output", data=data)  # the default, said explicitly
+    assert not stale.exists() and fresh.exists()
     sm = svc.client("sagemaker")
     ui = sm.create_human_task_ui(HumanTaskUiName="ui", UiTemplate={"Content": "x"})
-    (data / "output").mkdir(exist_ok=True)
     (data / "output" / "escape").symlink_to(tmp_path)  # a link out of the root
     refused = [
         "/tmp/anywhere",
@@ -305,8 +313,8 @@ def test_body_size_limit(service: ServiceProcess) -> None:
     assert httpx.get(f"{service.url}/hitl/health").status_code == 200
 
 
-def test_header_timeout_and_connections_per_client(start_service: Any) -> None:
-    svc = start_service("--header-timeout", "1", "--max-connections-per-client", "4")
+def test_header_timeout_and_connections_per_client(open_service: ServiceProcess) -> None:
+    svc = open_service  # --header-timeout 1 --max-connections-per-client 4
     host, port = "127.0.0.1", svc.port
     slow = [socket.create_connection((host, port)) for _ in range(4)]
     for s in slow:

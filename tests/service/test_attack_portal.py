@@ -18,8 +18,6 @@ from a2i_service_helpers import PORTAL_PASSWORD, ServiceProcess, portal_sign_in,
 from typer.testing import CliRunner
 
 from hitl_agent.cli.workers import app as workers_app
-from hitl_agent.service.services import build_services
-from hitl_agent.service.settings import ServiceSettings
 
 runner = CliRunner()
 
@@ -77,30 +75,28 @@ def test_copied_cookies_die_with_the_session(service: ServiceProcess, local: Any
     assert portal_sign_in(service.url, name)[1].status_code == 303
 
 
-def test_sign_in_is_limited_per_account_and_address(start_service: Any, tmp_path: Path) -> None:
-    svc = start_service(data=tmp_path / "svc")
-    local = build_services(ServiceSettings(data_dir=svc.data, background=False))
-    data = str(svc.data)
+def test_sign_in_is_limited_per_account_and_address(service: ServiceProcess, local: Any) -> None:
+    data = str(service.data)
+    name, other = _worker(local), _worker(local)
     try:
-        name = _worker(local)
         for _ in range(5):
-            assert portal_sign_in(svc.url, name, "wrong guess 123")[1].status_code == 401
-        locked = portal_sign_in(svc.url, name)[1]  # the right password, refused while locked
+            assert portal_sign_in(service.url, name, "wrong guess 123")[1].status_code == 401
+        locked = portal_sign_in(service.url, name)[1]  # the right password, refused while locked
         assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
-        other = _worker(local)  # another account from the same address is still fine
-        assert portal_sign_in(svc.url, other)[1].status_code == 303
+        # another account from the same address is still fine
+        assert portal_sign_in(service.url, other)[1].status_code == 303
         assert runner.invoke(workers_app, ["unlock", name, "--data", data]).exit_code == 0
-        assert portal_sign_in(svc.url, name)[1].status_code == 303
+        assert portal_sign_in(service.url, name)[1].status_code == 303
 
         # one address guessing many accounts: locked as an address
         for i in range(20):
-            portal_sign_in(svc.url, f"guess-{i}", "wrong guess 123")
-        assert portal_sign_in(svc.url, other)[1].status_code == 429
+            portal_sign_in(service.url, f"guess-{i}", "wrong guess 123")
+        assert portal_sign_in(service.url, other)[1].status_code == 429
         unlocked = runner.invoke(workers_app, ["unlock", "--address", "127.0.0.1", "--data", data])
         assert unlocked.exit_code == 0, unlocked.output
-        assert portal_sign_in(svc.url, other)[1].status_code == 303
-    finally:
-        local.store.dispose()
+        assert portal_sign_in(service.url, other)[1].status_code == 303
+    finally:  # the shared service serves other tests from this address
+        runner.invoke(workers_app, ["unlock", name, "--address", "127.0.0.1", "--data", data])
 
 
 def test_secure_cookies_and_hsts_only_over_tls(

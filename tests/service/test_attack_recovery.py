@@ -2,21 +2,15 @@
 
 A loop whose output cannot be written ends ``Failed`` with a reason (Describe and Delete keep
 answering; no 500 forever), also for a loop stored before the edge refused its input; temp files a
-crash left behind are removed when the service starts.
+crash left behind are removed when the service starts (``test_attack_edge``'s output-root test).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import time
-from pathlib import Path
 from typing import Any
 
 from a2i_service_helpers import ROLE, start_loop, unique, wait_status, workteam_arn
-
-from hitl_agent.service.services import build_services
-from hitl_agent.service.settings import ServiceSettings
 
 
 def _flow(sm: Any, output: str, team: str) -> str:
@@ -69,21 +63,3 @@ def test_unwritable_output_fails_the_loop_with_a_reason(
     got = wait_status(runtime, poisoned, "Failed")
     assert got["FailureReason"], got
     assert runtime.delete_human_loop(HumanLoopName=poisoned)
-
-
-def test_temp_files_of_a_crash_are_removed_at_start(start_service: Any, tmp_path: Path) -> None:
-    data = tmp_path / "svc"
-    folder = data / "output" / "fd" / "2026" / "loop"
-    folder.mkdir(parents=True)
-    stale, fresh = folder / ".output-abc.tmp", folder / ".output-new.tmp"
-    stale.write_text("{half")
-    fresh.write_text("{being written by another process")
-    old = time.time() - 3600
-    os.utime(stale, (old, old))
-    keep = folder / "output.json"
-    keep.write_text("{}")
-    services = build_services(ServiceSettings(data_dir=data, background=False))
-    services.store.dispose()
-    start_service(data=data)
-    assert not stale.exists()
-    assert fresh.exists() and keep.exists()
