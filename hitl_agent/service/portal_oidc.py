@@ -32,6 +32,7 @@ from starlette.responses import Response
 
 from . import portal_auth as auth
 from .portal import _services, portal_keys
+from .portal_accounts import accounts
 from .portal_pages import e
 from .workforces import OidcSettings
 
@@ -294,10 +295,12 @@ async def oidc_callback(request: Request) -> Response:
         response.delete_cookie(STATE_COOKIE, path="/portal/oidc")
         return response
     response = Response(status_code=303, headers={"Location": saved["next"]})
+    session = auth.new_session(worker.name, worker.worker_id)
+    await run_in_threadpool(accounts(request).open_session, session.sid, worker.name)
     auth.set_cookie(
         response,
         auth.SESSION_COOKIE,
-        auth.encode_session(keys, auth.new_session(worker.name, worker.worker_id)),
+        auth.encode_session(keys, session),
         max_age=auth.SESSION_TTL_S,
         path="/portal",
         secure=auth.is_https(request, services.settings.public_url),

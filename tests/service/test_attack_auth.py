@@ -18,7 +18,7 @@ import botocore.auth
 import httpx
 import pytest
 import typer
-from a2i_service_helpers import REGION, ROLE, ServiceProcess, start_loop, unique, workteam_arn
+from a2i_service_helpers import REGION, ROLE, ServiceProcess, start_loop, unique
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
@@ -246,6 +246,18 @@ def test_auth_off_only_by_flag_and_only_on_loopback(tmp_path: Any) -> None:
 def test_no_auth_flag_on_loopback_accepts_unsigned(open_service: ServiceProcess) -> None:
     assert not (open_service.data / "credentials").exists()  # no key needed, none written
     ui = unique("ui")
+    team = httpx.post(
+        open_service.url + "/",
+        content=json.dumps(
+            {
+                "WorkteamName": unique("t"),
+                "Description": "d",
+                "MemberDefinitions": [{"OidcMemberDefinition": {"Groups": ["g"]}}],
+            }
+        ),
+        headers={**AMZ, "X-Amz-Target": "SageMaker.CreateWorkteam"},
+    )
+    assert team.status_code == 200, team.text
     r = httpx.post(
         open_service.url + "/",
         content=json.dumps({"HumanTaskUiName": ui, "UiTemplate": {"Content": "x"}}),
@@ -260,7 +272,7 @@ def test_no_auth_flag_on_loopback_accepts_unsigned(open_service: ServiceProcess)
                 "RoleArn": ROLE,
                 "OutputConfig": {"S3OutputPath": "output"},
                 "HumanLoopConfig": {
-                    "WorkteamArn": workteam_arn("t"),
+                    "WorkteamArn": team.json()["WorkteamArn"],
                     "HumanTaskUiArn": r.json()["HumanTaskUiArn"],
                     "TaskTitle": "t",
                     "TaskDescription": "d",

@@ -20,9 +20,9 @@ from a2i_service_helpers import (
     PORTAL_PASSWORD,
     ROLE,
     ServiceProcess,
+    ensure_team,
     start_loop,
     unique,
-    workteam_arn,
 )
 from playwright.sync_api import Browser, Page
 
@@ -48,7 +48,7 @@ def _flow(sagemaker: Any, service: ServiceProcess, template: str, team: str) -> 
             RoleArn=ROLE,
             OutputConfig={"S3OutputPath": str(service.data / "output")},
             HumanLoopConfig={
-                "WorkteamArn": workteam_arn(team),
+                "WorkteamArn": ensure_team(sagemaker, team),
                 "HumanTaskUiArn": ui,
                 "TaskTitle": "t",
                 "TaskDescription": "d",

@@ -19,10 +19,10 @@ from a2i_service_helpers import (
     PORTAL_PASSWORD,
     ROLE,
     ServiceProcess,
+    ensure_team,
     portal_sign_in,
     start_loop,
     unique,
-    workteam_arn,
 )
 from botocore.exceptions import ClientError
 
@@ -41,9 +41,9 @@ def _error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     return exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"]
 
 
-def _flow_config(task_ui: str, **extra: Any) -> dict[str, Any]:
+def _flow_config(sm: Any, task_ui: str, **extra: Any) -> dict[str, Any]:
     return {
-        "WorkteamArn": workteam_arn("team-a"),
+        "WorkteamArn": ensure_team(sm, "team-a"),
         "HumanTaskUiArn": task_ui,
         "TaskTitle": "t",
         "TaskDescription": "d",
@@ -87,7 +87,7 @@ def test_output_paths_outside_the_roots_are_refused(start_service: Any, tmp_path
                 FlowDefinitionName=unique("fd"),
                 RoleArn=ROLE,
                 OutputConfig={"S3OutputPath": path},
-                HumanLoopConfig=_flow_config(ui["HumanTaskUiArn"]),
+                HumanLoopConfig=_flow_config(sm, ui["HumanTaskUiArn"]),
             )
         code, message = _error(exc)
         assert code == "ValidationException", path
@@ -102,7 +102,7 @@ def test_output_paths_outside_the_roots_are_refused(start_service: Any, tmp_path
             FlowDefinitionName=unique("fd"),
             RoleArn=ROLE,
             OutputConfig={"S3OutputPath": path},
-            HumanLoopConfig=_flow_config(ui["HumanTaskUiArn"]),
+            HumanLoopConfig=_flow_config(sm, ui["HumanTaskUiArn"]),
         )
     assert not (tmp_path / "elsewhere").exists() and not Path("/tmp/anywhere").exists()
 
@@ -209,7 +209,7 @@ def test_text_that_cannot_be_stored_is_refused_and_nothing_stored(
                 FlowDefinitionName=unique("fd"),
                 RoleArn=ROLE,
                 OutputConfig={"S3OutputPath": str(service.data / "output")},
-                HumanLoopConfig=_flow_config(task_ui, **config),
+                HumanLoopConfig=_flow_config(sagemaker, task_ui, **config),
             )
         code, message = _error(exc)
         assert code == "ValidationException", config
@@ -218,7 +218,7 @@ def test_text_that_cannot_be_stored_is_refused_and_nothing_stored(
         FlowDefinitionName=unique("fd"),
         RoleArn=ROLE,
         OutputConfig={"S3OutputPath": str(service.data / "output")},
-        HumanLoopConfig=_flow_config(task_ui, TaskAvailabilityLifetimeInSeconds=864_000),
+        HumanLoopConfig=_flow_config(sagemaker, task_ui, TaskAvailabilityLifetimeInSeconds=864_000),
     )
     assert ok["FlowDefinitionArn"]
     http = service.http(headers=JSON)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from a2i_service_helpers import ROLE, start_loop, unique, wait_status, workteam_arn
+from a2i_service_helpers import ROLE, ensure_team, start_loop, unique, wait_status
 
 
 def _flow(sm: Any, output: str, team: str) -> str:
@@ -21,7 +21,7 @@ def _flow(sm: Any, output: str, team: str) -> str:
             RoleArn=ROLE,
             OutputConfig={"S3OutputPath": output},
             HumanLoopConfig={
-                "WorkteamArn": workteam_arn(team),
+                "WorkteamArn": ensure_team(sm, team),
                 "HumanTaskUiArn": ui["HumanTaskUiArn"],
                 "TaskTitle": "t",
                 "TaskDescription": "d",
