@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hitl_agent.errors import ReviewError, ReviewNotFound
 from hitl_agent.review.base import ReviewState, ReviewStatus
+from hitl_agent.storage.engine import connect_sqlite
 from hitl_agent.types import HumanAnswer, ReviewOutcome, ReviewRequest
 
 ReviewerResult = ReviewOutcome | dict[str, Any] | None
@@ -48,12 +48,8 @@ class InProcessReviews:
         if self.answers_synchronously and reviewer is None:
             raise ReviewError("answers_synchronously needs a reviewer", field="reviewer")
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            str(path) if path is not None else ":memory:",
-            check_same_thread=False,
-            isolation_level=None,
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = connect_sqlite(path if path is not None else ":memory:",
+                                    what="in-process reviews", field="path")
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS in_process_reviews ("
             " id TEXT PRIMARY KEY, request_json TEXT NOT NULL, outcome_json TEXT,"
