@@ -129,3 +129,22 @@ def test_postgres_ledger_is_created_by_migrations(postgres_server: Any) -> None:
         diff = compare_metadata(MigrationContext.configure(
             conn, opts={"version_table": LEDGER_MIGRATIONS.version_table}), metadata)
     assert diff == []
+
+
+def test_cli_shows_and_upgrades_the_revision(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from hitl_agent.cli.main import app
+
+    with sqlite3.connect(tmp_path / "ledger.db") as conn:
+        conn.executescript(FIRST_RELEASE)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["ledger", "revision", "--data", str(tmp_path), "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.output)["revision"] is None
+    done = runner.invoke(app, ["ledger", "upgrade", "--data", str(tmp_path), "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == {"before": None, "after": LEDGER_MIGRATIONS.head,
+                                       "changed": True}
+    assert "thread_id" in _columns(tmp_path / "ledger.db", "reviews")

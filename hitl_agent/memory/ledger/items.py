@@ -97,9 +97,10 @@ class ItemJournal(LedgerBase):
                 postgresql.insert(items)
                 .values({c: bindparam(f"n_{c}") for c in _ITEM_COLUMNS})
                 .on_conflict_do_nothing()
+                .returning(items.c.id)  # rowcount is not reliable here on every driver
             )
         params = {f"n_{c}": v for c, v in row.items()}
-        return bool(conn.execute(self._insert_stmt, params).rowcount)
+        return conn.execute(self._insert_stmt, params).first() is not None
 
     def check_item(self, item_id: str, input_value: Any) -> ItemState | None:
         """What the graph needs to know of a known item before running it (read only): its
