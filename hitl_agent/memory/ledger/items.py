@@ -9,7 +9,7 @@ item existed already: one way to create an item, whatever step sees it first.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,14 +73,28 @@ def _thread_input_conflict(item_id: str) -> ThreadInputConflict:
     )
 
 
+def _item_state(item_id: str, input_value: Any, input_hash: str, status: str,
+                prediction_json: str | None, final_json: str | None,
+                final_source: str | None) -> ItemState:
+    if input_hash != content_hash(input_value):
+        raise _thread_input_conflict(item_id)
+    return ItemState(
+        status=status,
+        prediction=Prediction.model_validate_json(prediction_json) if prediction_json else None,
+        final_output=json.loads(final_json) if final_json is not None else None,
+        final_source=final_source,
+    )
+
+
 class ItemJournal(LedgerBase):
     _insert_stmt: Any = None
 
     def _insert_item(
-        self, conn: Connection, item_id: str, *, task: str, input_value: Any,
+        self, conn: Connection | None, item_id: str, *, task: str, input_value: Any,
         thread_id: str | None, status: str, **columns: Any,
     ) -> bool:
-        """Create the item with these columns unless it exists; True if this call created it."""
+        """Create the item with these columns unless it exists; True if this call created it.
+        With no ``conn`` the insert is its own transaction."""
         now = columns.pop("now", None) or utcnow()
         row = dict.fromkeys(_ITEM_COLUMNS)
         row.update(id=item_id, thread_id=thread_id or item_id, task=task,
@@ -89,7 +103,16 @@ class ItemJournal(LedgerBase):
         if self._sqlite:
             row["created_at"] = row["updated_at"] = sqlite_time(now)
             values = tuple(row[c] for c in _ITEM_COLUMNS)
-            return bool(conn.exec_driver_sql(_SQLITE_INSERT, values).rowcount)
+            if conn is None:  # one statement in autocommit: its own transaction
+                with self._sqlite_driver() as db:
+                    return bool(db.execute(_SQLITE_INSERT, values).rowcount)
+            # On the driver, inside the caller's transaction.
+            driver = conn.connection.driver_connection
+            return bool(driver.execute(_SQLITE_INSERT, values).rowcount)  # type: ignore[union-attr]
+        if conn is None:
+            with self.engine.begin() as own:
+                return self._insert_item(own, item_id, task=task, input_value=input_value,
+                                         thread_id=thread_id, status=status, now=now, **columns)
         if self._insert_stmt is None:
             from sqlalchemy.dialects import postgresql
 
@@ -105,20 +128,30 @@ class ItemJournal(LedgerBase):
     def check_item(self, item_id: str, input_value: Any) -> ItemState | None:
         """What the graph needs to know of a known item before running it (read only): its
         status, journaled prediction and final output. Another input under the id is refused."""
-        with self._reader.connect() as conn:
-            row = conn.exec_driver_sql(_CHECK_ITEM_SQL[self._sqlite], (item_id,)).first()
-        if row is None:
-            return None
-        input_hash, status, prediction_json, final_json, final_source = row
-        if input_hash != content_hash(input_value):
-            raise _thread_input_conflict(item_id)
-        return ItemState(
-            status=status,
-            prediction=Prediction.model_validate_json(prediction_json)
-            if prediction_json else None,
-            final_output=json.loads(final_json) if final_json is not None else None,
-            final_source=final_source,
-        )
+        if self._sqlite:
+            with self._sqlite_driver() as db:
+                row = db.execute(_CHECK_ITEM_SQL[True], (item_id,)).fetchone()
+        else:
+            with self._reader.connect() as conn:
+                row = conn.exec_driver_sql(_CHECK_ITEM_SQL[False], (item_id,)).first()
+        return None if row is None else _item_state(item_id, input_value, *row)
+
+    def check_items(self, pairs: Sequence[tuple[str, Any]]) -> dict[str, ItemState]:
+        """:meth:`check_item` for many ``(item_id, input)`` pairs in one read per 500: the
+        known items' states by id (new items are absent)."""
+        out: dict[str, ItemState] = {}
+        inputs = dict(pairs)
+        ids = list(inputs)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            query = (select(items.c.id, items.c.input_hash, items.c.status,
+                            items.c.prediction_json, items.c.final_output_json,
+                            items.c.final_source).where(items.c.id.in_(chunk)))
+            with self._reader.connect() as conn:
+                rows = conn.execute(query).all()
+            for item_id, *row in rows:
+                out[item_id] = _item_state(item_id, inputs[item_id], *row)
+        return out
 
     def record_prediction(
         self, item_id: str, task: str, input_value: Any, prediction: Prediction
@@ -164,14 +197,24 @@ class ItemJournal(LedgerBase):
         With ``prediction`` and ``task`` the row is created when missing; a prediction journaled
         earlier is kept (first write wins), so a re-run never changes what a review was about.
         """
+        row = RoutingRow(item_id, uncertainty, decision, task=task, input_value=input_value,
+                         prediction=prediction, final_output=final_output,
+                         final_source=final_source, thread_id=thread_id)
+        if self._sqlite and prediction is not None and task is not None:
+            # Usually the item is new: one INSERT in autocommit is the whole write.
+            if self._route_items(None, [row], try_insert_only=True):
+                return
         with self.engine.begin() as conn:
-            self.route_items(conn, [RoutingRow(
-                item_id, uncertainty, decision, task=task, input_value=input_value,
-                prediction=prediction, final_output=final_output, final_source=final_source,
-                thread_id=thread_id)])
+            self._route_items(conn, [row])
 
-    def route_items(self, conn: Connection, rows: list[RoutingRow]) -> None:
-        """:meth:`record_routing` for several items in the caller's transaction."""
+    def route_items(self, rows: list[RoutingRow]) -> None:
+        """:meth:`record_routing` for many items in one transaction (one commit: the group
+        commit of a batch). Each row is idempotent as in :meth:`record_routing`."""
+        with self.engine.begin() as conn:
+            self._route_items(conn, rows)
+
+    def _route_items(self, conn: Connection | None, rows: list[RoutingRow], *,
+                     try_insert_only: bool = False) -> bool:
         now = utcnow()
         for r in rows:
             status = "pending_review" if r.decision.action == "escalate" else "accepted"
@@ -189,6 +232,8 @@ class ItemJournal(LedgerBase):
                 final_output_json=final_json, final_source=r.final_source,
             ):
                 continue
+            if try_insert_only or conn is None:
+                return False
             conn.execute(_ROUTE_ITEM, {
                 "b_id": r.item_id, "b_prediction": prediction_json,
                 "b_uncertainty": uncertainty_json, "b_decision": decision_json,
@@ -196,6 +241,7 @@ class ItemJournal(LedgerBase):
                 "b_status": status, "b_final": final_json, "b_source": r.final_source,
                 "b_now": now,
             })
+        return True
 
     def mark_failed(
         self, item_id: str, task: str, input_value: Any, error: str, *,
