@@ -200,10 +200,10 @@ class ItemJournal(LedgerBase):
         row = RoutingRow(item_id, uncertainty, decision, task=task, input_value=input_value,
                          prediction=prediction, final_output=final_output,
                          final_source=final_source, thread_id=thread_id)
-        if self._sqlite and prediction is not None and task is not None:
-            # Usually the item is new: one INSERT in autocommit is the whole write.
-            if self._route_items(None, [row], try_insert_only=True):
-                return
+        # Usually the item is new: one INSERT in autocommit is the whole write.
+        if self._sqlite and prediction is not None and task is not None and self._route_items(
+                None, [row], try_insert_only=True):
+            return
         with self.engine.begin() as conn:
             self._route_items(conn, [row])
 
