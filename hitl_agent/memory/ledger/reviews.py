@@ -8,6 +8,7 @@ died holding one is replaced once the lease has run out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,8 +68,12 @@ class ReviewQueue(LedgerBase):
             ).mappings().all()
         return [review_record(r) for r in rows]
 
-    def pending_reviews(self, *, limit: int = 1000) -> list[ReviewRecord]:
-        return self._reviews_where(reviews.c.state == "pending", limit)
+    def pending_reviews(self, *, limit: int = 1000,
+                        exclude_backends: Sequence[str] = ()) -> list[ReviewRecord]:
+        condition = reviews.c.state == "pending"
+        if exclude_backends:
+            condition = and_(condition, reviews.c.backend.not_in(list(exclude_backends)))
+        return self._reviews_where(condition, limit)
 
     def overdue_reviews(
         self, now: datetime | None = None, *, limit: int = 1000
