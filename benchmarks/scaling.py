@@ -56,36 +56,25 @@ def model(text: str) -> Prediction:
                                                  "b": 0.01 if sure else 0.5}, model_id="m")
 
 
-class FarReviews(InProcessReviews):
-    """The seeded pending reviews' backend: they stay pending; status calls are counted."""
-
-    name = "far"
-
-    def __init__(self, feed: bool) -> None:
-        super().__init__()
-        self.feed = feed
-        self.status_calls = 0
-
-    def status(self, review_id: str) -> ReviewStatus:
-        self.status_calls += 1
-        return ReviewStatus(review_id, "pending")
-
-    def changed_reviews(self, cursor: str | None) -> tuple[list[str], str] | None:
-        return ([], "0") if self.feed else None
-
-
 class CountingReviews(InProcessReviews):
-    def __init__(self, feed: bool) -> None:
+    """In-process reviews whose status calls are counted. ``feed``: it says what changed;
+    ``far``: the seeded reviews' backend, whose reviews stay pending."""
+
+    def __init__(self, feed: bool, *, far: bool = False) -> None:
         super().__init__()
-        self.feed = feed
+        self.feed, self.far = feed, far
+        if far:
+            self.name = "far"
         self.status_calls = 0
 
     def status(self, review_id: str) -> ReviewStatus:
         self.status_calls += 1
-        return super().status(review_id)
+        return ReviewStatus(review_id, "pending") if self.far else super().status(review_id)
 
     def changed_reviews(self, cursor: str | None) -> tuple[list[str], str] | None:
-        return super().changed_reviews(cursor) if self.feed else None
+        if not self.feed:
+            return None
+        return ([], "0") if self.far else super().changed_reviews(cursor)
 
 
 def median_ms(fn: Callable[[], Any], repeats: int = 5) -> float:
@@ -179,7 +168,7 @@ def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
     passes: dict[str, Any] = {}
     for mode, feed in (("event_driven", True), ("polled", False)):
         reviews = CountingReviews(feed)
-        far = FarReviews(feed)
+        far = CountingReviews(feed, far=True)
         g = build_review_graph(model=model, scorer=MaxProbabilityScorer(),
                                policy=ThresholdPolicy(0.9), reviews=reviews,
                                ledger=graph.hitl_parts.ledger,

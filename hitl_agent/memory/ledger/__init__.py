@@ -77,6 +77,7 @@ LEDGER_MIGRATIONS = Migrations(
     version_table="hitl_ledger_version",
     head="0002_thread_ids",
     adopt=_adopt,
+    metadata=metadata,
 )
 
 
