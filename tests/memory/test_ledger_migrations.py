@@ -154,3 +154,16 @@ def test_cli_shows_and_upgrades_the_revision(tmp_path: Path) -> None:
     assert json.loads(done.output) == {"before": None, "after": LEDGER_MIGRATIONS.head,
                                        "changed": True}
     assert "thread_id" in _columns(tmp_path / "ledger.db", "reviews")
+
+
+def test_the_old_engine_module_is_an_alias_for_one_release() -> None:
+    import importlib
+    import sys
+
+    sys.modules.pop("hitl_agent.memory.db", None)
+    with pytest.warns(DeprecationWarning, match="hitl_agent.storage.engine"):
+        old = importlib.import_module("hitl_agent.memory.db")
+    from hitl_agent.storage import engine
+
+    assert old.make_engine is engine.make_engine
+    assert old.normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
