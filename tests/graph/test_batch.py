@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from graph.helpers import cfg, gold_reviewer, keyword_model, make_graph
@@ -89,6 +90,7 @@ WORKER = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 from pathlib import Path
+from typing import Any
 from graph.helpers import keyword_model, make_graph
 from hitl_agent import InProcessReviews
 from hitl_agent.graph.batch import ingest
@@ -129,3 +131,17 @@ def test_sigkill_mid_stream_then_a_second_run_finishes_every_item_once(tmp_path:
     escalated = [i for i in range(40) if i % 3 == 0]
     assert sum(item.status == "pending_review" for item in items.values()) == len(escalated)
     assert len(ledger.pending_reviews()) == len(escalated)  # one review each, none twice
+
+
+@pytest.mark.postgres
+def test_batch_on_postgres(tmp_path: Path, postgres_server: Any) -> None:
+    url = postgres_server.create_database()
+    model = CountingModel()
+    graph = make_graph(tmp_path, InProcessReviews(), model=model, ledger=url, checkpointer=None)
+    items = [(f"t{i}", x) for i, x in enumerate(texts(9))]
+    first = run_batch(graph, items)
+    again = run_batch(graph, items)
+    assert [r.get("output") for r in first] == [r.get("output") for r in again]
+    assert set(model.calls.values()) == {1}
+    counts = graph.hitl_parts.ledger.counts()
+    assert counts["items.finished"] == 6 and counts["reviews.pending"] == 3
