@@ -86,7 +86,7 @@ def median_ms(fn: Callable[[], Any], repeats: int = 5) -> float:
     return round(statistics.median(samples), 3)
 
 
-def seed(graph: Any, items: int, pending: int, have: tuple[int, int]) -> None:
+def seed(graph: Any, items: int, pending: int, have: tuple[int, int, int]) -> None:
     """Grow the ledger to ``items`` finished items, ``pending`` pending reviews (backend
     ``far``) and one correction per ten items, copying rows the graph wrote."""
     ledger = graph.hitl_parts.ledger
@@ -108,7 +108,7 @@ def seed(graph: Any, items: int, pending: int, have: tuple[int, int]) -> None:
 
         ins_item = f"INSERT INTO items ({','.join(item_cols)}) VALUES " \
                    f"({','.join('?' * len(item_cols))})"
-        have_items, have_pending = have
+        have_items, have_pending, have_corrections = have
         rows = []
         for i in range(have_items, items - pending):
             rows.append(clone(done, item_cols, id=f"s{i}", thread_id=f"s{i}"))
@@ -137,7 +137,7 @@ def seed(graph: Any, items: int, pending: int, have: tuple[int, int]) -> None:
                                  ).fetchone()
         payload = json.loads(corr_full[corr_cols.index("payload_json")])
         rows = []
-        for i in range(have_items // 10, items // 10):
+        for i in range(have_corrections, items // 10):
             cid = f"sc{i}"
             body = json.dumps({**payload, "id": cid, "thread_id": f"s{i}",
                                "input": f"{payload['input']} {i}", "split_group": f"s{i}"})
@@ -227,12 +227,12 @@ def main() -> None:
         from hitl_agent.service.services import build_services
         from hitl_agent.service.settings import ServiceSettings
 
-        have = (0, 0)
+        have = (0, 0, 0)
         service_dirs = []
         for items in sizes:
             pending = items // 10
             seed(graph, items, pending, have)
-            have = (items - pending, pending)
+            have = (items - pending, pending, items // 10)
             data = root / f"service-{items}"
             populate(data, pending)
             service_dirs.append(data)
