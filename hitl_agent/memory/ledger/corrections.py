@@ -6,13 +6,23 @@ Forgotten corrections stay (marked) so that no export or recall uses them again.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TypedDict
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from typing_extensions import Unpack
 
 from hitl_agent.memory.ledger.base import LedgerBase
 from hitl_agent.memory.ledger.schema import CorrectionRecord, correction_record, corrections
 from hitl_agent.types import Correction, utcnow
+
+
+class CorrectionFilters(TypedDict, total=False):
+    after_seq: int
+    up_to_seq: int | None
+    task: str | None
+    include_forgotten: bool
+    batch: int
 
 
 class CorrectionStore(LedgerBase):
@@ -49,19 +59,11 @@ class CorrectionStore(LedgerBase):
         return None if row is None else correction_record(row)
 
     def iter_corrections(
-        self,
-        *,
-        after_seq: int = 0,
-        up_to_seq: int | None = None,
-        task: str | None = None,
-        include_forgotten: bool = False,
-        batch: int = 1000,
+        self, **filters: Unpack[CorrectionFilters]
     ) -> Iterator[CorrectionRecord]:
-        """Stream corrections in ``seq`` order, a batch at a time (memory stays flat)."""
-        for seq, payload, forgotten in self.iter_correction_payloads(
-            after_seq=after_seq, up_to_seq=up_to_seq, task=task,
-            include_forgotten=include_forgotten, batch=batch,
-        ):
+        """Stream corrections in ``seq`` order, a batch at a time (memory stays flat); the
+        filters of :meth:`iter_correction_payloads`."""
+        for seq, payload, forgotten in self.iter_correction_payloads(**filters):
             yield CorrectionRecord(seq=seq, correction=Correction.model_validate_json(payload),
                                    forgotten=forgotten)
 
