@@ -77,6 +77,7 @@ items = Table(
     Column("routing", String(16)),
     Column("final_output_json", Text),
     Column("final_source", String(32)),
+    Column("context_json", Text),  # what the model saw: hitl_agent.models.context
     Column("error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -140,6 +141,7 @@ _ROUTE_ITEM = (
         final_output_json=func.coalesce(bindparam("b_final", type_=Text),
                                         items.c.final_output_json),
         final_source=func.coalesce(bindparam("b_source", type_=String), items.c.final_source),
+        context_json=func.coalesce(bindparam("b_context", type_=Text), items.c.context_json),
         updated_at=bindparam("b_now"),
     )
 )
@@ -155,7 +157,7 @@ _CHECK_ITEM_SQL = {
 _SQLITE_INSERT_NEW = (
     "INSERT INTO items (id, thread_id, task, input_json, input_hash, status, prediction_json,"
     " uncertainty_json, decision_json, confidence, routing, final_output_json, final_source,"
-    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " context_json, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO NOTHING"
 )
 
@@ -370,9 +372,11 @@ class Ledger:
         final_output: Any = None,
         final_source: str | None = None,
         thread_id: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> None:
         """Record the prediction, its score and the routing in one write; with ``final_source``
-        the item is finished too (the accept path costs one write).
+        the item is finished too (the accept path costs one write). ``context`` is what the
+        model saw (:mod:`hitl_agent.models.context`), kept for exports.
 
         With ``prediction`` and ``task`` the row is created when missing; a prediction journaled
         earlier is kept (first write wins), so a re-run never changes what a review was about.
@@ -391,6 +395,7 @@ class Ledger:
             "b_status": status,
             "b_final": canonical_json(final_output) if final_source is not None else None,
             "b_source": final_source,
+            "b_context": canonical_json(context) if context is not None else None,
             "b_now": now,
         }
         with self.engine.begin() as conn:
@@ -402,7 +407,7 @@ class Ledger:
                     item_id, thread_id or item_id, task, canonical_json(input_value),
                     content_hash(input_value), status, params["b_prediction"],
                     params["b_uncertainty"], params["b_decision"], uncertainty.confidence,
-                    decision.action, params["b_final"], final_source,
+                    decision.action, params["b_final"], final_source, params["b_context"],
                     _sqlite_time(now), _sqlite_time(now))).rowcount
             elif prediction is not None and task is not None:
                 # Usually the item is new: one INSERT … ON CONFLICT DO NOTHING does it all.
@@ -415,7 +420,8 @@ class Ledger:
                     decision_json=params["b_decision"],
                     confidence=uncertainty.confidence, routing=decision.action,
                     status=status, final_output_json=params["b_final"],
-                    final_source=final_source, created_at=now, updated_at=now)).rowcount
+                    final_source=final_source, context_json=params["b_context"],
+                    created_at=now, updated_at=now)).rowcount
             if not created:
                 conn.execute(_ROUTE_ITEM, params)
 
@@ -452,12 +458,17 @@ class Ledger:
         task: str | None = None,
         input_value: Any = None,
         thread_id: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> None:
         """Record the final output. With ``task`` an item the ledger has not seen yet (an answer
-        reused from memory, with no model call) is created finished."""
+        reused from memory, with no model call) is created finished. ``context`` (what the model
+        saw, :mod:`hitl_agent.models.context`) replaces the item's when given."""
         now = utcnow()
-        values = dict(status="finished", final_output_json=canonical_json(final_output),
-                      final_source=final_source, error=None, updated_at=now)
+        values: dict[str, Any] = dict(
+            status="finished", final_output_json=canonical_json(final_output),
+            final_source=final_source, error=None, updated_at=now)
+        if context is not None:
+            values["context_json"] = canonical_json(context)
         with self.engine.begin() as conn:
             done = conn.execute(update(items).where(items.c.id == item_id).values(**values))
             if done.rowcount == 0 and task is not None:
@@ -743,6 +754,17 @@ class Ledger:
             for seq, payload, forgotten in rows:
                 yield seq, payload, bool(forgotten)
             last = rows[-1][0]
+
+    def item_contexts(self, item_ids: Sequence[str]) -> dict[str, str]:
+        """The recorded context JSON of each of ``item_ids`` that has one (for exports)."""
+        found: dict[str, str] = {}
+        ids = sorted(set(item_ids))
+        for start in range(0, len(ids), 500):
+            query = select(items.c.id, items.c.context_json).where(
+                items.c.id.in_(ids[start:start + 500]), items.c.context_json.is_not(None))
+            with self._reader.connect() as conn:
+                found.update({row[0]: row[1] for row in conn.execute(query)})
+        return found
 
     def last_correction_seq(self) -> int:
         with self._reader.connect() as conn:

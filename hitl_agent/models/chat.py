@@ -98,6 +98,12 @@ class ChatModelAdapter:
         out.append(HumanMessage(text))
         return out
 
+    def context(self, input: Any, examples: Sequence[SimilarCorrection] = ()) -> dict[str, Any]:
+        """What the model is shown for ``input`` (see :mod:`hitl_agent.models.context`)."""
+        from hitl_agent.models.context import context_from_messages
+
+        return context_from_messages(self.messages(input, examples), labels=self.labels)
+
     def predict(self, input: Any, *, examples: Sequence[SimilarCorrection] = ()) -> Prediction:
         messages = self.messages(input, examples)
         start = time.perf_counter()

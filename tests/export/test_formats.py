@@ -39,7 +39,7 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     "openai-chat": [{"messages": [
         {"role": "system", "content": SYS},
         {"role": "user", "content": "The soup was cold"},
-        {"role": "assistant", "content": "negative"},
+        {"role": "assistant", "content": "negative", "weight": 1},
     ]}],
     "openai-preference": [{
         "input": {"messages": [{"role": "system", "content": SYS},
@@ -89,9 +89,10 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     }],
     "ground-truth-manifest": [{
         "source": "The soup was cold",
-        "label": "0",
+        "label": 0,
         "label-metadata": {
             "class-name": "negative",
+            "class-map": {"0": "negative"},
             "confidence": 0.0,
             "type": "groundtruth/text-classification",
             "job-name": "hitl-agent-sentiment",
