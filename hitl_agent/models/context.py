@@ -49,7 +49,7 @@ def context_from_messages(
             if m.get("content"):
                 systems.append(str(m["content"]))
             continue
-        out_messages.append(m)
+        out_messages.append({"role": m["role"], **{k: v for k, v in m.items() if k != "role"}})
     context: Context = {"messages": out_messages}
     if systems:
         context["system"] = "\n\n".join(systems)
