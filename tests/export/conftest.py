@@ -23,3 +23,12 @@ def fill(ledger: Ledger) -> Callable[..., Ledger]:
         return ledger
 
     return _fill
+
+
+@pytest.fixture(scope="session")
+def run_ledgers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Ledger]:
+    """The three real runs of consumer_runs (classification, answers, tool approval), once."""
+    from consumer_runs import RUNS
+
+    tmp = tmp_path_factory.mktemp("runs")
+    return {name: run(tmp) for name, run in RUNS.items()}

@@ -9,8 +9,9 @@ format article help.openai.com 6811186, and the function-calling section of the 
   result a ``tool`` message with ``tool_call_id``, and the line lists the tools offered in
   ``tools`` (``[{"type": "function", "function": {"name", "description", "parameters"}}]``);
 - ``weight`` (0 or 1) is allowed on assistant messages only: weight 0 keeps a message in the
-  context without training on it. Every assistant message here carries one, so every line has
-  one shape: earlier turns of the conversation and a corrected draft 0, the answer 1;
+  context without training on it. With ``keep_draft`` and for tool calls (whose conversation
+  may hold earlier model turns) every assistant message carries one, so every line of the file
+  has one shape: earlier turns and a corrected draft 0, the answer 1; otherwise none does;
 - "The minimum number of examples you can provide for fine-tuning is 10".
 """
 
@@ -40,6 +41,9 @@ class OpenAIChat(ExportFormat):
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
         assert record.answer is not None
+        if not options.keep_draft and record.kind != "tool_call":
+            # One assistant turn, trained: no weights at all (the file's one shape).
+            return [{"messages": [*conversation(record), record.answer]}]
         messages = weighted(conversation(record), 0)
         if options.keep_draft and record.changed and record.draft_message is not None:
             messages += [

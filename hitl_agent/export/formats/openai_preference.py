@@ -17,6 +17,7 @@ from typing import Any
 
 from hitl_agent.export.formats.base import (
     PROMPT_END,
+    TOOL_MESSAGE_KEYS,
     ExportFormat,
     Row,
     check_keys,
@@ -38,7 +39,7 @@ def check_single_assistant(value: Any, field: str, prefix: str) -> str:
         raise invalid(f"{prefix}.one_turn", field, "must be a list of exactly one message")
     m = value[0]
     check_keys(m, f"{field}[0]", f"{prefix}.message_keys", required=("role", "content"),
-               allowed=("role", "content", "tool_calls"))
+               allowed=("role", "content", *TOOL_MESSAGE_KEYS))
     if m["role"] != "assistant":
         raise invalid(f"{prefix}.assistant_role", f"{field}[0].role", "must be 'assistant'")
     if m.get("tool_calls") is not None:
@@ -60,6 +61,18 @@ def check_prompt(messages: Any, field: str, prefix: str) -> None:
 def with_tools(row: Row, record: ExportRecord) -> Row:
     if record.kind == "tool_call" and record.tools:
         row["tools"] = record.tools
+    return row
+
+
+def uniform(row: Row, record: ExportRecord, columns: tuple[str, ...]) -> Row:
+    """Every message of the row's message lists with the same keys (None where a message has
+    no such field): Hugging Face ``datasets`` types a list of unlike objects as untyped JSON.
+    """
+    if record.kind != "tool_call":
+        return row
+    keys = ("role", "content", *TOOL_MESSAGE_KEYS)
+    for column in columns:
+        row[column] = [{k: m.get(k) for k in keys} for m in row[column]]
     return row
 
 

@@ -19,6 +19,7 @@ from hitl_agent.export.formats.base import (
 from hitl_agent.export.formats.openai_preference import (
     check_prompt,
     check_single_assistant,
+    uniform,
     with_tools,
 )
 from hitl_agent.export.options import ExportOptions
@@ -34,11 +35,9 @@ class TrlDpo(ExportFormat):
         return "no_model_output" if record.draft is None else super().not_applicable(record)
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
-        return [with_tools({
-            "prompt": conversation(record),
-            "chosen": [record.answer],
-            "rejected": [record.draft_message],
-        }, record)]
+        row = {"prompt": conversation(record), "chosen": [record.answer],
+               "rejected": [record.draft_message]}
+        return [with_tools(uniform(row, record, ("prompt", "chosen", "rejected")), record)]
 
     def validate(self, row: Row) -> None:
         p = "trl-dpo"

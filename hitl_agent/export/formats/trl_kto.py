@@ -21,6 +21,7 @@ from hitl_agent.export.formats.base import (
 from hitl_agent.export.formats.openai_preference import (
     check_prompt,
     check_single_assistant,
+    uniform,
     with_tools,
 )
 from hitl_agent.export.options import ExportOptions
@@ -28,8 +29,8 @@ from hitl_agent.export.records import ExportRecord
 
 
 def _row(record: ExportRecord, completion: dict[str, Any] | None, label: bool) -> Row:
-    return with_tools({"prompt": conversation(record), "completion": [completion],
-                       "label": label}, record)
+    row = {"prompt": conversation(record), "completion": [completion], "label": label}
+    return with_tools(uniform(row, record, ("prompt", "completion")), record)
 
 
 class TrlKto(ExportFormat):

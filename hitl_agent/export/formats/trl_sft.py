@@ -3,7 +3,8 @@
 Rules (https://huggingface.co/docs/trl/dataset_formats): conversational datasets hold
 role/content messages (system, user, assistant, tool); tool calls are assistant ``tool_calls``
 and a ``tools`` column lists the tools offered (the chat template renders both). SFT trains on
-the assistant turns.
+the assistant turns. In a tool-call file every message has the same keys (``tool_calls`` and
+``tool_call_id`` null where unused), so ``datasets`` types the column.
 
 With ``keep_draft`` every line is conversational prompt-completion instead
 (``{"prompt": [...], "completion": [answer]}``): the corrected draft and the reviewer's note sit
@@ -25,6 +26,7 @@ from hitl_agent.export.formats.base import (
 from hitl_agent.export.formats.openai_preference import (
     check_prompt,
     check_single_assistant,
+    uniform,
     with_tools,
 )
 from hitl_agent.export.options import ExportOptions
@@ -37,12 +39,14 @@ class TrlSft(ExportFormat):
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
         if not options.keep_draft:
-            return [with_tools({"messages": chat_messages(record, assistant=record.answer)},
-                               record)]
+            row = {"messages": chat_messages(record, assistant=record.answer)}
+            return [with_tools(uniform(row, record, ("messages",)), record)]
         prompt = conversation(record)
         if record.changed and record.draft_message is not None:
             prompt += [record.draft_message, {"role": "user", "content": options.draft_feedback}]
-        return [with_tools({"prompt": prompt, "completion": [record.answer]}, record)]
+        row = uniform({"prompt": prompt, "completion": [record.answer]}, record,
+                      ("prompt", "completion"))
+        return [with_tools(row, record)]
 
     def validate(self, row: Row) -> None:
         p = "trl-sft"
