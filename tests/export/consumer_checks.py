@@ -99,6 +99,7 @@ def train_step(trainer_name: str, path: Path, out: Path) -> float:
     import trl
 
     ds = load_rows(path)
+    ds = ds.select(range(min(len(ds), 8)))  # two steps' worth: one is taken
     tokenizer = tiny_tokenizer(list(ds))
     model = tiny_model(tokenizer)
     common: dict[str, Any] = dict(
