@@ -170,9 +170,8 @@ def is_tool_call(value: Any) -> bool:
 
 
 def _looks_like_label(value: str) -> bool:
-    label = label_of(value)
-    return (label is not None and len(label.split()) <= _MAX_LABEL_WORDS
-            and not label.rstrip().endswith(_SENTENCE_END))
+    return (0 < len(value) <= _MAX_LABEL_CHARS and "\n" not in value
+            and value.count(" ") < _MAX_LABEL_WORDS and not value.endswith(_SENTENCE_END))
 
 
 def task_kind(c: Correction | CorrectionData, context: dict[str, Any] | None) -> TaskKind:
