@@ -11,7 +11,8 @@ every exporter translates from::
                       {"id": "c1", "type": "function",
                        "function": {"name": "refund", "arguments": "{\\"order\\": 8800}"}}]},
                   {"role": "tool", "tool_call_id": "c1", "content": "..."}],
-     "labels": ["spam", "ham"]}                # the classes offered, for classifiers
+     "labels": ["spam", "ham"],                # the classes offered, for classifiers
+     "few_shot": "Input: ..."}                 # recalled corrections shown in the prompt
 
 A model adapter that knows its prompt offers ``context(input, examples)``; :func:`model_context`
 asks it (and falls back to the labels alone for adapters without one).

@@ -164,3 +164,22 @@ def test_keep_draft_keeps_one_row_shape(run_ledgers: dict[str, Ledger], tmp_path
     assert {tuple(sorted(r)) for r in sft} == {("completion", "prompt")}
     drafted = [r for r in sft if len(r["prompt"]) == 4]
     assert drafted and all(r["prompt"][2]["role"] == "assistant" for r in drafted)
+
+
+def test_recalled_examples_stay_out_of_the_recorded_system_prompt() -> None:
+    from hitl_agent.agents.fakes import ScriptedChatModel
+    from hitl_agent.models.chat import ChatModelAdapter
+    from hitl_agent.types import SimilarCorrection
+
+    adapter = ChatModelAdapter(ScriptedChatModel(lambda m: None),  # type: ignore[arg-type,return-value]
+                               system_prompt="Be brief.", labels=["a", "b"])
+    example = SimilarCorrection(correction_id="c1", input="other item", model_output="a",
+                                final_output="b", action="edit")
+    context = adapter.context("this item", [example])
+    # The model saw the example in its system message; the record keeps it apart, so a training
+    # row never carries another item's answer.
+    assert "other item" in adapter.messages("this item", [example])[0].text
+    assert context["system"] == "Be brief."
+    assert "other item" in context["few_shot"]
+    assert context["messages"] == [{"role": "user", "content": "this item"}]
+    assert context["labels"] == ["a", "b"]
