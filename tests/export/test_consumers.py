@@ -156,6 +156,13 @@ def test_openai_files_pass_the_data_preparation_checks(run: str, exports: Export
     assert pref.counts["rows_train"] >= 10
 
 
+def test_the_consumers_run_offline() -> None:
+    import datasets
+    from huggingface_hub import constants
+
+    assert constants.HF_HUB_OFFLINE and datasets.config.HF_HUB_OFFLINE
+
+
 def test_refusals_name_the_format(exports: Exports) -> None:
     refused = {key for key, result in exports.items() if isinstance(result, ExportError)}
     assert refused == {
