@@ -1,12 +1,6 @@
 from __future__ import annotations
 
 import os
-
-# The export consumers (datasets, transformers, TRL) must never reach for the Hub: set before
-# any of them is imported, as huggingface_hub reads these once, at import.
-for _flag in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-    os.environ.setdefault(_flag, "1")
-
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +9,11 @@ import pytest
 from exporthelpers import make_correction
 
 from hitl_agent.memory.ledger import Ledger
+
+# The export consumers (datasets, transformers, TRL) must never reach for the Hub: set before
+# any of them is imported, as huggingface_hub reads these once, at import.
+for _flag in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ.setdefault(_flag, "1")
 
 
 @pytest.fixture
