@@ -559,7 +559,6 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             return result.model_copy(update={"content": f"{notice}\n\n{result.content}"})
         return result
 
-
     def _context(self, state: Any, call_id: str) -> dict[str, Any] | None:
         """What the model saw when it made the call: the conversation up to its message."""
         messages = _messages(state)
