@@ -380,8 +380,8 @@ def _write(
         warnings.append(f"{counts['other_shape']} row(s) of another shape than the file's "
                         f"{list(shape or ())} skipped: export one --task at a time")
     if fmt.name == "bedrock-conversation" and stats.tool_calls:
-        warnings.append("bedrock-conversation: Nova 2.0 SFT does not train on tool sections "
-                        "yet (Nova 1.0 format only)")
+        warnings.append(f"bedrock-conversation: {stats.tool_calls} tool-call example(s); AWS "
+                        "documents that Nova 2.0 SFT does not train on tool sections yet")
     n_train, n_val = counts["rows_train"], counts["rows_validation"]
     unsupported = {k: counts[f"unsupported_{k}"] for k in KIND_NAMES
                    if counts[f"unsupported_{k}"]}
