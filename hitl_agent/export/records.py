@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 
 import orjson
 
+from hitl_agent.export.conversation import build_conversation
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.memory.ledger import canonical_json
 from hitl_agent.types import Correction, ReviewAction, ReviewSource, RoutingReason
@@ -182,19 +183,23 @@ def task_kind(c: Correction | CorrectionData, context: dict[str, Any] | None) ->
     non-LLM model) bools and ints are classes, objects extractions, and a string is a class only
     when it looks like one (a few words, no sentence punctuation): free text is never a class.
     """
-    if is_tool_call(c.model_output) or is_tool_call(c.final_output):
+    final, draft = c.final_output, c.model_output
+    kinds = (type(final), type(draft))  # JSON values: exact types are enough, and cheaper
+    structured = dict in kinds or list in kinds
+    if structured and (is_tool_call(draft) or is_tool_call(final)):
         return "tool_call"
-    outputs = [v for v in (c.final_output, c.model_output) if v is not None]
     if context is not None and context.get("labels"):
         return "classification"
-    if any(isinstance(v, dict | list) for v in outputs):
+    if structured:
         return "extraction"
     if context is not None and context.get("messages"):
         return "generation"
-    if outputs and all(isinstance(v, bool | int) or (isinstance(v, str) and _looks_like_label(v))
-                       for v in outputs):
-        return "classification"
-    return "generation"
+    for v in (final, draft):
+        if v is None or type(v) is bool or type(v) is int:
+            continue
+        if type(v) is not str or not _looks_like_label(v):
+            return "generation"
+    return "classification" if final is not None or draft is not None else "generation"
 
 
 @dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build, one per row
@@ -239,8 +244,6 @@ def make_record(
     options: ExportOptions,
     context: dict[str, Any] | None = None,
 ) -> ExportRecord:
-    from hitl_agent.export.conversation import build_conversation
-
     text = render_text(correction.input) or ""
     prompt = (
         options.prompt_template.replace("{input}", text)

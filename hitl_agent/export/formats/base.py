@@ -105,6 +105,8 @@ def chat_messages(record: ExportRecord, *, assistant: Row | None) -> list[Row]:
 
 
 TOOL_MESSAGE_KEYS = ("tool_calls", "tool_call_id")
+_CHAT_ROLES = {"system", "user", "assistant", "tool"}
+_FIRST = {"user"}
 PROMPT_END = {"user", "tool"}
 """A prompt ends with the user's turn, or with a tool's result the model answers next."""
 
@@ -157,9 +159,10 @@ def check_role_content_messages(
     """Role/content messages; with tool calls, assistant ``tool_calls`` and ``tool`` turns."""
     if not isinstance(messages, list):
         raise invalid(f"{prefix}.type", field, "must be a list of messages")
+    allowed = ("role", "content", *extra_keys, *TOOL_MESSAGE_KEYS)
     for i, m in enumerate(messages):
         check_keys(m, f"{field}[{i}]", f"{prefix}.message_keys", required=("role", "content"),
-                   allowed=("role", "content", *extra_keys, *TOOL_MESSAGE_KEYS))
+                   allowed=allowed)
         if m.get("tool_calls") is not None:
             if m["role"] != "assistant":
                 raise invalid(f"{prefix}.tool_calls_role", f"{field}[{i}].tool_calls",
@@ -173,11 +176,11 @@ def check_role_content_messages(
                        f"{prefix}.tool_call_id")
         check_text(m["content"], f"{field}[{i}].content", f"{prefix}.non_empty_content")
     roles = [m["role"] for m in messages]
-    check_role_order(
-        [r for i, r in enumerate(roles) if not (r == "tool" and i and roles[i - 1] == "tool")],
-        field, prefix, allowed={"system", "user", "assistant", "tool"}, first={"user"},
-        last=last, system_role="system",
-    )
+    if "tool" in roles:  # parallel calls: their results follow one another
+        roles = [r for i, r in enumerate(roles)
+                 if not (r == "tool" and i and roles[i - 1] == "tool")]
+    check_role_order(roles, field, prefix, allowed=_CHAT_ROLES, first=_FIRST, last=last,
+                     system_role="system")
 
 
 class ExportFormat:
