@@ -96,6 +96,10 @@ def build_conversation(
 ) -> None:
     """Fill ``messages``, ``answer``, ``draft_message``, ``tools`` and ``labels`` of a record."""
     c = record.correction
+    if not context and record.kind != "tool_call":  # the common case of older ledgers: fast
+        record.messages = [{"role": "user", "content": record.prompt}]
+        _text_answers(record)
+        return
     context = context or {}
     recorded: list[Message] = [m for m in context.get("messages") or [] if isinstance(m, dict)]
     tools = context.get("tools")
@@ -124,6 +128,10 @@ def build_conversation(
         record.prompt = _last_user(recorded, record.prompt)
     else:
         record.messages = [{"role": "user", "content": record.prompt}]
+    _text_answers(record)
+
+
+def _text_answers(record: ExportRecord) -> None:
     if record.completion is not None:
         record.answer = {"role": "assistant", "content": record.completion}
     if record.draft is not None:

@@ -146,6 +146,9 @@ _ROUTE_ITEM = (
     )
 )
 
+_ITEM_CONTEXTS = select(items.c.id, items.c.context_json).where(
+    items.c.id.in_(bindparam("b_ids", expanding=True)), items.c.context_json.is_not(None))
+
 # Plain SQL on the driver for the one read of the hot path (see record_routing); indexed by
 # "is SQLite" for the parameter style.
 _CHECK_ITEM_SQL = {
@@ -759,11 +762,10 @@ class Ledger:
         """The recorded context JSON of each of ``item_ids`` that has one (for exports)."""
         found: dict[str, str] = {}
         ids = sorted(set(item_ids))
-        for start in range(0, len(ids), 500):
-            query = select(items.c.id, items.c.context_json).where(
-                items.c.id.in_(ids[start:start + 500]), items.c.context_json.is_not(None))
-            with self._reader.connect() as conn:
-                found.update({row[0]: row[1] for row in conn.execute(query)})
+        with self._reader.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(_ITEM_CONTEXTS, {"b_ids": ids[start:start + 500]})
+                found.update({row[0]: row[1] for row in rows})
         return found
 
     def last_correction_seq(self) -> int:

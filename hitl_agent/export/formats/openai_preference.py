@@ -48,7 +48,9 @@ def check_single_assistant(value: Any, field: str, prefix: str) -> str:
             raise invalid(f"{prefix}.content_type", f"{field}[0].content", "must be a string")
     else:
         check_text(m["content"], f"{field}[0].content", f"{prefix}.non_empty_content")
-    return canonical_json([m["content"], [c["function"] for c in m.get("tool_calls") or []]])
+    if not m.get("tool_calls"):
+        return str(m["content"])
+    return canonical_json([m["content"], [c["function"] for c in m["tool_calls"]]])
 
 
 def check_prompt(messages: Any, field: str, prefix: str) -> None:
