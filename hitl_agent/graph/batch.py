@@ -35,6 +35,7 @@ from hitl_agent.graph.nodes import ReviewLoopParts
 from hitl_agent.memory.ledger import RoutingRow
 from hitl_agent.memory.signal import apply_memory_signal
 from hitl_agent.models.callable import is_empty_output
+from hitl_agent.models.context import model_context
 from hitl_agent.types import Prediction, SimilarCorrection
 
 log = logging.getLogger(__name__)
@@ -168,4 +169,5 @@ def _route_new(parts: ReviewLoopParts, w: BatchItem, item_id: str) -> RoutingRow
     return RoutingRow(item_id, uncertainty, decision, task=task, input_value=w.input,
                       prediction=prediction, thread_id=w.thread_id,
                       final_output=prediction.output if accept else None,
-                      final_source="model" if accept else None)
+                      final_source="model" if accept else None,
+                      context=model_context(parts.model, w.input, similar, labels=parts.labels))

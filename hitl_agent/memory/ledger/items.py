@@ -59,9 +59,13 @@ _ROUTE_ITEM = (
         final_output_json=func.coalesce(bindparam("b_final", type_=Text),
                                         items.c.final_output_json),
         final_source=func.coalesce(bindparam("b_source", type_=String), items.c.final_source),
+        context_json=func.coalesce(bindparam("b_context", type_=Text), items.c.context_json),
         updated_at=bindparam("b_now"),
     )
 )
+
+_ITEM_CONTEXTS = select(items.c.id, items.c.context_json).where(
+    items.c.id.in_(bindparam("b_ids", expanding=True)), items.c.context_json.is_not(None))
 
 
 def _thread_input_conflict(item_id: str) -> ThreadInputConflict:
@@ -190,16 +194,18 @@ class ItemJournal(LedgerBase):
         final_output: Any = None,
         final_source: str | None = None,
         thread_id: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> None:
         """Record the prediction, its score and the routing in one write; with ``final_source``
-        the item is finished too (the accept path costs one write).
+        the item is finished too (the accept path costs one write). ``context`` is what the
+        model saw (:mod:`hitl_agent.models.context`), kept for exports.
 
         With ``prediction`` and ``task`` the row is created when missing; a prediction journaled
         earlier is kept (first write wins), so a re-run never changes what a review was about.
         """
         row = RoutingRow(item_id, uncertainty, decision, task=task, input_value=input_value,
                          prediction=prediction, final_output=final_output,
-                         final_source=final_source, thread_id=thread_id)
+                         final_source=final_source, thread_id=thread_id, context=context)
         # Usually the item is new: one INSERT in autocommit is the whole write.
         if self._sqlite and prediction is not None and task is not None and self._route_items(
                 None, [row], try_insert_only=True):
@@ -224,12 +230,14 @@ class ItemJournal(LedgerBase):
             final_json = canonical_json(r.final_output) if r.final_source is not None else None
             uncertainty_json = r.uncertainty.model_dump_json()
             decision_json = r.decision.model_dump_json()
+            context_json = canonical_json(r.context) if r.context is not None else None
             if r.prediction is not None and r.task is not None and self._insert_item(
                 conn, r.item_id, task=r.task, input_value=r.input_value, thread_id=r.thread_id,
                 status=status, now=now, prediction_json=prediction_json,
                 uncertainty_json=uncertainty_json, decision_json=decision_json,
                 confidence=r.uncertainty.confidence, routing=r.decision.action,
                 final_output_json=final_json, final_source=r.final_source,
+                context_json=context_json,
             ):
                 continue
             if try_insert_only or conn is None:
@@ -239,7 +247,7 @@ class ItemJournal(LedgerBase):
                 "b_uncertainty": uncertainty_json, "b_decision": decision_json,
                 "b_confidence": r.uncertainty.confidence, "b_routing": r.decision.action,
                 "b_status": status, "b_final": final_json, "b_source": r.final_source,
-                "b_now": now,
+                "b_context": context_json, "b_now": now,
             })
         return True
 
@@ -265,11 +273,15 @@ class ItemJournal(LedgerBase):
         task: str | None = None,
         input_value: Any = None,
         thread_id: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> None:
         """Record the final output. With ``task`` an item the ledger has not seen yet (an answer
-        reused from memory, with no model call) is created finished."""
+        reused from memory, with no model call) is created finished. ``context`` (what the model
+        saw, :mod:`hitl_agent.models.context`) replaces the item's when given."""
         values: dict[str, Any] = dict(final_output_json=canonical_json(final_output),
                                       final_source=final_source, error=None)
+        if context is not None:
+            values["context_json"] = canonical_json(context)
         with self.engine.begin() as conn:
             if task is not None and self._insert_item(
                 conn, item_id, task=task, input_value=input_value, thread_id=thread_id,
@@ -278,6 +290,16 @@ class ItemJournal(LedgerBase):
                 return
             conn.execute(update(items).where(items.c.id == item_id).values(
                 status="finished", updated_at=utcnow(), **values))
+
+    def item_contexts(self, item_ids: Sequence[str]) -> dict[str, str]:
+        """The recorded context JSON of each of ``item_ids`` that has one (for exports)."""
+        found: dict[str, str] = {}
+        ids = sorted(set(item_ids))
+        with self._reader.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(_ITEM_CONTEXTS, {"b_ids": ids[start:start + 500]})
+                found.update({row[0]: row[1] for row in rows})
+        return found
 
     def get_item(self, item_id: str) -> ItemRecord | None:
         with self._reader.connect() as conn:
@@ -312,3 +334,4 @@ class RoutingRow:
     final_output: Any = None
     final_source: str | None = None
     thread_id: str | None = None
+    context: dict[str, Any] | None = None

@@ -54,6 +54,7 @@ items = Table(
     Column("routing", String(16)),
     Column("final_output_json", Text),
     Column("final_source", String(32)),
+    Column("context_json", Text),  # what the model saw: hitl_agent.models.context
     Column("error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
