@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The CPU build of torch (the export-check extra's trainers); see pyproject.toml.
+TORCH  ?= 2.13.0
 
 .PHONY: demo test system-deps lint bench clean
 
@@ -10,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test,postgres,browser,dev]"
+	$(BIN)/pip install -q "torch==$(TORCH)"
+	$(BIN)/pip install -q -e ".[export-check]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -223,6 +223,20 @@ def quality(path: Path) -> dict[str, Any]:
     word = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2)).fit(corpus)
     char = TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(3, 5)).fit(corpus)
     out: dict[str, Any] = {"corpus": len(corpus)}
+    # The same texts through the correction memory itself (chromadb's HNSW index, its layout
+    # and filters): what recall actually returns, not only what the embedding could.
+    with tempfile.TemporaryDirectory() as tmp:
+        memory = CorrectionMemory(Ledger(Path(tmp) / "ledger.db"),
+                                  index=ChromaIndex(Path(tmp) / "memory"), embeddings=embedder)
+        memory.remember_many(Correction(
+            id=f"rte{i}", task="rte", thread_id=f"rte{i}", review_id=f"rte{i}:0", input=text,
+            model_output="a", final_output="a", action="accept", split_group=f"rte{i}",
+            model_id="m1" if i % 2 else "m2") for i, text in enumerate(corpus))
+        index_found = {
+            name: [[int(h.correction.correction_id[3:]) for h in memory.search(
+                q, task="rte", k=5)] for q in queries]
+            for name, (queries, _answers) in setups.items()}
+        memory.close()
     for name, (queries, answers) in setups.items():
         q_vectors = embedder.embed_documents(queries)
         scores = {
@@ -234,6 +248,8 @@ def quality(path: Path) -> dict[str, Any]:
             f"recall@{k}": {m: round(recall_at(sc, answers, k), 4) for m, sc in scores.items()}
             for k in (1, 5)
         }
+        out[name]["recall@5"]["correction_memory_index"] = round(float(np.mean(
+            [a in found for a, found in zip(answers, index_found[name], strict=True)])), 4)
     return out
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -54,6 +55,7 @@ from hitl_agent.errors import ConfigError
 from hitl_agent.graph.nodes import thread_id_of
 from hitl_agent.memory.ledger import Ledger
 from hitl_agent.models.chat import extract_logprobs
+from hitl_agent.models.context import context_from_messages
 from hitl_agent.policy.base import EscalationPolicy
 from hitl_agent.policy.threshold import ThresholdPolicy
 from hitl_agent.review.base import ReviewBackend
@@ -89,6 +91,7 @@ __all__ = [
 ]
 
 ALL_DECISIONS: tuple[DecisionType, ...] = ("approve", "edit", "reject", "respond")
+log = logging.getLogger(__name__)
 EDIT_NOTICE = ("Note: a human reviewer replaced this tool call before it ran; the call in your "
                "message is not the one that executed. Do not re-issue your original call.")
 _TO_ACTION: dict[str, ReviewAction] = {"approve": "accept", "edit": "edit", "reject": "reject",
@@ -313,6 +316,10 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         self.max_rounds = max_rounds
         self.edit_notice = edit_notice
         self.input_of = input_of or _conversation_input
+        # What the model is offered, recorded with each reviewed call for exports
+        # (create_review_agent sets both from its arguments).
+        self.offered_tools: Sequence[Any] = ()
+        self.system_prompt: str | None = None
 
     # -- the hook -------------------------------------------------------------------------------
 
@@ -384,7 +391,8 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
                                              tool_decision=decision["type"]), config)
         self._record(reviewed, outcome, decision, prediction)
         self.ledger.finish_item(thread_id, {"review_id": reviewed.review_id,
-                                            "decision": decision["type"]}, "human")
+                                            "decision": decision["type"]}, "human",
+                                context=self._context(request.state, call_id))
         kind = decision["type"]
         if kind == "approve":
             return request, None
@@ -551,6 +559,20 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             return result.model_copy(update={"content": f"{notice}\n\n{result.content}"})
         return result
 
+    def _context(self, state: Any, call_id: str) -> dict[str, Any] | None:
+        """What the model saw when it made the call: the conversation up to its message."""
+        messages = _messages(state)
+        for i in range(len(messages) - 1, -1, -1):
+            m = messages[i]
+            if isinstance(m, AIMessage) and any(c.get("id") == call_id for c in m.tool_calls):
+                try:
+                    return context_from_messages(messages[: i + 1], tools=self.offered_tools,
+                                                 system=self.system_prompt)
+                except Exception as exc:  # noqa: BLE001 - a record for exports, not the answer
+                    log.warning("context of tool call %s not recorded: %s", call_id, exc)
+                    return None
+        return None
+
 
 def _answer_message(call: ToolCall, decision: Decision) -> ToolMessage:
     if decision["type"] == "respond":
@@ -624,5 +646,8 @@ def create_review_agent(
     agent = create_agent(model, tools, middleware=[approvals, *middleware],
                          checkpointer=None if checkpointer == "server" else checkpointer,
                          **agent_options)
+    approvals.offered_tools = list(tools)
+    system = agent_options.get("system_prompt")
+    approvals.system_prompt = system if isinstance(system, str) else getattr(system, "text", None)
     agent.hitl_approvals = approvals  # type: ignore[attr-defined]
     return agent

@@ -73,7 +73,9 @@ def export_command(
         help="fail: stop at the first row that breaks the format; skip: report and leave it out."
     )] = "fail",
     s3: Annotated[str | None, typer.Option(help="Upload the files to s3://bucket/prefix.")] = None,
-    system: Annotated[str | None, typer.Option(help="System prompt for chat formats.")] = None,
+    system: Annotated[str | None, typer.Option(
+        help="System prompt for chat formats (default: the one the model was run with, as the "
+             "ledger recorded it).")] = None,
     prompt_template: Annotated[str | None, typer.Option(
         help="User prompt template; {input} is replaced by the item's input.")] = None,
     include_accepts: Annotated[bool, typer.Option(
@@ -85,7 +87,8 @@ def export_command(
     dedup: Annotated[bool, typer.Option("--dedup/--no-dedup")] = True,
     near_dup: Annotated[bool, typer.Option("--near-dup/--no-near-dup")] = True,
     keep_draft: Annotated[bool, typer.Option(
-        help="openai-chat: keep the model's corrected draft in context with weight 0.")] = False,
+        help="openai-chat: keep the model's corrected draft in context with weight 0; trl-sft: "
+             "in the prompt of prompt-completion rows.")] = False,
     label_attribute: Annotated[str, typer.Option(
         help="ground-truth-manifest: the label attribute name.")] = "label",
     redact: Annotated[str, typer.Option(help="PII redaction: none, regex or presidio.")] = "none",

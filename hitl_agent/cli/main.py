@@ -8,6 +8,7 @@ from hitl_agent.cli.demo import demo
 from hitl_agent.cli.eval import eval_command
 from hitl_agent.cli.export import export_command
 from hitl_agent.cli.keys import app as keys_app
+from hitl_agent.cli.ledger import ledger_app
 from hitl_agent.cli.memory import memory_app
 from hitl_agent.cli.retrain import retrain_app
 from hitl_agent.cli.serve import serve
@@ -42,6 +43,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(templates_app, name="templates")
 app.add_typer(memory_app, name="memory")
+app.add_typer(ledger_app, name="ledger")
 app.command("export")(export_command)
 app.add_typer(retrain_app, name="retrain")
 app.command(name="eval")(eval_command)

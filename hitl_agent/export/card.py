@@ -36,12 +36,17 @@ class DatasetStats:
     models: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
     reviewers: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
     agreement_hist: list[int] = field(default_factory=lambda: [0] * 5)
     agreement_sum: float = 0.0
     agreement_n: int = 0
     answers: int = 0
     first_decided: datetime | None = None
     last_decided: datetime | None = None
+
+    @property
+    def tool_calls(self) -> int:
+        return self.kinds["tool_call"]
 
     def add(
         self, corrections: Sequence[Correction | CorrectionData], labels: list[str | None]
@@ -112,6 +117,9 @@ def render_card(manifest: Manifest, stats: DatasetStats, *, doc_url: str) -> str
         "|---|---:|",
         *[f"| {k} | {v} |" for k, v in m.counts.items()],
         "",
+        "## Task types",
+        "",
+        *_table(stats.kinds, "task type"),
         "## Labels",
         "",
         *_table(stats.labels, "label"),

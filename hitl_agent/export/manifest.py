@@ -51,6 +51,9 @@ class Manifest(BaseModel):
     options: dict[str, Any]
     counts: dict[str, int]
     labels: dict[str, int] = Field(default_factory=dict)
+    task_types: dict[str, int] = Field(
+        default_factory=dict, description="Exported corrections by task type (classification, "
+        "generation, extraction, tool_call).")
     class_map: dict[str, int] | None = None
     files: list[FileEntry]
     invalid: list[InvalidRow] = Field(default_factory=list)

@@ -31,17 +31,20 @@ class ExportOptions(BaseModel):
     dedup: bool = Field(default=True, description="Drop exact duplicate inputs (keep the first).")
     near_dup: bool = Field(default=True, description="Drop near-duplicate text inputs too.")
     stratify: bool = Field(default=True, description="Stratify the split by label.")
-    system: str | None = Field(default=None, description="System prompt for chat formats.")
+    system: str | None = Field(
+        default=None, description="System prompt for chat formats; None: the one the ledger "
+        "recorded for the item (what the model was run with).")
     prompt_template: str | None = Field(
         default=None, description="User prompt template; '{input}' is replaced by the input."
     )
     keep_draft: bool = Field(
         default=False,
-        description="openai-chat: keep the model's corrected draft in context with weight 0.",
+        description="openai-chat: keep the model's corrected draft in context with weight 0; "
+        "trl-sft: keep it in the prompt of prompt-completion rows (trained on the answer only).",
     )
     draft_feedback: str = Field(
         default="That answer was corrected by a reviewer. Give the correct answer.",
-        description="openai-chat with keep_draft: the user turn between draft and correction.",
+        description="keep_draft: the user turn between the draft and the correction.",
     )
     label_attribute: str = Field(
         default="label", description="ground-truth-manifest: the label attribute name."

@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import orjson
 
 from hitl_agent.errors import ConfigError, ExportError, ValidationError
 from hitl_agent.export.card import DatasetStats, render_card
+from hitl_agent.export.conversation import redact_context
 from hitl_agent.export.dedup import Deduper
 from hitl_agent.export.formats import ExportFormat, get_format
 from hitl_agent.export.formats.ground_truth import GroundTruthManifest
@@ -40,7 +43,7 @@ from hitl_agent.export.records import (
 from hitl_agent.export.redact import Redactor, redact_value
 from hitl_agent.export.split import TRAIN, VALIDATION, GroupSplitter
 from hitl_agent.export.writer import ExportWriter
-from hitl_agent.memory.ledger import Ledger
+from hitl_agent.memory.ledger import Ledger, canonical_json
 from hitl_agent.types import Correction
 
 T = TypeVar("T")
@@ -53,9 +56,13 @@ STATE_MEMORY_LIMIT = 128 << 20
 CONTINUITY = ("val_fraction", "stratify", "split_salt", "dedup", "near_dup")
 COUNT_KEYS = (
     "read", "excluded_timeout", "excluded_accepts", "excluded_audited_accepts", "forgotten",
-    "below_min_agreement", "not_applicable", "duplicates", "near_duplicates", "invalid_rows",
-    "records_train", "records_validation", "rows_train", "rows_validation",
+    "below_min_agreement", "unsupported_classification", "unsupported_generation",
+    "unsupported_extraction", "unsupported_tool_call", "not_applicable", "duplicates",
+    "near_duplicates", "other_shape", "invalid_rows", "records_train", "records_validation",
+    "rows_train", "rows_validation",
 )
+KIND_NAMES = {"classification": "classifications", "generation": "free-text answers",
+              "extraction": "structured outputs", "tool_call": "tool calls"}
 
 
 @dataclass
@@ -87,6 +94,7 @@ class _Selection:
 
     options: ExportOptions
     fmt: ExportFormat | None
+    ledger: Ledger | None = None
     redact: Redactor | None = None
     memory_limit: int | None = STATE_MEMORY_LIMIT
     spill_dir: Path | None = None
@@ -109,10 +117,24 @@ class _Selection:
         self.deduper.close()
         self.splitter.close()
 
-    def _select(self, row: Payload) -> ExportRecord | None:
+    def _contexts(self, chunk: list[tuple[int, CorrectionData, bool]]) -> dict[str, Any]:
+        if self.ledger is None:
+            return {}
+        found = self.ledger.item_contexts([c.thread_id for _, c, _ in chunk])
+        out: dict[str, Any] = {}
+        for item_id, text in found.items():
+            try:
+                value = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                out[item_id] = redact_context(value, self.redact) if self.redact else value
+        return out
+
+    def _select(self, row: tuple[int, CorrectionData, bool],
+                contexts: dict[str, Any]) -> ExportRecord | None:
         o, counts = self.options, self.counts
-        seq, payload, forgotten = row
-        c = CorrectionData.from_payload(payload)
+        seq, c, forgotten = row
         counts["read"] += 1
         if c.action == "timeout":
             counts["excluded_timeout"] += 1
@@ -137,17 +159,24 @@ class _Selection:
                 redact_value(c.model_output, self.redact),
                 redact_value(c.final_output, self.redact),
             )
-        record = make_record(seq, c, o)
+        record = make_record(seq, c, o, contexts.get(c.thread_id))
+        if self.fmt is not None and record.kind not in self.fmt.task_types:
+            counts[f"unsupported_{record.kind}"] += 1
+            return None
         if self.fmt is not None and self.fmt.not_applicable(record) is not None:
             counts["not_applicable"] += 1
             return None
         return record
 
     def run(self, chunk: list[Payload]) -> list[tuple[ExportRecord, str]]:
-        records = [r for r in map(self._select, chunk) if r is not None]
+        parsed = [(seq, CorrectionData.from_payload(p), f) for seq, p, f in chunk]
+        contexts = self._contexts(parsed)
+        records = [r for r in (self._select(row, contexts) for row in parsed) if r is not None]
+        # Tool calls of one conversation share most of their prompt: only exact duplicates.
         verdicts = self.deduper.check(
-            [r.prompt for r in records],
-            [not is_feature_vector(r.correction.input) for r in records],
+            [r.prompt if r.kind != "tool_call" else canonical_json(r.messages) for r in records],
+            [not is_feature_vector(r.correction.input) and r.kind != "tool_call"
+             for r in records],
         )
         kept = []
         for record, verdict in zip(records, verdicts, strict=True):
@@ -183,8 +212,8 @@ def select_corrections(
     Dedup state past ``memory_limit`` spills to the system's temporary folder.
     """
     ledger = _open_ledger(source)
-    selection = _Selection(options.model_copy(update={"val_fraction": 0.0}), None, redact,
-                           memory_limit)
+    selection = _Selection(options.model_copy(update={"val_fraction": 0.0}), None, ledger,
+                           redact, memory_limit)
     rows = ledger.iter_correction_payloads(
         up_to_seq=ledger.last_correction_seq(), task=options.task, include_forgotten=True,
         batch=chunk_size,
@@ -247,14 +276,14 @@ def export_dataset(
 
     writer = ExportWriter(Path(out))
     spill_dir = writer.tmp / "state"
-    selection = _Selection(options, fmt, redact, memory_limit, spill_dir)
+    selection = _Selection(options, fmt, ledger, redact, memory_limit, spill_dir)
     try:
         if previous is not None and after > 0:
             replay_options = ExportOptions.model_validate({**previous.options, **kept})
             # The replay fills the dedup and split state that the selection then goes on with
             # (bounded and spilled the same way); it keeps nothing per row.
-            replay = _Selection(replay_options, get_format(replay_options.format), redact,
-                                memory_limit, spill_dir)
+            replay = _Selection(replay_options, get_format(replay_options.format), ledger,
+                                redact, memory_limit, spill_dir)
             selection.close()
             selection.deduper, selection.splitter = replay.deduper, replay.splitter
             old = ledger.iter_correction_payloads(up_to_seq=after, task=options.task,
@@ -300,6 +329,7 @@ def _write(
             invalid.append(InvalidRow(correction_id=record.id, seq=record.seq, rule=exc.rule,
                                       field=exc.field, message=exc.message))
 
+    shape: tuple[str, ...] | None = None
     rows = ledger.iter_correction_payloads(after_seq=after, up_to_seq=up_to, task=options.task,
                                            include_forgotten=True, batch=chunk_size)
     for chunk in _chunks(rows, chunk_size):
@@ -319,6 +349,12 @@ def _write(
                 except ValidationError as exc:
                     reject(record, exc)
                     continue
+                # One row shape for the whole file: datasets and TRL type a file by its rows.
+                keys = tuple(row)
+                shape = shape or keys
+                if keys != shape:
+                    counts["other_shape"] += 1
+                    continue
                 lines[side].append(fmt.encode(row))
                 good += 1
             if good:
@@ -326,6 +362,7 @@ def _write(
                 counts[f"rows_{side}"] += good
                 exported.append(record.correction)
                 labels.append(record.label)
+                stats.kinds[record.kind] += 1
         stats.add(exported, labels)
         for side, side_lines in lines.items():
             if side_lines:
@@ -334,7 +371,28 @@ def _write(
             progress(counts["read"])
     selection.close()  # the dedup and split state is done with: drop its spill files now
 
+    for kind, name in KIND_NAMES.items():
+        if counts[f"unsupported_{kind}"]:
+            warnings.append(f"{fmt.name} cannot carry {name}: {counts[f'unsupported_{kind}']} "
+                            f"correction(s) skipped (it carries "
+                            f"{', '.join(sorted(fmt.task_types))})")
+    if counts["other_shape"]:
+        warnings.append(f"{counts['other_shape']} row(s) of another shape than the file's "
+                        f"{list(shape or ())} skipped: export one --task at a time")
+    if fmt.name == "bedrock-conversation" and stats.tool_calls:
+        warnings.append(f"bedrock-conversation: {stats.tool_calls} tool-call example(s); AWS "
+                        "documents that Nova 2.0 SFT does not train on tool sections yet")
     n_train, n_val = counts["rows_train"], counts["rows_validation"]
+    unsupported = {k: counts[f"unsupported_{k}"] for k in KIND_NAMES
+                   if counts[f"unsupported_{k}"]}
+    if n_train == 0 and unsupported:
+        raise ExportError(
+            f"{fmt.name} cannot carry "
+            f"{' or '.join(KIND_NAMES[k] for k in unsupported)}: "
+            f"{sum(unsupported.values())} correction(s) refused; it carries "
+            f"{', '.join(sorted(fmt.task_types))}",
+            rule=f"{fmt.name}.task_type", counts=counts,
+        )
     needed = max(fmt.min_examples, 1)
     if n_train < needed:
         where = f"after seq {after}" if previous is not None else "in the ledger"
@@ -369,6 +427,7 @@ def _write(
         options=options.filters(),
         counts=counts,
         labels=dict(stats.labels.most_common()),
+        task_types=dict(stats.kinds),
         class_map=fmt.class_map if isinstance(fmt, GroundTruthManifest) else None,
         files=list(writer.entries),
         invalid=invalid,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 import orjson
 
+from hitl_agent.export.conversation import build_conversation
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.memory.ledger import canonical_json
 from hitl_agent.types import Correction, ReviewAction, ReviewSource, RoutingReason
@@ -43,6 +44,7 @@ class CorrectionData:
 
     id: str
     task: str
+    thread_id: str
     input: Any
     model_output: Any
     final_output: Any
@@ -86,16 +88,17 @@ class CorrectionData:
             if worker is not None and type(worker) is not str:
                 raise TypeError("worker_id")
             answers.append(AnswerData(worker))
-        cid, task, group = d["id"], d["task"], d["split_group"]
-        if type(cid) is not str or type(task) is not str or type(group) is not str:
-            raise TypeError("id, task or split_group")
+        cid, task, group, thread = d["id"], d["task"], d["split_group"], d["thread_id"]
+        if (type(cid) is not str or type(task) is not str or type(group) is not str
+                or type(thread) is not str):
+            raise TypeError("id, task, thread_id or split_group")
         model_id, model_version = d.get("model_id"), d.get("model_version")
         if (model_id is not None and type(model_id) is not str) or (
             model_version is not None and type(model_version) is not str
         ):
             raise TypeError("model_id or model_version")
         return cls(
-            cid, task, d["input"], d["model_output"], d["final_output"], action, agreement,
+            cid, task, thread, d["input"], d["model_output"], d["final_output"], action, agreement,
             answers, source, reason, model_id, model_version, datetime.fromisoformat(decided),
             group, payload,
         )
@@ -103,7 +106,7 @@ class CorrectionData:
     @classmethod
     def from_correction(cls, c: Correction, payload: str | None = None) -> CorrectionData:
         return cls(
-            id=c.id, task=c.task, input=c.input, model_output=c.model_output,
+            id=c.id, task=c.task, thread_id=c.thread_id, input=c.input, model_output=c.model_output,
             final_output=c.final_output, action=c.action, agreement=c.agreement,
             answers=[AnswerData(a.worker_id) for a in c.answers], source=c.source,
             reason=c.reason, model_id=c.model_id, model_version=c.model_version,
@@ -122,6 +125,12 @@ class CorrectionData:
             c = c.model_copy(update={"input": self.input, "model_output": self.model_output,
                                      "final_output": self.final_output})
         return c
+
+
+TaskKind = Literal["classification", "generation", "extraction", "tool_call"]
+TASK_KINDS: tuple[TaskKind, ...] = ("classification", "generation", "extraction", "tool_call")
+_SENTENCE_END = (".", "!", "?", ":", ";")
+_MAX_LABEL_WORDS = 4
 
 
 def render_text(value: Any) -> str | None:
@@ -155,13 +164,54 @@ def is_feature_vector(value: Any) -> bool:
     )
 
 
+def is_tool_call(value: Any) -> bool:
+    """The model-output shape of a tool call: ``{"tool": name, "arguments": {...}}``."""
+    return (isinstance(value, dict) and set(value) >= {"tool", "arguments"}
+            and isinstance(value.get("tool"), str) and isinstance(value.get("arguments"), dict))
+
+
+def _looks_like_label(value: str) -> bool:
+    return (0 < len(value) <= _MAX_LABEL_CHARS and "\n" not in value
+            and value.count(" ") < _MAX_LABEL_WORDS and not value.endswith(_SENTENCE_END))
+
+
+def task_kind(c: Correction | CorrectionData, context: dict[str, Any] | None) -> TaskKind:
+    """What a correction teaches: a class, a free text, a structured object or a tool call.
+
+    The recorded context decides where it can: labels offered make a classification, a chat
+    model without labels a generation. Without a context (a ledger from before contexts, a
+    non-LLM model) bools and ints are classes, objects extractions, and a string is a class only
+    when it looks like one (a few words, no sentence punctuation): free text is never a class.
+    """
+    final, draft = c.final_output, c.model_output
+    kinds = (type(final), type(draft))  # JSON values: exact types are enough, and cheaper
+    structured = dict in kinds or list in kinds
+    if structured and (is_tool_call(draft) or is_tool_call(final)):
+        return "tool_call"
+    if context is not None and context.get("labels"):
+        return "classification"
+    if structured:
+        return "extraction"
+    if context is not None and context.get("messages"):
+        return "generation"
+    for v in (final, draft):
+        if v is None or type(v) is bool or type(v) is int:
+            continue
+        if type(v) is not str or not _looks_like_label(v):
+            return "generation"
+    return "classification" if final is not None or draft is not None else "generation"
+
+
 @dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build, one per row
 class ExportRecord:
     """A correction prepared for rendering.
 
-    ``prompt`` is the user turn (the template applied to the input), ``completion`` the human's
-    final output as text (None when the reviewer gave none, e.g. a bare reject), ``draft`` the
-    model's output as text.
+    ``prompt`` is the user's text (the template applied to the input, or the last user turn the
+    model saw), ``completion`` the human's final output as text (None when the reviewer gave
+    none, e.g. a bare reject), ``draft`` the model's output as text. ``messages`` is the
+    conversation before the answer in OpenAI's chat shape, without the system prompt (user,
+    assistant and tool turns); ``answer`` and ``draft_message`` are the human's and the model's
+    assistant messages (``tool_calls`` for a tool call); ``tools`` the tools offered.
     """
 
     seq: int
@@ -171,6 +221,12 @@ class ExportRecord:
     completion: str | None
     draft: str | None
     label: str | None
+    kind: TaskKind = "generation"
+    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    answer: dict[str, Any] | None = None
+    draft_message: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    labels: list[str] | None = None
 
     @property
     def id(self) -> str:
@@ -183,7 +239,10 @@ class ExportRecord:
 
 
 def make_record(
-    seq: int, correction: Correction | CorrectionData, options: ExportOptions
+    seq: int,
+    correction: Correction | CorrectionData,
+    options: ExportOptions,
+    context: dict[str, Any] | None = None,
 ) -> ExportRecord:
     text = render_text(correction.input) or ""
     prompt = (
@@ -191,12 +250,16 @@ def make_record(
         if options.prompt_template is not None
         else text
     )
-    return ExportRecord(
+    kind = task_kind(correction, context)
+    record = ExportRecord(
         seq=seq,
         correction=correction,
         prompt=prompt,
-        system=options.system,
+        system=options.system if options.system is not None else (context or {}).get("system"),
         completion=render_text(correction.final_output),
         draft=render_text(correction.model_output),
-        label=label_of(correction.final_output),
+        label=label_of(correction.final_output) if kind == "classification" else None,
+        kind=kind,
     )
+    build_conversation(record, context, options)
+    return record

@@ -33,6 +33,7 @@ class _Open:
 class ExportWriter:
     def __init__(self, out: Path) -> None:
         self.out = out
+        self._made_out = not out.exists()
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -108,3 +109,6 @@ class ExportWriter:
                 f.fh.close()
         self._open.clear()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self._made_out:  # a refused export leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                self.out.rmdir()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from hitl_agent.errors import ConfigError
+from hitl_agent.storage.engine import connect_sqlite
 from hitl_agent.types import CHECKPOINT_TYPES
 
 
@@ -87,16 +87,7 @@ def sqlite_checkpointer(path: str | Path) -> SqliteCheckpointer:
     (SIGKILL); it only gives up durability of the last transactions on an OS crash or power loss.
     It is about 5x faster than the FULL default that ``SqliteSaver.from_conn_string`` leaves on.
     """
-    path = Path(path).expanduser()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-    except (OSError, sqlite3.Error) as exc:
-        raise ConfigError(f"checkpoint database {str(path)!r} cannot be opened: {exc}",
-                          field="checkpointer") from exc
+    conn = connect_sqlite(path, what="checkpoint database", field="checkpointer")
     saver = SqliteCheckpointer(conn, serde=serializer())
     saver.setup()
     return saver

@@ -25,6 +25,7 @@ from hitl_agent.memory.ledger import Ledger
 from hitl_agent.memory.signal import apply_memory_signal
 from hitl_agent.models.base import ModelAdapter
 from hitl_agent.models.callable import is_empty_output
+from hitl_agent.models.context import model_context
 from hitl_agent.policy.base import EscalationPolicy
 from hitl_agent.review.base import ReviewBackend
 from hitl_agent.review.ids import correction_id, review_id
@@ -160,7 +161,9 @@ class ReviewNodes:
         decision = self.p.policy.decide(state["item_id"], state["uncertainty"],
                                         state["prediction"])
         journal = {"task": state["task"], "input_value": state["input"],
-                   "prediction": state["prediction"], "thread_id": thread_id_of(config)}
+                   "prediction": state["prediction"], "thread_id": thread_id_of(config),
+                   "context": model_context(self.p.model, state["input"],
+                                            state.get("similar", []), labels=self.p.labels)}
         if decision.action == "escalate":
             self.p.ledger.record_routing(state["item_id"], state["uncertainty"], decision,
                                          **journal)

@@ -21,7 +21,7 @@ from langgraph.types import Command
 
 from hitl_agent.errors import AlreadyDecided, ReviewError, ReviewNotFound
 from hitl_agent.memory.ledger import ITEM_STATUSES, Ledger, ReviewRecord
-from hitl_agent.review.base import ReviewBackend
+from hitl_agent.review.base import ReviewBackend, ReviewChangeFeed
 from hitl_agent.types import ReviewOutcome, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class Resumer:
             self.backends = {b.name: b for b in backends}
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.lease_seconds = lease_seconds
+        self._cursors: dict[str, str] = {}
 
     @classmethod
     def for_graph(cls, graph: CompiledStateGraph[Any, Any, Any, Any], **kwargs: Any) -> Resumer:
@@ -88,7 +89,26 @@ class Resumer:
         return report
 
     def poll(self, now: datetime | None = None) -> ResumeReport:
-        return self._poll(self.ledger.pending_reviews())
+        """Poll pending reviews. A backend that can say what changed (``ReviewChangeFeed``) is
+        asked about the reviews that changed since the last pass only; the first pass of this
+        resumer polls them all, since it cannot know what changed before it started."""
+        report = ResumeReport()
+        told: list[str] = []
+        for name, backend in self.backends.items():
+            if not isinstance(backend, ReviewChangeFeed):
+                continue
+            known = self._cursors.get(name)
+            feed = backend.changed_reviews(known)
+            if feed is None:
+                continue
+            changed, self._cursors[name] = feed
+            if known is None:
+                continue  # catch up with the full poll below; the feed from now on
+            told.append(name)
+            for review_id in changed:
+                report.merge(self.poll_review(review_id))
+        report.merge(self._poll(self.ledger.pending_reviews(exclude_backends=told)))
+        return report
 
     def poll_review(self, review_id: str) -> ResumeReport:
         """Check one review now (a status-change event named it)."""

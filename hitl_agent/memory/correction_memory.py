@@ -37,6 +37,7 @@ from hitl_agent.memory.documents import (
 )
 from hitl_agent.memory.embeddings import Embedder, resolve_embeddings
 from hitl_agent.memory.index import ChromaIndex, check_embedding, index_errors
+from hitl_agent.memory.layout import fetch_sizes, matches, pack, unpack
 from hitl_agent.memory.ledger import Ledger
 from hitl_agent.memory.ledger import corrections as corrections_table
 from hitl_agent.types import Correction, ReviewAction, SimilarCorrection
@@ -271,8 +272,10 @@ class CorrectionMemory:
     def _exact_reuse(self, col: Any, key: str) -> SimilarCorrection | None:
         with index_errors("exact-match lookup"):
             got = col.get(where={"input_key": key}, include=["metadatas", "documents"], limit=50)
-        rows = [(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [],
-                                             got["metadatas"] or [], strict=False)
+        documents = got["documents"] or [None] * len(got["ids"])
+        rows = [(i, d, m) for i, (m, d) in zip(
+            got["ids"], (unpack(m, d) for m, d in zip(got["metadatas"] or [], documents,
+                                                     strict=False)), strict=False)
                 if self._reusable(m)]
         if not rows:
             return None
@@ -293,16 +296,29 @@ class CorrectionMemory:
 
     def _query(self, col: Any, task: str, text: str, k: int,
                where: dict[str, Any] | None) -> list[MemoryHit]:
+        """The ``k`` nearest corrections that match ``where``. chromadb is never asked to
+        filter (see :mod:`hitl_agent.memory.layout`): the filter is applied to the nearest
+        ones, fetching more while too few match."""
         vector = self._embed_query(text)
-        with index_errors("query", task=task):
-            res = col.query(query_embeddings=[vector], n_results=k, where=where,
-                            include=["metadatas", "documents", "distances"])
-        hits = []
-        for cid, doc, meta, dist in zip(res["ids"][0], (res["documents"] or [[]])[0],
-                                        (res["metadatas"] or [[]])[0],
-                                        (res["distances"] or [[]])[0], strict=False):
-            hits.append(MemoryHit(self._similar(cid, doc, meta, round(1.0 - float(dist), 6)),
-                                  task, meta))
+        hits: list[MemoryHit] = []
+        for size in fetch_sizes(k, where is not None):
+            with index_errors("query", task=task):
+                res = col.query(query_embeddings=[vector], n_results=size,
+                                include=["metadatas", "documents", "distances"])
+            ids = res["ids"][0]
+            documents = (res["documents"] or [[]])[0] or [None] * len(ids)
+            hits = []
+            for cid, doc, stored, dist in zip(ids, documents, (res["metadatas"] or [[]])[0],
+                                              (res["distances"] or [[]])[0], strict=False):
+                meta, document = unpack(stored, doc)
+                if where is not None and not matches(meta, where):
+                    continue
+                hits.append(MemoryHit(self._similar(cid, document, meta,
+                                                    round(1.0 - float(dist), 6)), task, meta))
+                if len(hits) == k:
+                    return hits
+            if len(ids) < size:
+                break  # the index has no more
         return hits
 
     def remember(self, correction: Correction) -> None:
@@ -337,9 +353,8 @@ class CorrectionMemory:
             col.upsert(
                 ids=list(latest),
                 embeddings=vectors,
-                documents=[p.text for p in prepared],
-                metadatas=[correction_metadata(c, p) for c, p in zip(latest.values(), prepared,
-                                                                      strict=True)],
+                metadatas=[pack(correction_metadata(c, p), p.text)
+                           for c, p in zip(latest.values(), prepared, strict=True)],
             )
         return len(latest)
 

@@ -98,6 +98,19 @@ class ChatModelAdapter:
         out.append(HumanMessage(text))
         return out
 
+    def context(self, input: Any, examples: Sequence[SimilarCorrection] = ()) -> dict[str, Any]:
+        """What the model is shown for ``input`` (see :mod:`hitl_agent.models.context`).
+
+        The few-shot block recalled from the correction memory is kept apart (``few_shot``):
+        it changes per item and holds other items' answers, which a training row must not carry.
+        """
+        from hitl_agent.models.context import context_from_messages
+
+        context = context_from_messages(self.messages(input, ()), labels=self.labels)
+        if examples and self.few_shot is not None:
+            context["few_shot"] = self.few_shot(examples)
+        return context
+
     def predict(self, input: Any, *, examples: Sequence[SimilarCorrection] = ()) -> Prediction:
         messages = self.messages(input, examples)
         start = time.perf_counter()

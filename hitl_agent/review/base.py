@@ -43,3 +43,17 @@ class ReviewBackend(Protocol):
 
     def stop(self, review_id: str) -> None:
         ...
+
+
+@runtime_checkable
+class ReviewChangeFeed(Protocol):
+    """A backend that can say which reviews changed since a cursor (an event log, A2I's
+    EventBridge events): a :class:`~hitl_agent.graph.resumer.Resumer` pass then asks about those
+    reviews only, instead of about every pending one."""
+
+    def changed_reviews(self, cursor: str | None) -> tuple[list[str], str] | None:
+        """The ids of reviews whose status changed after ``cursor`` (oldest first) and the
+        cursor to ask with next; with ``cursor=None``, no ids and the cursor of now. ``None``
+        when this backend cannot tell (then every pending review is polled)."""
+        ...
+

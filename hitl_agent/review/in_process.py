@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hitl_agent.errors import ReviewError, ReviewNotFound
 from hitl_agent.review.base import ReviewState, ReviewStatus
+from hitl_agent.storage.engine import connect_sqlite
 from hitl_agent.types import HumanAnswer, ReviewOutcome, ReviewRequest
 
 ReviewerResult = ReviewOutcome | dict[str, Any] | None
@@ -48,16 +48,22 @@ class InProcessReviews:
         if self.answers_synchronously and reviewer is None:
             raise ReviewError("answers_synchronously needs a reviewer", field="reviewer")
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            str(path) if path is not None else ":memory:",
-            check_same_thread=False,
-            isolation_level=None,
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = connect_sqlite(path if path is not None else ":memory:",
+                                    what="in-process reviews", field="path")
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS in_process_reviews ("
             " id TEXT PRIMARY KEY, request_json TEXT NOT NULL, outcome_json TEXT,"
             " state TEXT NOT NULL)"
+        )
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS in_process_changes ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT, review_id TEXT NOT NULL)"
+        )
+        # Written by the same statement that answers or stops a review (atomic with it).
+        self._conn.execute(
+            "CREATE TRIGGER IF NOT EXISTS in_process_changed AFTER UPDATE OF state"
+            " ON in_process_reviews WHEN NEW.state != OLD.state"
+            " BEGIN INSERT INTO in_process_changes (review_id) VALUES (NEW.id); END"
         )
 
     # -- ReviewBackend -----------------------------------------------------------------------
@@ -98,6 +104,22 @@ class InProcessReviews:
                 "UPDATE in_process_reviews SET state='stopped' WHERE id=? AND state='pending'",
                 (review_id,),
             )
+
+    def changed_reviews(self, cursor: str | None) -> tuple[list[str], str] | None:
+        """Reviews answered or stopped after ``cursor`` (see ``ReviewChangeFeed``). A reviewer
+        function asked when polled answers nothing until polled, so that backend cannot tell."""
+        if self.reviewer is not None:
+            return None
+        with self._lock:
+            if cursor is None:
+                head = self._conn.execute("SELECT MAX(seq) FROM in_process_changes").fetchone()
+                return [], str(head[0] or 0)
+            rows = self._conn.execute(
+                "SELECT seq, review_id FROM in_process_changes WHERE seq > ? ORDER BY seq"
+                " LIMIT 10000", (int(cursor),)).fetchall()
+        if not rows:
+            return [], cursor
+        return list(dict.fromkeys(r[1] for r in rows)), str(rows[-1][0])
 
     # -- manual answers ----------------------------------------------------------------------
 

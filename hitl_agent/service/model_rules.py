@@ -32,6 +32,12 @@ EXTRA_MAX = {"TaskAvailabilityLifetimeInSeconds": 864_000, "TaskTimeLimitInSecon
 JSON_TEXT_MEMBERS = frozenset({"InputContent", "HumanLoopActivationConditions"})
 JSON_TEXT_PATHS = frozenset({"Task.Input"})
 SKIP_PATTERN = frozenset({"S3OutputPath"})  # local folders too; the output-root rule decides
+# The workforce backend applies these with one deliberate difference (http:// on a loopback host,
+# for a provider on the same machine): see hitl_agent.service.workforces.OIDC_ENDPOINT.
+OIDC_ENDPOINT_MEMBERS = frozenset({
+    "Issuer", "AuthorizationEndpoint", "TokenEndpoint", "UserInfoEndpoint", "LogoutEndpoint",
+    "JwksUri",
+})
 RUNTIME_ROUTES = {
     ("POST", "/human-loops"): "StartHumanLoop",
     ("POST", "/human-loops/stop"): "StopHumanLoop",
@@ -179,7 +185,11 @@ class ModelChecker:
         if enum and value not in enum:
             raise invalid(path, value, f"Member must satisfy enum value set: [{', '.join(enum)}]")
         pattern = meta.get("pattern")
-        skip = leaf in SKIP_PATTERN or (self.lenient_loop_names and leaf == "HumanLoopName")
+        skip = (
+            leaf in SKIP_PATTERN
+            or (self.lenient_loop_names and leaf == "HumanLoopName")
+            or (leaf in OIDC_ENDPOINT_MEMBERS and path.startswith("OidcConfig."))
+        )
         if pattern and not skip:
             rx = _regex(pattern)
             if rx is not None and rx.fullmatch(value) is None:

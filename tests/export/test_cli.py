@@ -105,7 +105,7 @@ def test_failed_export_exits_1(fill: Callable[..., Ledger], ledger: Ledger,
     result = runner.invoke(app, ["export", "-f", "vertex", "-o", str(out), "--ledger", ledger.url])
     assert result.exit_code == 1
     assert "c50" in result.stderr and "vertex.non_empty_text" in result.stderr
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # the folder the export made is gone with its files
     result = runner.invoke(app, ["export", "-f", "vertex", "-o", str(out), "--ledger", ledger.url,
                                  "--on-invalid", "skip"])
     assert result.exit_code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -89,9 +90,10 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     }],
     "ground-truth-manifest": [{
         "source": "The soup was cold",
-        "label": "0",
+        "label": 0,
         "label-metadata": {
             "class-name": "negative",
+            "class-map": {"0": "negative"},
             "confidence": 0.0,
             "type": "groundtruth/text-classification",
             "job-name": "hitl-agent-sentiment",
@@ -254,3 +256,107 @@ def test_lines_are_compact_utf8_json_whichever_encoder() -> None:
            "confidence": 0.25, "none": None}
     expected = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
     assert dumps_line(row) == expected.encode("utf-8")
+
+
+TOOL = make_correction(
+    9, task="tool_approval", input={"request": "Refund order 1", "assistant": ""},
+    model_output={"tool": "refund", "arguments": {"order_id": "1", "amount": 500.0}},
+    final_output={"tool": "refund", "arguments": {"order_id": "1", "amount": 50.0}},
+)
+TOOL_CONTEXT = {
+    "system": "Act on orders.",
+    "tools": [{"type": "function", "function": {
+        "name": "refund", "description": "Refund an order.",
+        "parameters": {"type": "object", "properties": {"order_id": {"type": "string"},
+                                                        "amount": {"type": "number"}}}}}],
+    "messages": [
+        {"role": "user", "content": "Refund order 1, please"},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function",
+            "function": {"name": "refund", "arguments": '{"order_id": "1", "amount": 500.0}'}}]},
+    ],
+}
+
+
+def tool_row(name: str, context: Any = TOOL_CONTEXT) -> dict[str, Any]:
+    options = ExportOptions(format=name)
+    fmt = get_format(name)
+    (row,) = fmt.rows(make_record(1, TOOL, options, copy.deepcopy(context)), options)
+    fmt.validate(row)
+    return row
+
+
+def test_tool_calls_without_a_recorded_context_are_still_calls() -> None:
+    row = tool_row("openai-chat", None)
+    user, answer = row["messages"]
+    assert user == {"role": "user", "content": "Refund order 1"}  # not the JSON of the input
+    assert answer["tool_calls"][0]["function"] == {
+        "name": "refund", "arguments": '{"amount":50.0,"order_id":"1"}'}
+    # No tools were recorded: the called tool is named, with the arguments it was given.
+    assert row["tools"] == [{"type": "function", "function": {"name": "refund", "parameters": {
+        "type": "object", "properties": {"order_id": {}, "amount": {}}}}}]
+
+
+def test_tool_calls_take_the_recorded_call_id_system_and_tools() -> None:
+    row = tool_row("trl-dpo")
+    assert row["prompt"][0] == {"role": "system", "content": "Act on orders.",
+                                "tool_calls": None, "tool_call_id": None}
+    assert row["chosen"][0]["tool_calls"][0]["id"] == "c1"
+    assert row["tools"] == TOOL_CONTEXT["tools"]
+
+
+@pytest.mark.parametrize(
+    ("name", "mutate", "rule"),
+    [
+        ("openai-chat", lambda r: r["messages"][-1]["tool_calls"][0]["function"].update(
+            arguments={"amount": 1}), "openai-chat.arguments_json"),
+        ("openai-chat", lambda r: r["messages"][-1]["tool_calls"][0]["function"].update(
+            arguments="[1]"), "openai-chat.arguments_json"),
+        ("openai-chat", lambda r: r["messages"][-1]["tool_calls"][0].update(type="tool"),
+         "openai-chat.tool_call_type"),
+        ("openai-chat", lambda r: r.pop("tools"), "openai-chat.tools"),
+        ("openai-chat", lambda r: r["messages"][-1].update(tool_calls=[]),
+         "openai-chat.tool_calls"),
+        ("openai-preference", lambda r: r["input"].update(tools=[{"type": "function"}]),
+         "openai-preference.tool_keys"),
+        ("trl-sft", lambda r: r["messages"].append({"role": "tool", "content": "ok",
+                                                    "tool_calls": None, "tool_call_id": None}),
+         "trl-sft.tool_call_id"),
+        ("bedrock-conversation", lambda r: r.pop("toolConfig"), "bedrock-conversation.tool_config"),
+        ("bedrock-conversation", lambda r: r["messages"][1]["content"].append(
+            {"toolUse": {"toolUseId": "x", "name": "refund", "input": "{}"}}),
+         "bedrock-conversation.tool_use_input"),
+        ("vertex", lambda r: r.pop("tools"), "vertex.tools"),
+    ],
+)
+def test_tool_call_rules(name: str, mutate: Any, rule: str) -> None:
+    row = tool_row(name)
+    mutate(row)
+    with pytest.raises(ValidationError) as info:
+        get_format(name).validate(row)
+    assert info.value.rule == rule
+
+
+def test_ground_truth_class_index_is_a_number() -> None:
+    assert broken("ground-truth-manifest", lambda r: r.update(label="0")).rule == \
+        "ground-truth-manifest.class_index"
+    assert broken("ground-truth-manifest", lambda r: r["label-metadata"].update(
+        {"class-map": {"1": "negative"}})).rule == "ground-truth-manifest.class_map"
+
+
+@pytest.mark.parametrize(
+    ("output", "context", "kind"),
+    [
+        ("positive", None, "classification"),
+        (3, None, "classification"),
+        ("Your parcel left the depot today.", None, "generation"),
+        ("billing", {"messages": [{"role": "user", "content": "x"}]}, "generation"),
+        ("billing", {"labels": ["billing", "tech"]}, "classification"),
+        ({"total": 3}, None, "extraction"),
+        ({"tool": "refund", "arguments": {}}, None, "tool_call"),
+    ],
+)
+def test_task_kind(output: Any, context: Any, kind: str) -> None:
+    from hitl_agent.export.records import task_kind
+
+    assert task_kind(make_correction(1, model_output=output, final_output=output),
+                     context) == kind

@@ -143,7 +143,7 @@ def test_failing_row_leaves_no_file(fill: Fill, ledger: Ledger, tmp_path: Path) 
         export_dataset(ledger, out, ExportOptions(format="openai-chat"), chunk_size=10)
     assert info.value.context["rule"] == "openai-chat.non_empty_content"
     assert info.value.context["correction_id"] == "c99"
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # the folder the export made is gone with its files
 
 
 def test_skip_reports_each_invalid_row(fill: Fill, ledger: Ledger, tmp_path: Path) -> None:
@@ -242,3 +242,15 @@ def test_feature_vectors_get_exact_dedup_only(ledger: Ledger, tmp_path: Path) ->
     assert result.counts["duplicates"] == 1 and result.counts["near_duplicates"] == 0
     kept = list(select_corrections(ledger, ExportOptions(format="csv")))
     assert [c.final_output for c in kept] == list(range(12))
+
+
+def test_a_failed_export_into_an_existing_folder_keeps_the_folder(
+        fill: Fill, ledger: Ledger, tmp_path: Path) -> None:
+    ledger.record_correction(make_correction(99, final_output=""))
+    fill(12)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ExportError):
+        export_dataset(ledger, out, ExportOptions(format="openai-chat"))
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]

@@ -337,8 +337,9 @@ def test_ledger_from_an_older_version_is_upgraded_in_place(tmp_path: Path) -> No
     out = graph.invoke({"input": "maybe win"}, cfg("old-1"))
     rid = out["__interrupt__"][0].value.review_id
     graph.hitl_parts.ledger.close()
-    # The ledger as the first release wrote it: no thread_id columns.
+    # The ledger as the first release wrote it: no thread_id columns, no schema version.
     with sqlite3.connect(tmp_path / "ledger.db") as conn:
+        conn.execute("DROP TABLE hitl_ledger_version")
         conn.execute("ALTER TABLE items DROP COLUMN thread_id")
         conn.execute("ALTER TABLE reviews DROP COLUMN thread_id")
     again = make_graph(tmp_path, reviews())

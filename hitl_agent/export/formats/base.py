@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from hitl_agent.errors import ValidationError
 from hitl_agent.export.options import ExportOptions
-from hitl_agent.export.records import ExportRecord
+from hitl_agent.export.records import TASK_KINDS, ExportRecord, TaskKind
 
 Row = dict[str, Any]
 
@@ -59,7 +59,7 @@ def check_role_order(
     *,
     allowed: set[str],
     first: set[str],
-    last: str | None,
+    last: str | set[str] | None,
     system_role: str | None = None,
 ) -> None:
     """Roles allowed, the first and last role, a leading system turn only, strict alternation."""
@@ -78,7 +78,7 @@ def check_role_order(
     if turns[0] not in first:
         raise invalid(f"{prefix}.first_role", field, f"must start with {sorted(first)}, "
                       f"starts with {turns[0]!r}")
-    if last is not None and turns[-1] != last:
+    if last is not None and turns[-1] not in ({last} if isinstance(last, str) else last):
         raise invalid(f"{prefix}.last_role", field, f"must end with {last!r}, ends with "
                       f"{turns[-1]!r}")
     for i in range(1, len(turns)):
@@ -87,30 +87,100 @@ def check_role_order(
                           f"roles must alternate; two {turns[i]!r} turns in a row")
 
 
-def chat_messages(record: ExportRecord, *, assistant: str | None) -> list[Row]:
-    """[system?, user, assistant?] as role/content messages (OpenAI and TRL conversational)."""
+def conversation(record: ExportRecord) -> list[Row]:
+    """[system?, *turns before the answer] as OpenAI/TRL conversational messages."""
     messages: list[Row] = []
     if record.system:
         messages.append({"role": "system", "content": record.system})
-    messages.append({"role": "user", "content": record.prompt})
-    if assistant is not None:
-        messages.append({"role": "assistant", "content": assistant})
+    messages.extend(record.messages)
     return messages
 
 
+def chat_messages(record: ExportRecord, *, assistant: Row | None) -> list[Row]:
+    """The conversation and, when given, the assistant's answer after it."""
+    messages = conversation(record)
+    if assistant is not None:
+        messages.append(dict(assistant))
+    return messages
+
+
+TOOL_MESSAGE_KEYS = ("tool_calls", "tool_call_id")
+_CHAT_ROLES = {"system", "user", "assistant", "tool"}
+_FIRST = {"user"}
+PROMPT_END = {"user", "tool"}
+"""A prompt ends with the user's turn, or with a tool's result the model answers next."""
+
+
+def check_tool_calls(calls: Any, field: str, prefix: str) -> None:
+    """OpenAI's tool-call shape: ``[{"id", "type": "function", "function": {"name",
+    "arguments": "<JSON object as a string>"}}]``."""
+    if not isinstance(calls, list) or not calls:
+        raise invalid(f"{prefix}.tool_calls", field, "must be a non-empty list")
+    for j, call in enumerate(calls):
+        where = f"{field}[{j}]"
+        check_keys(call, where, f"{prefix}.tool_call_keys", required=("id", "type", "function"),
+                   allowed=("id", "type", "function"))
+        check_text(call["id"], f"{where}.id", f"{prefix}.tool_call_id")
+        if call["type"] != "function":
+            raise invalid(f"{prefix}.tool_call_type", f"{where}.type", "must be 'function'")
+        fn = call["function"]
+        check_keys(fn, f"{where}.function", f"{prefix}.function_keys",
+                   required=("name", "arguments"), allowed=("name", "arguments"))
+        check_text(fn["name"], f"{where}.function.name", f"{prefix}.function_name")
+        if not isinstance(fn["arguments"], str):
+            raise invalid(f"{prefix}.arguments_json", f"{where}.function.arguments",
+                          "must be a JSON object encoded as a string")
+        try:
+            parsed = json.loads(fn["arguments"])
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise invalid(f"{prefix}.arguments_json", f"{where}.function.arguments",
+                          "must be a JSON object encoded as a string")
+
+
+def check_tools(tools: Any, field: str, prefix: str) -> None:
+    if not isinstance(tools, list) or not tools:
+        raise invalid(f"{prefix}.tools", field, "must be a non-empty list of tools")
+    for j, tool in enumerate(tools):
+        check_keys(tool, f"{field}[{j}]", f"{prefix}.tool_keys", required=("type", "function"),
+                   allowed=("type", "function"))
+        if tool["type"] != "function":
+            raise invalid(f"{prefix}.tool_type", f"{field}[{j}].type", "must be 'function'")
+        check_keys(tool["function"], f"{field}[{j}].function", f"{prefix}.tool_function_keys",
+                   required=("name",), allowed=("name", "description", "parameters", "strict"))
+        check_text(tool["function"]["name"], f"{field}[{j}].function.name", f"{prefix}.tool_name")
+
+
 def check_role_content_messages(
-    messages: Any, field: str, prefix: str, *, last: str | None, extra_keys: Iterable[str] = ()
+    messages: Any, field: str, prefix: str, *, last: str | set[str] | None,
+    extra_keys: Iterable[str] = (),
 ) -> None:
+    """Role/content messages; with tool calls, assistant ``tool_calls`` and ``tool`` turns."""
     if not isinstance(messages, list):
         raise invalid(f"{prefix}.type", field, "must be a list of messages")
+    allowed = ("role", "content", *extra_keys, *TOOL_MESSAGE_KEYS)
     for i, m in enumerate(messages):
         check_keys(m, f"{field}[{i}]", f"{prefix}.message_keys", required=("role", "content"),
-                   allowed=("role", "content", *extra_keys))
+                   allowed=allowed)
+        if m.get("tool_calls") is not None:
+            if m["role"] != "assistant":
+                raise invalid(f"{prefix}.tool_calls_role", f"{field}[{i}].tool_calls",
+                              "only assistant messages make tool calls")
+            check_tool_calls(m["tool_calls"], f"{field}[{i}].tool_calls", prefix)
+            if not isinstance(m["content"], str):
+                raise invalid(f"{prefix}.content_type", f"{field}[{i}].content", "must be a string")
+            continue
+        if m["role"] == "tool":
+            check_text(m.get("tool_call_id"), f"{field}[{i}].tool_call_id",
+                       f"{prefix}.tool_call_id")
         check_text(m["content"], f"{field}[{i}].content", f"{prefix}.non_empty_content")
-    check_role_order(
-        [m["role"] for m in messages], field, prefix,
-        allowed={"system", "user", "assistant"}, first={"user"}, last=last, system_role="system",
-    )
+    roles = [m["role"] for m in messages]
+    if "tool" in roles:  # parallel calls: their results follow one another
+        roles = [r for i, r in enumerate(roles)
+                 if not (r == "tool" and i and roles[i - 1] == "tool")]
+    check_role_order(roles, field, prefix, allowed=_CHAT_ROLES, first=_FIRST, last=last,
+                     system_role="system")
 
 
 class ExportFormat:
@@ -131,6 +201,9 @@ class ExportFormat:
     """Records without a human output (a bare reject) cannot become rows of this format."""
     needs_change: ClassVar[bool] = False
     """Preference formats: only records whose human output differs from the model's."""
+    task_types: ClassVar[frozenset[TaskKind]] = frozenset(TASK_KINDS)
+    """What the format can carry faithfully; records of other kinds are skipped and counted
+    (``unsupported_<kind>`` in the manifest)."""
 
     def paths(self) -> dict[str, str]:
         return {split: f"{split}.{self.extension}" for split in SPLITS}

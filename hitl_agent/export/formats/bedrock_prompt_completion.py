@@ -16,6 +16,8 @@ from hitl_agent.export.records import ExportRecord
 class BedrockPromptCompletion(ExportFormat):
     name = "bedrock-prompt-completion"
     doc_url = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-customization-prepare.html"
+    task_types = frozenset({"classification", "generation", "extraction"})
+    """No field for tool calls: tool-call corrections are refused (counted, with a warning)."""
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
         prompt = f"{record.system}\n\n{record.prompt}" if record.system else record.prompt

@@ -2,14 +2,21 @@
 
 Rules (https://docs.aws.amazon.com/sagemaker/latest/dg/sms-data-output.html):
 - the data object is ``source`` (inline text) or ``source-ref`` (an S3 URI), never both;
-- the label attribute holds the class id and ``<attribute>-metadata`` holds ``class-name``,
-  ``confidence`` (in [0, 1]; 0.00 when one worker labelled the object), ``type``
-  (``groundtruth/<task type>``), ``job-name``, ``human-annotated`` (yes | no) and
-  ``creation-date`` (ISO 8601 without a time zone);
+- the label attribute holds the class index, a number ("the value of the label is the index of
+  the class in the classification list"; SageMaker's built-in algorithms read it as one), and
+  ``<attribute>-metadata`` holds ``class-name``, ``confidence`` (in [0, 1]; "If a single worker
+  annotates a task ... the confidence score is set to 0.00", so one reviewer gives 0.0 and
+  several their agreement), ``type`` (``groundtruth/text-classification``, or
+  ``groundtruth/image-classification`` for an image ``source-ref``), ``job-name``,
+  ``human-annotated`` (yes | no), ``creation-date`` (ISO 8601 without a time zone) and here
+  ``class-map`` (index → class, as AWS writes it for multi-label and box jobs) so each line
+  says what its number means;
 - the attribute name must not contain ``-metadata`` and, for classification, must not end in
   ``-ref``; other keys of the line pass through (here ``correction-id``).
-Class ids are given in order of first appearance and recorded in the manifest (``class_map``);
-``--since`` carries an earlier export's map on, so ids stay stable across incremental exports.
+Classification only: free text, objects and tool calls are refused (counted in the manifest).
+A class's index is its position among the labels the model was offered when the ledger recorded
+them (digit "3" is 3), else its order of first appearance; the whole map is in the manifest
+(``class_map``) and ``--since`` carries it on, so indexes stay stable across exports.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord, render_text
 
 MAX_CLASSES = 10_000
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 _JOB = re.compile(r"[^a-zA-Z0-9-]+")
 
 
@@ -30,9 +38,24 @@ class GroundTruthManifest(ExportFormat):
     doc_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/sms-data-output.html"
     extension = "manifest"
     needs_completion = True
+    task_types = frozenset({"classification"})
 
     def __init__(self, class_map: dict[str, int] | None = None) -> None:
         self.class_map: dict[str, int] = dict(class_map or {})
+
+    def _index(self, label: str, offered: list[str] | None) -> int:
+        if label in self.class_map:
+            return self.class_map[label]
+        taken = set(self.class_map.values())
+        if offered and label in offered and offered.index(label) not in taken:
+            index = offered.index(label)
+        else:
+            index = max(taken, default=-1) + 1
+        if len(self.class_map) >= MAX_CLASSES:
+            raise invalid("ground-truth-manifest.too_many_classes", "final_output",
+                          f"more than {MAX_CLASSES} distinct labels")
+        self.class_map[label] = index
+        return index
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
         c = record.correction
@@ -41,11 +64,7 @@ class GroundTruthManifest(ExportFormat):
         if label is None:
             raise invalid("ground-truth-manifest.label", "final_output",
                           "must be a class label (a short one-line string, int or bool)")
-        if label not in self.class_map:
-            if len(self.class_map) >= MAX_CLASSES:
-                raise invalid("ground-truth-manifest.too_many_classes", "final_output",
-                              f"more than {MAX_CLASSES} distinct labels")
-            self.class_map[label] = len(self.class_map)
+        index = self._index(label, record.labels)
         raw = c.input
         source: Row = (
             {"source-ref": raw}
@@ -55,13 +74,15 @@ class GroundTruthManifest(ExportFormat):
         confidence = float(c.agreement) if c.agreement is not None and len(c.answers) > 1 else 0.0
         job = options.job_name or _JOB.sub("-", f"hitl-agent-{c.task}").strip("-")
         decided = c.decided_at.astimezone(UTC).replace(tzinfo=None)
+        image = "source-ref" in source and raw.lower().endswith(IMAGE_SUFFIXES)
         return [{
             **source,
-            attr: str(self.class_map[label]),
+            attr: index,
             f"{attr}-metadata": {
                 "class-name": label,
+                "class-map": {str(index): label},
                 "confidence": round(confidence, 4),
-                "type": "groundtruth/text-classification",
+                "type": f"groundtruth/{'image' if image else 'text'}-classification",
                 "job-name": job,
                 "human-annotated": "yes",
                 "creation-date": decided.isoformat(timespec="microseconds"),
@@ -88,8 +109,14 @@ class GroundTruthManifest(ExportFormat):
         check_keys(meta, metas[0], f"{p}.metadata_keys",
                    required=("class-name", "confidence", "type", "job-name", "human-annotated",
                              "creation-date"),
-                   allowed=("class-name", "confidence", "type", "job-name", "human-annotated",
-                            "creation-date", "worker-feedback"))
+                   allowed=("class-name", "class-map", "confidence", "type", "job-name",
+                            "human-annotated", "creation-date", "worker-feedback"))
+        index = row[attr]
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise invalid(f"{p}.class_index", attr, "must be the class index, a number >= 0")
+        if "class-map" in meta and meta["class-map"].get(str(index)) != meta["class-name"]:
+            raise invalid(f"{p}.class_map", f"{metas[0]}.class-map",
+                          "must map the line's class index to its class-name")
         conf = meta["confidence"]
         if isinstance(conf, bool) or not isinstance(conf, int | float) or not 0 <= conf <= 1:
             raise invalid(f"{p}.confidence", f"{metas[0]}.confidence", "must be a number in [0, 1]")

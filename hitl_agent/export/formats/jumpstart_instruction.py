@@ -41,6 +41,8 @@ def template_fields(template: dict[str, str]) -> set[str]:
 class JumpStartInstruction(ExportFormat):
     name = "jumpstart-instruction"
     doc_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-foundation-models-fine-tuning-instruction-based.html"
+    task_types = frozenset({"classification", "generation", "extraction"})
+    """No field for tool calls: tool-call corrections are refused (counted, with a warning)."""
 
     def paths(self) -> dict[str, str]:
         return {"train": "train/train.jsonl", "validation": "validation/validation.jsonl"}

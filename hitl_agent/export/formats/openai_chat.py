@@ -1,11 +1,17 @@
-"""OpenAI supervised fine-tuning: ``{"messages": [...]}`` lines.
+"""OpenAI supervised fine-tuning: ``{"messages": [...], "tools"?: [...]}`` lines.
 
-Rules (https://platform.openai.com/docs/guides/supervised-fine-tuning and the fine-tuning data
-format article, help.openai.com 6811186):
-- each line is ``{"messages": [...]}`` with roles system, user, assistant; a system message first
-  if any; the example ends with the assistant's answer the model should learn;
+Rules (https://platform.openai.com/docs/guides/supervised-fine-tuning, the fine-tuning data
+format article help.openai.com 6811186, and the function-calling section of the guide):
+- each line is ``{"messages": [...]}`` with roles system, user, assistant and tool; a system
+  message first if any; the example ends with the assistant's answer the model should learn;
+- a tool call is an assistant message with ``tool_calls``
+  (``[{"id", "type": "function", "function": {"name", "arguments": "<JSON string>"}}]``), its
+  result a ``tool`` message with ``tool_call_id``, and the line lists the tools offered in
+  ``tools`` (``[{"type": "function", "function": {"name", "description", "parameters"}}]``);
 - ``weight`` (0 or 1) is allowed on assistant messages only: weight 0 keeps a message in the
-  context without training on it (how a corrected draft stays visible);
+  context without training on it. With ``keep_draft`` and for tool calls (whose conversation
+  may hold earlier model turns) every assistant message carries one, so every line of the file
+  has one shape: earlier turns and a corrected draft 0, the answer 1; otherwise none does;
 - "The minimum number of examples you can provide for fine-tuning is 10".
 """
 
@@ -14,13 +20,18 @@ from __future__ import annotations
 from hitl_agent.export.formats.base import (
     ExportFormat,
     Row,
-    chat_messages,
     check_keys,
     check_role_content_messages,
+    check_tools,
+    conversation,
     invalid,
 )
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord
+
+
+def weighted(messages: list[Row], weight: int) -> list[Row]:
+    return [{**m, "weight": weight} if m["role"] == "assistant" else m for m in messages]
 
 
 class OpenAIChat(ExportFormat):
@@ -29,17 +40,21 @@ class OpenAIChat(ExportFormat):
     min_examples = 10
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
-        assert record.completion is not None
-        if options.keep_draft and record.changed and record.draft:
-            messages = chat_messages(record, assistant=None)
+        assert record.answer is not None
+        if not options.keep_draft and record.kind != "tool_call":
+            # One assistant turn, trained: no weights at all (the file's one shape).
+            return [{"messages": [*conversation(record), record.answer]}]
+        messages = weighted(conversation(record), 0)
+        if options.keep_draft and record.changed and record.draft_message is not None:
             messages += [
-                {"role": "assistant", "content": record.draft, "weight": 0},
+                {**record.draft_message, "weight": 0},
                 {"role": "user", "content": options.draft_feedback},
-                {"role": "assistant", "content": record.completion, "weight": 1},
             ]
-        else:
-            messages = chat_messages(record, assistant=record.completion)
-        return [{"messages": messages}]
+        messages.append({**record.answer, "weight": 1})
+        row: Row = {"messages": messages}
+        if record.kind == "tool_call" and record.tools:
+            row["tools"] = record.tools
+        return [row]
 
     def validate(self, row: Row) -> None:
         check_keys(row, "row", "openai-chat.keys", required=("messages",),
@@ -47,6 +62,8 @@ class OpenAIChat(ExportFormat):
         messages = row["messages"]
         check_role_content_messages(messages, "messages", "openai-chat", last="assistant",
                                     extra_keys=("weight", "name"))
+        if "tools" in row:
+            check_tools(row["tools"], "tools", "openai-chat")
         for i, m in enumerate(messages):
             if "weight" not in m:
                 continue
@@ -59,3 +76,6 @@ class OpenAIChat(ExportFormat):
         if messages[-1].get("weight", 1) != 1:
             raise invalid("openai-chat.trained_answer", "messages[-1].weight",
                           "the final assistant answer must be trained on (weight 1)")
+        if any(m.get("tool_calls") for m in messages) and "tools" not in row:
+            raise invalid("openai-chat.tools", "tools",
+                          "a line with tool calls must list the tools offered")

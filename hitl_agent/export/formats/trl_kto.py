@@ -8,25 +8,29 @@ a bare reject gives the draft as undesirable.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hitl_agent.export.formats.base import (
     ExportFormat,
     Row,
-    chat_messages,
     check_keys,
-    check_role_content_messages,
+    check_tools,
+    conversation,
     invalid,
 )
-from hitl_agent.export.formats.openai_preference import check_single_assistant
+from hitl_agent.export.formats.openai_preference import (
+    check_prompt,
+    check_single_assistant,
+    uniform,
+    with_tools,
+)
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord
 
 
-def _row(record: ExportRecord, completion: str, label: bool) -> Row:
-    return {
-        "prompt": chat_messages(record, assistant=None),
-        "completion": [{"role": "assistant", "content": completion}],
-        "label": label,
-    }
+def _row(record: ExportRecord, completion: dict[str, Any] | None, label: bool) -> Row:
+    row = {"prompt": conversation(record), "completion": [completion], "label": label}
+    return with_tools(uniform(row, record, ("prompt", "completion")), record)
 
 
 class TrlKto(ExportFormat):
@@ -40,18 +44,19 @@ class TrlKto(ExportFormat):
         return None
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
-        if record.completion is None:
-            assert record.draft is not None
-            return [_row(record, record.draft, False)]
-        if not record.changed or record.draft is None:
-            return [_row(record, record.completion, True)]
-        return [_row(record, record.completion, True), _row(record, record.draft, False)]
+        if record.answer is None:
+            return [_row(record, record.draft_message, False)]
+        if not record.changed or record.draft_message is None:
+            return [_row(record, record.answer, True)]
+        return [_row(record, record.answer, True), _row(record, record.draft_message, False)]
 
     def validate(self, row: Row) -> None:
         p = "trl-kto"
         keys = ("prompt", "completion", "label")
-        check_keys(row, "row", f"{p}.keys", required=keys, allowed=keys)
-        check_role_content_messages(row["prompt"], "prompt", p, last="user")
+        check_keys(row, "row", f"{p}.keys", required=keys, allowed=(*keys, "tools"))
+        check_prompt(row["prompt"], "prompt", p)
+        if "tools" in row:
+            check_tools(row["tools"], "tools", p)
         check_single_assistant(row["completion"], "completion", p)
         if not isinstance(row["label"], bool):
             raise invalid(f"{p}.label_bool", "label", "must be true or false")

@@ -2,7 +2,10 @@
 
 Rules (https://cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-supervised-tuning-prepare):
 - ``contents`` is a list of ``Content``: ``role`` ``user`` or ``model`` and ``parts``, each part
-  one of ``text`` or ``fileData`` (this exporter writes text parts);
+  one of ``text``, ``fileData``, ``functionCall`` (``{"name", "args"}``, the model's tool call)
+  or ``functionResponse`` (``{"name", "response"}``, the tool's result, in the user's turn);
+  the tools offered go in ``tools`` (``[{"functionDeclarations": [{"name", "description",
+  "parameters"}]}]``);
 - ``systemInstruction`` is optional; its role is ignored;
 - start with about 100 examples (recommended); a validation set holds at most 5,000 examples
   (Gemini 2.5 limits).
@@ -10,6 +13,7 @@ Rules (https://cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-super
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hitl_agent.export.formats.base import (
@@ -23,14 +27,48 @@ from hitl_agent.export.formats.base import (
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord
 
+_PART_KEYS = {"text", "functionCall", "functionResponse"}
+
 
 def _check_parts(parts: Any, field: str, p: str) -> None:
     if not isinstance(parts, list) or not parts:
         raise invalid(f"{p}.parts", field, "must be a non-empty list of parts")
     for j, part in enumerate(parts):
-        check_keys(part, f"{field}[{j}]", f"{p}.text_part", required=("text",),
-                   allowed=("text",))
-        check_text(part["text"], f"{field}[{j}].text", f"{p}.non_empty_text")
+        where = f"{field}[{j}]"
+        if not isinstance(part, dict) or len(part) != 1 or not _PART_KEYS.issuperset(part):
+            raise invalid(f"{p}.part", where, f"must be one of {sorted(_PART_KEYS)} parts")
+        if "functionCall" in part:
+            check_keys(part["functionCall"], f"{where}.functionCall", f"{p}.function_call",
+                       required=("name", "args"), allowed=("name", "args"))
+        elif "functionResponse" in part:
+            check_keys(part["functionResponse"], f"{where}.functionResponse",
+                       f"{p}.function_response", required=("name", "response"),
+                       allowed=("name", "response"))
+        else:
+            check_text(part["text"], f"{where}.text", f"{p}.non_empty_text")
+
+
+def vertex_contents(messages: list[Row]) -> list[Row]:
+    names: dict[str, str] = {}
+    out: list[Row] = []
+    for m in messages:
+        parts: list[Row] = []
+        role = "model" if m["role"] == "assistant" else "user"
+        if m["role"] == "tool":
+            parts.append({"functionResponse": {"name": names.get(m["tool_call_id"], "tool"),
+                                               "response": {"content": m["content"]}}})
+        else:
+            if m.get("content"):
+                parts.append({"text": m["content"]})
+            for call in m.get("tool_calls") or []:
+                names[call["id"]] = call["function"]["name"]
+                parts.append({"functionCall": {"name": call["function"]["name"],
+                                               "args": json.loads(call["function"]["arguments"])}})
+        if out and out[-1]["role"] == role and m["role"] == "tool":
+            out[-1]["parts"].extend(parts)
+        else:
+            out.append({"role": role, "parts": parts})
+    return out
 
 
 class Vertex(ExportFormat):
@@ -40,13 +78,16 @@ class Vertex(ExportFormat):
     max_validation_examples = 5000
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
+        assert record.answer is not None
         row: Row = {}
         if record.system:
             row["systemInstruction"] = {"role": "system", "parts": [{"text": record.system}]}
-        row["contents"] = [
-            {"role": "user", "parts": [{"text": record.prompt}]},
-            {"role": "model", "parts": [{"text": record.completion}]},
-        ]
+        row["contents"] = vertex_contents([*record.messages, record.answer])
+        if record.kind == "tool_call" and record.tools:
+            row["tools"] = [{"functionDeclarations": [
+                {k: v for k, v in t["function"].items() if k in ("name", "description",
+                                                                  "parameters")}
+                for t in record.tools]}]
         return [row]
 
     def validate(self, row: Row) -> None:
@@ -66,3 +107,7 @@ class Vertex(ExportFormat):
             _check_parts(c["parts"], f"contents[{i}].parts", p)
         check_role_order([c["role"] for c in contents], "contents", p,
                          allowed={"user", "model"}, first={"user"}, last="model")
+        calls = any("functionCall" in part for c in contents for part in c["parts"])
+        if calls and "tools" not in row:
+            raise invalid(f"{p}.tools", "tools",
+                          "a line with function calls must declare its tools")

@@ -1,0 +1,264 @@
+"""How cost grows with work: the ledger grows from 10k items (1k pending reviews) by 10x steps,
+and at each size this prints what one unit of work costs:
+
+- ``loop_ms_per_item``: one new item through the review graph (one ``invoke`` each), and through
+  the batch API (``ingest``, 256 a batch);
+- ``resumer_pass_ms``: one ``Resumer.run_once`` after 100 of the pending reviews were answered,
+  with a backend that says what changed (``event_driven``; its status calls are counted), and
+  one that must be polled (``polled``: the first 1000 pending reviews each pass);
+- ``queue_page_ms``: the worker portal's queue page queries (the first 50 open tasks and the
+  count of all) with as many open human loops in the service database as pending reviews;
+- ``export_us_per_correction``: a full export (openai-chat) of the ledger's corrections (one per
+  ten items), per correction.
+
+The anchor of each figure is its value at the smallest size, measured in the same run; the
+``growth`` block gives each figure's ratio to it and ``log_growth`` the ratio of log(n) to
+log(n0), the ceiling for "grows no faster than log n".
+
+Rows are seeded in bulk by copying rows the graph wrote (same columns, new ids), so seeding a
+size costs seconds, not a run of the graph per row.
+
+    python benchmarks/scaling.py [--max-items 100000]   # 10k and 100k; 1000000 adds 1M
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from portal import populate  # noqa: E402
+
+from hitl_agent import (  # noqa: E402
+    InProcessReviews,
+    MaxProbabilityScorer,
+    Prediction,
+    Resumer,
+    ThresholdPolicy,
+    build_review_graph,
+)
+from hitl_agent.graph.batch import ingest  # noqa: E402
+from hitl_agent.review.base import ReviewStatus  # noqa: E402
+
+
+def model(text: str) -> Prediction:
+    sure = not text.startswith("unsure")
+    return Prediction(output="a", probabilities={"a": 0.99 if sure else 0.5,
+                                                 "b": 0.01 if sure else 0.5}, model_id="m")
+
+
+class CountingReviews(InProcessReviews):
+    """In-process reviews whose status calls are counted. ``feed``: it says what changed;
+    ``far``: the seeded reviews' backend, whose reviews stay pending."""
+
+    def __init__(self, feed: bool, *, far: bool = False) -> None:
+        super().__init__()
+        self.feed, self.far = feed, far
+        if far:
+            self.name = "far"
+        self.status_calls = 0
+
+    def status(self, review_id: str) -> ReviewStatus:
+        self.status_calls += 1
+        return ReviewStatus(review_id, "pending") if self.far else super().status(review_id)
+
+    def changed_reviews(self, cursor: str | None) -> tuple[list[str], str] | None:
+        if not self.feed:
+            return None
+        return ([], "0") if self.far else super().changed_reviews(cursor)
+
+
+def median_ms(fn: Callable[[], Any], repeats: int = 5) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(samples), 3)
+
+
+def seed(graph: Any, items: int, pending: int, have: tuple[int, int, int]) -> None:
+    """Grow the ledger to ``items`` finished items, ``pending`` pending reviews (backend
+    ``far``) and one correction per ten items, copying rows the graph wrote."""
+    ledger = graph.hitl_parts.ledger
+    db = ledger.engine.raw_connection()
+    try:
+        conn = db.driver_connection
+        item_cols = [r[1] for r in conn.execute("PRAGMA table_info(items)")]
+        review_cols = [r[1] for r in conn.execute("PRAGMA table_info(reviews)")]
+        corr_cols = [r[1] for r in conn.execute("PRAGMA table_info(corrections)") if r[1] != "seq"]
+        done = conn.execute("SELECT * FROM items WHERE status='finished' LIMIT 1").fetchone()
+        review = conn.execute("SELECT * FROM reviews LIMIT 1").fetchone()
+        correction = conn.execute("SELECT * FROM corrections LIMIT 1").fetchone()
+        assert done and review and correction, "run the template items first"
+        far = "9999-01-01 00:00:00.000000"
+        conn.execute("BEGIN IMMEDIATE")
+
+        def clone(row: Any, cols: list[str], **new: Any) -> tuple[Any, ...]:
+            return tuple(new.get(c, row[i]) for i, c in enumerate(cols))
+
+        ins_item = f"INSERT INTO items ({','.join(item_cols)}) VALUES " \
+                   f"({','.join('?' * len(item_cols))})"
+        have_items, have_pending, have_corrections = have
+        rows = []
+        for i in range(have_items, items - pending):
+            rows.append(clone(done, item_cols, id=f"s{i}", thread_id=f"s{i}"))
+            if len(rows) == 20000:
+                conn.executemany(ins_item, rows)
+                rows.clear()
+        conn.executemany(ins_item, rows)
+        rows = []
+        reviews_rows = []
+        ins_review = f"INSERT INTO reviews ({','.join(review_cols)}) VALUES " \
+                     f"({','.join('?' * len(review_cols))})"
+        for i in range(have_pending, pending):
+            rows.append(clone(done, item_cols, id=f"p{i}", thread_id=f"p{i}",
+                              status="pending_review", final_output_json=None,
+                              final_source=None))
+            reviews_rows.append(clone(review, review_cols, id=f"p{i}:r", item_id=f"p{i}",
+                                      thread_id=f"p{i}", backend="far", deadline=far,
+                                      state="pending", outcome_json=None, decided_at=None,
+                                      decided_by=None, resume_lease_until=None,
+                                      resumed_at=None, interrupt_id=None))
+        conn.executemany(ins_item, rows)
+        conn.executemany(ins_review, reviews_rows)
+        ins_corr = f"INSERT INTO corrections ({','.join(corr_cols)}) VALUES " \
+                   f"({','.join('?' * len(corr_cols))})"
+        corr_full = conn.execute(f"SELECT {','.join(corr_cols)} FROM corrections LIMIT 1"
+                                 ).fetchone()
+        payload = json.loads(corr_full[corr_cols.index("payload_json")])
+        rows = []
+        for i in range(have_corrections, items // 10):
+            cid = f"sc{i}"
+            body = json.dumps({**payload, "id": cid, "thread_id": f"s{i}",
+                               "input": f"{payload['input']} {i}", "split_group": f"s{i}"})
+            rows.append(clone(corr_full, corr_cols, id=cid, item_id=f"s{i}",
+                              review_id=f"s{i}:r", split_group=f"s{i}", payload_json=body))
+        conn.executemany(ins_corr, rows)
+        conn.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
+            services: Any, tag: str) -> dict[str, Any]:
+    from hitl_agent.export import ExportOptions, export_dataset
+
+    out: dict[str, Any] = {"items": items, "pending_reviews": pending}
+    n_single, n_batch = 100, 1000
+    start = time.perf_counter()
+    for i in range(n_single):
+        graph.invoke({"input": f"new {tag} {i}"}, {"configurable": {"thread_id": f"n{tag}-{i}"}})
+    single = (time.perf_counter() - start) * 1000 / n_single
+    start = time.perf_counter()
+    for _ in ingest(batch_graph, ((f"b{tag}-{i}", f"batch {tag} {i}") for i in range(n_batch))):
+        pass
+    batched = (time.perf_counter() - start) * 1000 / n_batch
+    out["loop_ms_per_item"] = {"invoke": round(single, 3), "batch": round(batched, 3)}
+
+    passes: dict[str, Any] = {}
+    for mode, feed in (("event_driven", True), ("polled", False)):
+        reviews = CountingReviews(feed)
+        far = CountingReviews(feed, far=True)
+        g = build_review_graph(model=model, scorer=MaxProbabilityScorer(),
+                               policy=ThresholdPolicy(0.9), reviews=reviews,
+                               ledger=graph.hitl_parts.ledger,
+                               checkpointer=root / f"checkpoints-{mode}.db", labels=["a", "b"])
+        for i in range(100):
+            g.invoke({"input": f"unsure {mode} {tag} {i}"},
+                     {"configurable": {"thread_id": f"u{mode}{tag}-{i}"}})
+        resumer = Resumer(g, graph.hitl_parts.ledger, {"in_process": reviews, "far": far})
+        resumer.run_once()  # the first pass of a resumer polls everything (catch-up)
+        for request in reviews.pending():
+            reviews.answer(request.review_id, {"action": "accept"})
+        reviews.status_calls = far.status_calls = 0
+        start = time.perf_counter()
+        report = resumer.run_once()
+        seconds = time.perf_counter() - start
+        assert len(report.resumed) == 100, report
+        passes[mode] = {"ms": round(seconds * 1000, 1),
+                        "status_calls": reviews.status_calls + far.status_calls}
+    out["resumer_pass"] = passes
+
+    worker = services.workforce.get_worker("bench-worker")
+    out["queue_page_ms"] = median_ms(lambda: (services.tasks.list_tasks(worker, limit=50),
+                                              services.tasks.count_tasks(worker)))
+
+    start = time.perf_counter()
+    result = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}",
+                            ExportOptions(format="openai-chat", near_dup=False))
+    read = result.counts["read"]
+    out["export"] = {"corrections": read,
+                     "us_per_correction": round((time.perf_counter() - start) * 1e6 / read, 1)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--max-items", type=int, default=100_000)
+    args = parser.parse_args()
+    sizes = [n for n in (10_000, 100_000, 1_000_000) if n <= args.max_items]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        graph = build_review_graph(model=model, scorer=MaxProbabilityScorer(),
+                                   policy=ThresholdPolicy(0.9),
+                                   reviews=InProcessReviews(lambda r: {"action": "accept"},
+                                                            answers_synchronously=False),
+                                   ledger=root / "ledger.db",
+                                   checkpointer=root / "checkpoints.db", labels=["a", "b"])
+        batch_graph = build_review_graph(model=model, scorer=MaxProbabilityScorer(),
+                                         policy=ThresholdPolicy(0.9),
+                                         reviews=InProcessReviews(), ledger=graph.hitl_parts.ledger,
+                                         checkpointer=root / "batch.db", labels=["a", "b"])
+        # Template rows: a finished item, a pending review, a correction.
+        graph.invoke({"input": "template sure"}, {"configurable": {"thread_id": "tpl-1"}})
+        graph.invoke({"input": "unsure template"}, {"configurable": {"thread_id": "tpl-2"}})
+        Resumer.for_graph(graph).run_once()  # tpl-2 decided: a review and a correction
+        from hitl_agent.service.services import build_services
+        from hitl_agent.service.settings import ServiceSettings
+
+        have = (0, 0, 0)
+        service_dirs = []
+        for items in sizes:
+            pending = items // 10
+            seed(graph, items, pending, have)
+            have = (items - pending, pending, items // 10)
+            data = root / f"service-{items}"
+            populate(data, pending)
+            service_dirs.append(data)
+            services = build_services(ServiceSettings(data_dir=data, background=False))
+            results.append(measure(root, graph, batch_graph, items, pending, services,
+                                   str(items)))
+            services.close()
+            print(json.dumps(results[-1]), file=sys.stderr)
+
+    base = results[0]
+
+    def flat(r: dict[str, Any]) -> dict[str, float]:
+        return {"loop_invoke": r["loop_ms_per_item"]["invoke"],
+                "loop_batch": r["loop_ms_per_item"]["batch"],
+                "resumer_event_driven": r["resumer_pass"]["event_driven"]["ms"],
+                "queue_page": r["queue_page_ms"],
+                "export_per_correction": r["export"]["us_per_correction"]}
+
+    growth = [{"items": r["items"],
+               "log_growth": round(math.log(r["items"]) / math.log(base["items"]), 2),
+               **{k: round(v / flat(base)[k], 2) for k, v in flat(r).items()}}
+              for r in results]
+    print(json.dumps({"benchmark": "scaling", "sizes": results, "anchor": "the smallest size",
+                      "growth": growth,
+                      "target": "each growth ratio flat or <= log_growth"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
