@@ -309,9 +309,12 @@ def learning_curve(
     final_correct: ArrayLike,
     *,
     window: int,
+    offset: int = 0,
 ) -> list[dict[str, float]]:
     """Per window of ``window`` consecutive stream items: reviews per 100 items, the model's
-    error and the final error (a last partial window shorter than half is merged back)."""
+    error, the final error, and the error among accepted items with its 95% Clopper–Pearson
+    upper bound (a last partial window shorter than half is merged back). ``offset`` is the
+    stream position of the first item given (for the windows' ``start``/``end``)."""
     e = np.asarray(escalated, dtype=float)
     ok = np.asarray(correct, dtype=float)
     fin = np.asarray(final_correct, dtype=float)
@@ -323,9 +326,15 @@ def learning_curve(
     for k, s in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else n
         sl = slice(s, stop)
-        out.append({"start": s, "end": stop, "reviews_per_100": float(100 * e[sl].mean()),
+        accepted = e[sl] == 0
+        n_acc, n_err = int(accepted.sum()), int((1 - ok[sl])[accepted].sum())
+        out.append({"start": s + offset, "end": stop + offset,
+                    "reviews_per_100": float(100 * e[sl].mean()),
                     "model_error": float(1 - ok[sl].mean()),
-                    "final_error": float(1 - fin[sl].mean())})
+                    "final_error": float(1 - fin[sl].mean()),
+                    "accepted": n_acc,
+                    "accepted_error": n_err / n_acc if n_acc else math.nan,
+                    "accepted_error_upper_cp": clopper_pearson_upper(n_err, n_acc, 0.05)})
     return out
 
 

@@ -159,24 +159,38 @@ class ScorerSpec(_Closed):
         return self.name or (f"recorded:{self.key}" if self.kind == "recorded" else self.kind)
 
 
+class TeachSpec(_Closed):
+    """Part of the review budget spent on what teaches the next model
+    (:class:`~hitl_agent.policy.active.TeachingReviews`): of the items the policy accepts, about
+    ``floor + rate`` are reviewed, the least confident far more often; every accepted item keeps
+    a chance of at least ``floor`` (the policy's ``audit_rate`` is replaced by it)."""
+
+    rate: float = Field(gt=0.0, le=1.0)
+    floor: float = Field(default=0.01, gt=0.0, le=1.0)
+    utility: Literal["uncertainty", "margin"] = "uncertainty"
+
+
 class ThresholdPolicySpec(_Closed):
     name: str
     kind: Literal["threshold"]
     threshold: float = Field(ge=0.0, le=1.0)
     audit_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    teach: TeachSpec | None = None
 
 
 class RiskControlledPolicySpec(_Closed):
     """Certified threshold: the first ``calibration_size`` stream items are all reviewed, and the
-    threshold is fitted on the human verdicts (refitted on them after each retrain)."""
+    threshold is fitted on the human verdicts (refitted on them after each retrain). ``method``
+    is :class:`~hitl_agent.policy.risk.RiskControlledThreshold`'s."""
 
     name: str
     kind: Literal["risk_controlled"]
     alpha: float = Field(gt=0.0, lt=1.0)
     delta: float = Field(default=0.1, gt=0.0, lt=1.0)
-    method: Literal["sgr", "ltt"] = "sgr"
+    method: Literal["auto", "sgr", "holm", "fixed_sequence", "fallback", "ltt"] = "auto"
     calibration_size: int = Field(default=300, ge=10)
     audit_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    teach: TeachSpec | None = None
 
 
 class BudgetPolicySpec(_Closed):

@@ -97,6 +97,15 @@ class TeachingReviews:
         self.mean_utility_ = max(float(np.mean(values)), 1e-6)
         return self
 
+    def fit_confidences(self, confidences: ArrayLike, threshold: float) -> TeachingReviews:
+        """Set ``ū`` for the ``"uncertainty"`` utility from a reference period's confidences: the
+        mean of ``1 − c`` over those at or above ``threshold`` (what the base accepts)."""
+        c = vector(confidences, "confidences")
+        above = c[c >= threshold]
+        if above.size:
+            self.mean_utility_ = max(float(np.mean(1.0 - above)), 1e-6)
+        return self
+
     def propensity(self, uncertainty: Uncertainty, prediction: Prediction) -> float:
         """``q_i``: the chance an item the base policy accepts is reviewed."""
         u = teaching_utility(uncertainty, prediction, self.utility)
