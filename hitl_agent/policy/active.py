@@ -147,17 +147,20 @@ def ipw_error(wrong: ArrayLike, propensity: ArrayLike, population: int | None = 
     return float((w * inv).sum() / total) if total > 0 else math.nan
 
 
-def uniform_subsample(item_ids: Sequence[str], propensity: ArrayLike,
-                      seed: str = "") -> np.ndarray:
+def uniform_subsample(item_ids: Sequence[str], propensity: ArrayLike, seed: str = "", *,
+                      q_min: float | None = None) -> np.ndarray:
     """Mask keeping reviewed item ``i`` with probability ``q_min / q_i`` (a hash of its id), so
     every item of the population had the same chance ``q_min`` of landing in the sample: what a
-    certified threshold needs from verdicts gathered with unequal chances."""
+    certified threshold needs from verdicts gathered with unequal chances.
+
+    ``q_min`` should be the smallest review chance any item had (a policy's ``floor``); by
+    default the smallest among the reviewed items, which is close when many were reviewed."""
     q = vector(propensity, "propensity")
     if len(item_ids) != len(q) or np.any(q <= 0) or np.any(q > 1):
         raise ValidationError("propensity must lie in (0, 1], one per item", field="propensity",
                               rule="(0, 1], one per item")
     if q.size == 0:
         return np.zeros(0, dtype=bool)
-    q_min = float(q.min())
-    return np.array([unit_hash(f"{seed}/thin", i) < q_min / p
+    floor = float(q.min()) if q_min is None else min(float(q_min), float(q.min()))
+    return np.array([unit_hash(f"{seed}/thin", i) < floor / p
                      for i, p in zip(item_ids, q, strict=True)], dtype=bool)

@@ -131,7 +131,8 @@ class LearnedConfidence:
 
     def predict(self, rows: Sequence[Signals]) -> FloatArray:
         """Calibrated confidences, shape ``(n,)``."""
-        out: FloatArray = expit(self.intercept_ + self.features(rows) @ self.coef_)
+        x = self.features(rows)
+        out: FloatArray = expit(self.intercept_ + x @ self.coef_)
         return out
 
     def confidence(self, row: Signals) -> float:
