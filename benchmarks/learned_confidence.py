@@ -18,8 +18,10 @@ Memory signals are those of :func:`hitl_agent.uncertainty.learned.memory_signals
 nearest fitted items (TF-IDF cosine for text, Euclidean for digits): agreement of past verdicts
 with this output, and the similarity of the nearest.
 
-Data for GSM8K and claims: ``$HITL_SHARED_DATA/llm`` (see the README of the project's data
-folder); without it those parts are skipped. Prints one JSON object. Run:
+Data for GSM8K and claims: the folder in ``$HITL_EVAL_DATA`` (as for the replay eval suites:
+``gsm8k_model_solutions.jsonl`` and ``factual_claims/*_subclaims_with_scores.json``, from the
+repositories named in ``evals/gsm8k-replay.yaml`` and ``evals/factual-claims-replay.yaml``);
+without it those parts are skipped. Prints one JSON object. Run:
 ``python benchmarks/learned_confidence.py``.
 """
 
@@ -55,10 +57,10 @@ Array = NDArray[np.float64]
 
 
 def data_dir() -> Path | None:
-    env = os.environ.get("HITL_SHARED_DATA")
+    env = os.environ.get("HITL_EVAL_DATA")
     if not env:
         return None
-    folder = Path(env) / "llm"
+    folder = Path(env)
     return folder if folder.is_dir() else None
 
 
@@ -192,7 +194,8 @@ def _final(solution: str) -> str:
 
 def gsm8k(folder: Path) -> dict[str, Any]:
     systems = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
-    rows = [json.loads(line) for line in open(folder / "gsm8k_model_solutions.jsonl")]
+    text = (folder / "gsm8k_model_solutions.jsonl").read_text(encoding="utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     answers = [[_final(r[s]["solution"]) for s in systems] for r in rows]
     texts = [[r[s]["solution"] for s in systems] for r in rows]
     out_i = 3  # the 175B verifier's answer is the output; the other systems are its samples
@@ -219,7 +222,8 @@ def gsm8k(folder: Path) -> dict[str, Any]:
 def claims(folder: Path) -> dict[str, Any]:
     freq, gpt, correct, text = [], [], [], []
     for name in ("nq", "factscore", "MATH"):
-        data = json.load(open(folder / "factual_claims" / f"{name}_subclaims_with_scores.json"))
+        path = folder / "factual_claims" / f"{name}_subclaims_with_scores.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
         for prompt in data["data"]:
             for claim in prompt["claims"]:
                 freq.append(claim["frequency-score"] / 5.0)
@@ -274,7 +278,7 @@ def main() -> dict[str, Any]:
     datasets: dict[str, Any] = {"digits": digits()}
     folder = data_dir()
     if folder is None:
-        datasets["skipped"] = ("GSM8K and factual claims need $HITL_SHARED_DATA/llm "
+        datasets["skipped"] = ("GSM8K and factual claims need $HITL_EVAL_DATA "
                                "(openai/grade-school-math, tatsu-lab/conformal-factual-lm)")
     else:
         datasets["gsm8k"] = gsm8k(folder)

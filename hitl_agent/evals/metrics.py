@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hitl_agent.policy.certify import certify
 from hitl_agent.policy.risk import (
     clopper_pearson_upper,
     learn_then_test,
@@ -259,7 +260,7 @@ def calibration_resampling(
     alpha: float,
     delta: float,
     n_calibration: int,
-    method: str = "sgr",
+    method: str = "auto",
     resamples: int = 200,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -274,22 +275,24 @@ def calibration_resampling(
     if resamples <= 0 or n_calibration >= n - 1:
         return {"resamples": 0}
     rng = np.random.default_rng(seed)
-    realised, coverage, certified = [], [], 0
-    for _ in range(resamples):
-        perm = rng.permutation(n)
-        cal, test = perm[:n_calibration], perm[n_calibration:]
-        # the pure searches RiskControlledThreshold runs (without its advice on refusal)
-        if method == "ltt":
-            threshold, _ = learn_then_test(c[cal], y[cal], alpha, delta)
-        else:
-            threshold, _ = selective_guaranteed_risk(c[cal], y[cal], alpha, delta)
-        if threshold is None:
+    perms = np.array([rng.permutation(n) for _ in range(resamples)])
+    cal, test = perms[:, :n_calibration], perms[:, n_calibration:]
+    if method in ("ltt", "sgr_n"):
+        search = learn_then_test if method == "ltt" else selective_guaranteed_risk
+        found = [search(c[k], y[k], alpha, delta)[0] for k in cal]
+        thresholds = np.array([np.inf if t is None else t for t in found])
+    else:
+        # the batch search RiskControlledThreshold runs, all resamples at once
+        thresholds = certify(c[cal], 1.0 - y[cal], alpha, delta, method).threshold  # type: ignore[arg-type]
+    realised, coverage = [], []
+    certified = int(np.isfinite(thresholds).sum())
+    for t, k in zip(thresholds, test, strict=True):
+        if not np.isfinite(t):
             continue
-        certified += 1
-        accept = c[test] >= threshold
+        accept = c[k] >= t
         coverage.append(float(accept.mean()))
         if accept.any():
-            realised.append(float(1 - y[test][accept].mean()))
+            realised.append(float(1 - y[k][accept].mean()))
     r = np.asarray(realised)
     return {
         "resamples": resamples,

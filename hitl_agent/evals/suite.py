@@ -204,7 +204,7 @@ class RiskControlledPolicySpec(_Closed):
     kind: Literal["risk_controlled"]
     alpha: float = Field(gt=0.0, lt=1.0)
     delta: float = Field(default=0.1, gt=0.0, lt=1.0)
-    method: Literal["auto", "sgr", "holm", "fixed_sequence", "fallback", "ltt"] = "auto"
+    method: Literal["auto", "sgr", "holm", "fixed_sequence", "fallback", "ltt", "sgr_n"] = "auto"
     calibration_size: int = Field(default=300, ge=10)
     audit_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     teach: TeachSpec | None = None

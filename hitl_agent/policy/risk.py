@@ -28,7 +28,7 @@ __all__ = [
     "learn_then_test", "min_accepted_for", "selective_guaranteed_risk",
 ]
 
-Method = Literal["auto", "sgr", "holm", "fixed_sequence", "fallback", "ltt"]
+Method = Literal["auto", "sgr", "holm", "fixed_sequence", "fallback", "ltt", "sgr_n"]
 FWER = Literal["holm", "bonferroni", "fixed_sequence"]
 
 
@@ -266,7 +266,9 @@ class RiskControlledThreshold:
     - ``"holm"``: Holm's step-down over the ``m`` candidates;
     - ``"fixed_sequence"``: the candidates from the most conservative down at the full ``δ``;
     - ``"ltt"``: Learn-then-Test over a fixed ``grid`` with ``fwer`` control (Angelopoulos et al.,
-      2021).
+      2021);
+    - ``"sgr_n"``: SGR as published, its union bound over ``⌈log₂ n⌉`` steps (the default before
+      the distinct-value search; kept for comparison).
 
     A target the data cannot certify is refused with :class:`UncertifiableTarget`, which
     says how many more reviews it needs; with ``on_uncertifiable="escalate_all"`` the fit
@@ -337,6 +339,11 @@ class RiskControlledThreshold:
                          "fallback": max(1, math.ceil(math.log2(max(n / n_min, 2))))}[
                 self.procedure_
             ]
+        elif self.method == "sgr_n":
+            threshold, tests = selective_guaranteed_risk(conf, ok, alpha, delta)
+            self.tests_ = tests
+            steps_for = 0
+            level = delta / max(1, math.ceil(math.log2(max(n, 2))))
         elif self.method == "ltt":
             threshold, tests = learn_then_test(
                 conf, ok, alpha, delta, grid=self.grid, fwer=self.fwer
@@ -350,7 +357,7 @@ class RiskControlledThreshold:
             raise ValidationError(
                 f"unknown method {self.method!r}",
                 field="method",
-                rule="auto, sgr, holm, fixed_sequence, fallback or ltt",
+                rule="auto, sgr, holm, fixed_sequence, fallback, ltt or sgr_n",
             )
         if threshold is None:
             needed = _needed_reviews(conf, 1.0 - ok, alpha, delta, steps_for)
