@@ -263,17 +263,23 @@ def calibration_resampling(
     method: str = "auto",
     resamples: int = 200,
     seed: int = 0,
+    min_test: int = 200,
 ) -> dict[str, Any]:
     """Fit the certified threshold on ``resamples`` random calibration sets of ``n_calibration``
-    items from the pool, and measure the error among accepted items of the rest.
+    items from the pool, and measure the error among accepted items of the rest (at least
+    ``min_test`` of them, else nothing is measured).
 
     ``violation_rate`` is the share of certified fits whose realised error exceeds ``alpha``;
     the guarantee says it is at most ``delta``.
     """
     c, y = _pair(confidence, correct)
     n = len(c)
-    if resamples <= 0 or n_calibration >= n - 1:
+    if resamples <= 0:
         return {"resamples": 0}
+    if n - n_calibration < min_test:
+        # the realised error of a handful of test items would be noise, not a check
+        return {"resamples": 0, "pool": n, "n_calibration": n_calibration,
+                "skipped": f"{n - n_calibration} items left for testing, fewer than {min_test}"}
     rng = np.random.default_rng(seed)
     perms = np.array([rng.permutation(n) for _ in range(resamples)])
     cal, test = perms[:, :n_calibration], perms[:, n_calibration:]
