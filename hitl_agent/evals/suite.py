@@ -44,6 +44,10 @@ SHIPPED_DIR = _shipped_dir()
 """Where the shipped suites live: package data in a wheel, ``evals/`` in a source checkout."""
 
 
+DATA_VARIABLE = "HITL_EVAL_DATA"
+"""The environment variable naming the folder of downloaded evaluation data."""
+
+
 class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -354,10 +358,6 @@ class Suite(_Closed):
                  else "put the data files in a folder, ")
         return (f"{where}then set {DATA_VARIABLE}=FOLDER (or pass data_dir to load_suite) "
                 "with the files laid out as the suite's data.path expects")
-
-
-DATA_VARIABLE = "HITL_EVAL_DATA"
-"""The environment variable naming the folder of downloaded evaluation data."""
 
 
 def _project_root(suite_path: Path) -> Path:
