@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +115,35 @@ def test_fit_from_verdicts_weights_by_inverse_propensity() -> None:
     assert model.confidence({"max_probability": 1.0, "margin": 0.5}) > 0.5
     with pytest.raises(ValidationError):
         fit_learned_confidence(items[:1])
+
+
+def test_review_graph_gives_recalled_corrections_to_a_learned_scorer(tmp_path: Path) -> None:
+    """The score node passes the memory's recalled corrections to ``score_with_memory``."""
+    from hitl_agent import InProcessReviews, SimulatedReviewer, ThresholdPolicy
+    from hitl_agent.graph.build import build_review_graph
+    from hitl_agent.memory.base import Recall
+
+    past = [SimilarCorrection(correction_id="c1", input="win now", model_output="spam",
+                              final_output="ham", action="edit", similarity=0.9)]
+
+    class Memory:
+        def recall(self, task: str, input: object) -> Recall:
+            return Recall(similar=past)
+
+        def remember(self, correction: object) -> None:
+            return None
+
+    rows = [{"max_probability": 0.95, "memory_agreement": a, "memory_similarity": 0.9}
+            for a in (0.0, 1.0)] * 20
+    model = LearnedConfidence().fit(rows, [0, 1] * 20)
+    scorer = LearnedScorer(model, {"max_probability": MaxProbabilityScorer()})
+    graph = build_review_graph(
+        model=lambda text: Prediction(output="spam", probabilities={"spam": 0.95, "ham": 0.05}),
+        scorer=scorer, policy=ThresholdPolicy(0.5),
+        reviews=InProcessReviews(SimulatedReviewer(lambda r: "ham", labels=["spam", "ham"])),
+        ledger=tmp_path / "ledger.db", checkpointer=tmp_path / "cp.db", memory=Memory(),
+        labels=["spam", "ham"], task="spam")
+    state = graph.invoke({"input": "win big"}, {"configurable": {"thread_id": "t1"}})
+    assert state["uncertainty"].components["memory_agreement"] == 0.0
+    assert state["uncertainty"].confidence < 0.5  # people corrected this output before
+    assert state["decision"].action == "escalate"
