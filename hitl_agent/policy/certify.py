@@ -65,7 +65,11 @@ def min_accepted_for(alpha: float, delta: float) -> int:
     return int(math.ceil(math.log(delta) / math.log1p(-alpha) - 1e-9))
 
 
-@functools.lru_cache(maxsize=8)
+_TABLE_MAX = 3000
+"""Largest calibration set whose binomial p-values come from a lookup table (≤ 72 MB)."""
+
+
+@functools.lru_cache(maxsize=4)
 def _cdf_table(n_max: int, alpha: float) -> FloatArray:
     """``table[n, k] = P(Binomial(n, α) ≤ k)`` for ``0 ≤ k ≤ n ≤ n_max`` (one scipy call, then
     every p-value of every calibration set is a lookup)."""
@@ -111,6 +115,8 @@ class Candidates:
         ``positions`` (entries past ``m`` are meaningless)."""
         w = np.take_along_axis(np.atleast_2d(wrong), self.order, axis=1)
         k = np.take_along_axis(np.cumsum(w, axis=1), self.positions, axis=1)
+        if self.n > _TABLE_MAX:  # the table would take n² floats: compute these directly
+            return k, np.asarray(binom.cdf(k, self.positions + 1, alpha), dtype=np.float64)
         table = _cdf_table(self.n, alpha)
         return k, table[self.positions + 1, k.astype(np.int64)]
 

@@ -134,3 +134,13 @@ def test_batch_and_single_fit_agree() -> None:
         if rct.certified_:
             assert rct.n_accepted_ == batch.n_accepted[b] >= min_accepted_for(alpha, 0.1)
             assert rct.risk_bound_ <= alpha
+
+
+def test_large_calibration_sets_skip_the_lookup_table() -> None:
+    rng = np.random.default_rng(4)
+    conf = rng.random(5000)
+    wrong = (rng.random(5000) < 0.15 * (1 - conf) ** 3).astype(np.float64)
+    big = certify(conf, wrong, 0.02, 0.1, "auto")
+    small = certify(conf[:2500], wrong[:2500], 0.02, 0.1, "auto")
+    assert np.isfinite(big.threshold[0]) and np.isfinite(small.threshold[0])
+    assert big.n_accepted[0] / 5000 >= small.n_accepted[0] / 2500 - 0.1
