@@ -42,13 +42,21 @@ def test_smoke_suite_through_the_cli(tmp_path: Path) -> None:
     assert json.loads(out_json.read_text()) == results
     policies = results["policies"]
     assert set(policies) == {"threshold-0.9", "threshold-0.9 (no feedback)", "budget-6",
-                             "certified-15%"}
+                             "certified-15%", "threshold-0.9-teach"}
     for p in policies.values():
         assert p["n"] == 60
         assert 0.0 <= p["automation"]["low"] <= p["automation"]["value"] <= \
             p["automation"]["high"] <= 1.0
     assert policies["threshold-0.9"]["retrains"], "the feedback run retrained"
     assert "guarantee" in policies["certified-15%"]
+    # every policy reports reviews by window; a certified one counts from after calibration
+    assert "policy certified-15%: reviews/100 by window" in result.output.replace("\n", " ")
+    windows = policies["certified-15%"]["windows"]
+    assert windows["calibration_reviews"] == 30 and len(windows["reviews_per_100"]) == 2
+    assert policies["threshold-0.9"]["windows"]["calibration_reviews"] == 0
+    taught = policies["threshold-0.9-teach"]["accepted_error_ipw"]
+    assert taught["audited"] > 0 and taught["value"] is not None
+    assert "Reviews by window" in (report / "report.md").read_text()
     assert results["scores"]["by_scorer"]["max_probability"]["auroc"] > 0.7
     loop = results["feedback_loop"]
     assert loop["feedback_on"]["reviews_per_100"] and loop["feedback_off"]["reviews_per_100"]
