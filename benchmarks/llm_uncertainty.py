@@ -1,6 +1,7 @@
 """How well each applicable scorer tells right from wrong on real LLM outputs.
 
-Data (``../shared/data/llm/`` or ``$HITL_SHARED_DATA/llm``):
+Data: the folder in ``$HITL_EVAL_DATA``, laid out as the replay eval suites expect (their
+``data.source`` names each file's public repository and commit):
 
 - GSM8K test solutions of 4 systems (OpenAI grade-school-math): for each system's answer, the
   other 3 systems' final answers are the "samples" (agreement across systems, a black-box
@@ -45,9 +46,7 @@ _FINAL = re.compile(r"A:\s*(.+?)\s*$", re.MULTILINE)
 
 
 def data_dir() -> Path:
-    env = os.environ.get("HITL_SHARED_DATA")
-    root = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    return root / "llm"
+    return Path(os.environ.get("HITL_EVAL_DATA", "eval-data")).expanduser()
 
 
 def accepted_error_at(confidence: np.ndarray, correct: np.ndarray, automation: float) -> float:
@@ -151,7 +150,8 @@ def claims(folder: Path) -> dict[str, Any]:
 def main() -> dict[str, Any]:
     folder = data_dir()
     if not folder.is_dir():
-        print(json.dumps({"skipped": f"no data at {folder}"}))
+        print(json.dumps({"skipped": f"no data at {folder}: set HITL_EVAL_DATA (see the replay "
+                                     "suites in evals/ for the sources)"}))
         sys.exit(0)
     start = time.perf_counter()
     result: dict[str, Any] = {

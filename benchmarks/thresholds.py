@@ -2,7 +2,12 @@
 
 40 random splits, train 40% / calibration 40% / test 20%, alpha = 2%, delta = 0.1. For each rule:
 automation (share of test items accepted) and violation share (splits whose test error among
-accepted items exceeds alpha; test noise alone makes this a little pessimistic).
+accepted items exceeds alpha). That share is not the guarantee's violation rate: the test split
+holds ~330 accepted items, so a rule whose true risk sits at 1.5% exceeds 2% on the test split
+about one time in five from noise alone, and rules that spend more of the error budget show more
+of it. The exact check, with known true risk, is ``tests/policy/test_policy_certify.py``. Rules:
+``current_*`` are the searches shipped before (SGR over ⌈log₂ n⌉ steps, Holm over a fixed grid),
+``sgr_distinct``/``fallback``/``auto`` the searches over the score's distinct values.
 
 Two confidence signals:
 
@@ -82,8 +87,11 @@ def signals(
 def rules() -> dict[str, Any]:
     return {
         "naive_no_guarantee": NaiveThresholdNoGuarantee(ALPHA),
-        "sgr": RiskControlledThreshold(ALPHA, DELTA, method="sgr"),
-        "ltt_holm": RiskControlledThreshold(ALPHA, DELTA, method="ltt", fwer="holm"),
+        "current_sgr_n": RiskControlledThreshold(ALPHA, DELTA, method="sgr_n"),
+        "current_ltt_holm_grid": RiskControlledThreshold(ALPHA, DELTA, method="ltt", fwer="holm"),
+        "sgr_distinct": RiskControlledThreshold(ALPHA, DELTA, method="sgr"),
+        "fallback": RiskControlledThreshold(ALPHA, DELTA, method="fallback"),
+        "auto": RiskControlledThreshold(ALPHA, DELTA, method="auto"),
     }
 
 
@@ -143,7 +151,7 @@ def main() -> dict[str, Any]:
         "classifier_test_accuracy": round(float(np.mean(accuracy)), 4),
         "auroc": {k: round(float(np.mean(v)), 4) for k, v in aurocs.items()},
         "rules": results,
-        "ours": "learned/ltt_holm",
+        "ours": "learned/auto",
         "seconds": round(time.perf_counter() - start, 2),
     }
 

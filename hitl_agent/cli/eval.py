@@ -114,6 +114,18 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         auroc = s.get("auroc")
         lines.append(f"score {name}: AUROC {auroc:.3f}, AURC {s['aurc']:.4f}, "
                      f"ECE {s['ece']:.3f}" if auroc is not None else f"score {name}: n/a")
+    for name, p in results["policies"].items():
+        w, err = p.get("windows"), p["accepted_error"]
+        if w and w["reviews_per_100"]:
+            ratio = w["last_over_first"]
+            low = "n/a" if err["low"] is None else f"{_pct(err['low'], 2)}, {_pct(err['high'], 2)}"
+            lines.append(
+                f"policy {name}: reviews/100 by window "
+                f"{' '.join(f'{v:.0f}' for v in w['reviews_per_100'])} (last/first "
+                f"{'n/a' if ratio is None else f'{ratio:.2f}'}"
+                + (f", after {w['calibration_reviews']} calibration reviews"
+                   if w["calibration_reviews"] else "")
+                + f"); accepted error {_pct(err['value'], 2)} [{low}]")
     f = results.get("feedback_loop")
     if f:
         for key in ("feedback_on", "feedback_off"):

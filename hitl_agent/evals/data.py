@@ -49,7 +49,8 @@ def _check_file(suite: Suite, path: str) -> Path:
     resolved = suite.resolve(path)
     if not resolved.is_file():
         raise EvalError(f"data file {str(resolved)!r} does not exist (from {path!r} in suite "
-                        f"{suite.name!r})", field="data.path", path=str(resolved))
+                        f"{suite.name!r}): {suite.where_to_get()}", field="data.path",
+                        path=str(resolved))
     return resolved
 
 

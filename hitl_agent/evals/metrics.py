@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hitl_agent.policy.certify import certify
 from hitl_agent.policy.risk import (
     clopper_pearson_upper,
     learn_then_test,
@@ -259,37 +260,45 @@ def calibration_resampling(
     alpha: float,
     delta: float,
     n_calibration: int,
-    method: str = "sgr",
+    method: str = "auto",
     resamples: int = 200,
     seed: int = 0,
+    min_test: int = 200,
 ) -> dict[str, Any]:
     """Fit the certified threshold on ``resamples`` random calibration sets of ``n_calibration``
-    items from the pool, and measure the error among accepted items of the rest.
+    items from the pool, and measure the error among accepted items of the rest (at least
+    ``min_test`` of them, else nothing is measured).
 
     ``violation_rate`` is the share of certified fits whose realised error exceeds ``alpha``;
     the guarantee says it is at most ``delta``.
     """
     c, y = _pair(confidence, correct)
     n = len(c)
-    if resamples <= 0 or n_calibration >= n - 1:
+    if resamples <= 0:
         return {"resamples": 0}
+    if n - n_calibration < min_test:
+        # the realised error of a handful of test items would be noise, not a check
+        return {"resamples": 0, "pool": n, "n_calibration": n_calibration,
+                "skipped": f"{n - n_calibration} items left for testing, fewer than {min_test}"}
     rng = np.random.default_rng(seed)
-    realised, coverage, certified = [], [], 0
-    for _ in range(resamples):
-        perm = rng.permutation(n)
-        cal, test = perm[:n_calibration], perm[n_calibration:]
-        # the pure searches RiskControlledThreshold runs (without its advice on refusal)
-        if method == "ltt":
-            threshold, _ = learn_then_test(c[cal], y[cal], alpha, delta)
-        else:
-            threshold, _ = selective_guaranteed_risk(c[cal], y[cal], alpha, delta)
-        if threshold is None:
+    perms = np.array([rng.permutation(n) for _ in range(resamples)])
+    cal, test = perms[:, :n_calibration], perms[:, n_calibration:]
+    if method in ("ltt", "sgr_n"):
+        search = learn_then_test if method == "ltt" else selective_guaranteed_risk
+        found = [search(c[k], y[k], alpha, delta)[0] for k in cal]
+        thresholds = np.array([np.inf if t is None else t for t in found])
+    else:
+        # the batch search RiskControlledThreshold runs, all resamples at once
+        thresholds = certify(c[cal], 1.0 - y[cal], alpha, delta, method).threshold  # type: ignore[arg-type]
+    realised, coverage = [], []
+    certified = int(np.isfinite(thresholds).sum())
+    for t, k in zip(thresholds, test, strict=True):
+        if not np.isfinite(t):
             continue
-        certified += 1
-        accept = c[test] >= threshold
+        accept = c[k] >= t
         coverage.append(float(accept.mean()))
         if accept.any():
-            realised.append(float(1 - y[test][accept].mean()))
+            realised.append(float(1 - y[k][accept].mean()))
     r = np.asarray(realised)
     return {
         "resamples": resamples,
@@ -309,9 +318,12 @@ def learning_curve(
     final_correct: ArrayLike,
     *,
     window: int,
+    offset: int = 0,
 ) -> list[dict[str, float]]:
     """Per window of ``window`` consecutive stream items: reviews per 100 items, the model's
-    error and the final error (a last partial window shorter than half is merged back)."""
+    error, the final error, and the error among accepted items with its 95% Clopper–Pearson
+    upper bound (a last partial window shorter than half is merged back). ``offset`` is the
+    stream position of the first item given (for the windows' ``start``/``end``)."""
     e = np.asarray(escalated, dtype=float)
     ok = np.asarray(correct, dtype=float)
     fin = np.asarray(final_correct, dtype=float)
@@ -323,9 +335,15 @@ def learning_curve(
     for k, s in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else n
         sl = slice(s, stop)
-        out.append({"start": s, "end": stop, "reviews_per_100": float(100 * e[sl].mean()),
+        accepted = e[sl] == 0
+        n_acc, n_err = int(accepted.sum()), int((1 - ok[sl])[accepted].sum())
+        out.append({"start": s + offset, "end": stop + offset,
+                    "reviews_per_100": float(100 * e[sl].mean()),
                     "model_error": float(1 - ok[sl].mean()),
-                    "final_error": float(1 - fin[sl].mean())})
+                    "final_error": float(1 - fin[sl].mean()),
+                    "accepted": n_acc,
+                    "accepted_error": n_err / n_acc if n_acc else math.nan,
+                    "accepted_error_upper_cp": clopper_pearson_upper(n_err, n_acc, 0.05)})
     return out
 
 

@@ -74,6 +74,27 @@ def guarantee_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]
     return head, rows
 
 
+def window_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Per run: reviews per 100 items in each window (after a certified policy's calibration),
+    first → last, and the accepted error over the run with its interval and its inverse-propensity
+    estimate from the reviews alone."""
+    head = ["run", "calibration reviews", "reviews /100 by window", "last / first",
+            "accepted error", "accepted error (IPW from reviews)"]
+    rows = []
+    for name, p in results["policies"].items():
+        w = p.get("windows")
+        if not w:
+            continue
+        ipw = p.get("accepted_error_ipw") or {}
+        ipw_text = "n/a" if ipw.get("value") is None else (
+            f"{_pct(ipw['value'], 2)} ({ipw['audited']} audited of {ipw['population']})")
+        rows.append([name, str(w["calibration_reviews"]),
+                     " ".join(f"{v:.0f}" for v in w["reviews_per_100"]),
+                     _num(w["last_over_first"], 2),
+                     _ci(p["accepted_error"], lambda v: _pct(v, 2)), ipw_text])
+    return head, rows
+
+
 def feedback_lines(results: dict[str, Any]) -> list[str]:
     f = results.get("feedback_loop")
     if not f:
@@ -123,6 +144,10 @@ def _sections(results: dict[str, Any]) -> list[tuple[str, str, Any]]:
         (f"Uncertainty scores (run `{results['scores']['run']}`)", "table",
          score_rows(results)),
     ]
+    windows = window_rows(results)
+    if windows[1]:
+        sections.append((f"Reviews by window of {results['suite']['feedback']['window']} items",
+                         "table", windows))
     g = guarantee_rows(results)
     if g[1]:
         sections.append(("Guaranteed thresholds", "table", g))

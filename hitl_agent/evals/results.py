@@ -11,6 +11,7 @@ import numpy as np
 from hitl_agent.evals import metrics as m
 from hitl_agent.evals.runner import EvalRun, RunResult, fingerprint
 from hitl_agent.evals.suite import RiskControlledPolicySpec, Suite
+from hitl_agent.policy.active import ipw_error
 
 
 def _arrays(items: list[Any]) -> dict[str, np.ndarray]:
@@ -42,12 +43,40 @@ def _policy(suite: Suite, run: RunResult) -> dict[str, Any]:
         "items_per_second": run.items_per_second, "seconds": run.seconds,
         "ran": run.ran, "skipped": run.skipped,
         "retrains": run.retrains, "fits": run.fits,
-        "learning_curve": m.learning_curve(~a["accepted"], a["correct"], a["final_correct"],
-                                           window=suite.feedback.window),
     }
+    # a certified policy reviews its whole calibration prefix once: its windows start after it
+    skip = spec.calibration_size if isinstance(spec, RiskControlledPolicySpec) else 0
+    curve = m.learning_curve(~a["accepted"][skip:], a["correct"][skip:],
+                             a["final_correct"][skip:], window=suite.feedback.window, offset=skip)
+    out["learning_curve"] = curve
+    out["windows"] = _windows(curve, skip)
+    out["accepted_error_ipw"] = _ipw(run)
     if isinstance(spec, RiskControlledPolicySpec):
         out["guarantee"] = _guarantee(suite, spec, run)
     return out
+
+
+def _windows(curve: list[dict[str, Any]], calibration: int) -> dict[str, Any]:
+    """Reviews per 100 items by window, first and last, and their ratio."""
+    reviews = [w["reviews_per_100"] for w in curve]
+    first, last = (reviews[0], reviews[-1]) if reviews else (math.nan, math.nan)
+    return {"calibration_reviews": calibration, "reviews_per_100": reviews,
+            "accepted_error": [w["accepted_error"] for w in curve],
+            "first": first, "last": last,
+            "last_over_first": last / first if first else math.nan}
+
+
+def _ipw(run: RunResult) -> dict[str, Any]:
+    """The error among accepted items as a deployment sees it: from the reviewed items alone,
+    each audited item weighted by the inverse of its chance of review (Horvitz–Thompson)."""
+    region = [i for i in run.items if not i.calibration
+              and (i.action == "accept" or i.reason == "audit")]
+    audited = [i for i in region if i.action == "escalate" and i.propensity > 0]
+    if not audited:
+        return {"value": None, "audited": 0, "population": len(region)}
+    wrong = [not i.correct for i in audited]
+    value = ipw_error(wrong, [i.propensity for i in audited], population=len(region))
+    return {"value": value, "audited": len(audited), "population": len(region)}
 
 
 def _guarantee(suite: Suite, spec: RiskControlledPolicySpec, run: RunResult) -> dict[str, Any]:

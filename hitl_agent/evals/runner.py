@@ -43,6 +43,7 @@ from hitl_agent.evals.suite import (
 )
 from hitl_agent.graph.build import build_review_graph
 from hitl_agent.memory.ledger import Ledger
+from hitl_agent.policy.active import TeachingReviews
 from hitl_agent.policy.budget import BudgetPolicy
 from hitl_agent.policy.recalibrate import CertifiedThresholdPolicy
 from hitl_agent.policy.risk import RiskControlledThreshold
@@ -81,6 +82,7 @@ class ItemResult:
     reviews: int
     model_version: str | None
     calibration: bool
+    propensity: float = 1.0
 
     @property
     def correct(self) -> bool:
@@ -163,6 +165,7 @@ class _Run:
         self.fits: list[dict[str, Any]] = []
         self.retrains: list[dict[str, Any]] = []
         self._states: dict[str, dict[str, Any]] = {}
+        self._next = 0  # the stream position the next block starts at
         self._done: set[str] = {r.id for r in self.ledger.iter_items(status="finished")}
         self.policy = _SwitchPolicy(self._initial_policy())
         memory = self._memory() if feedback and suite.feedback.memory else None
@@ -192,11 +195,26 @@ class _Run:
     def _initial_policy(self) -> Any:
         spec, seed = self.spec, str(self.ctx.suite.seed)
         if isinstance(spec, ThresholdPolicySpec):
-            return ThresholdPolicy(spec.threshold, audit_rate=spec.audit_rate, seed=seed,
-                                   policy_id=spec.name)
+            audit = 0.0 if spec.teach is not None else spec.audit_rate
+            return self._teaching(ThresholdPolicy(spec.threshold, audit_rate=audit, seed=seed,
+                                                  policy_id=spec.name), spec.threshold)
         if isinstance(spec, RiskControlledPolicySpec):
             return _EscalateAll(spec.name)
         return self._budget()
+
+    def _teaching(self, base: Any, threshold: float) -> Any:
+        """``base`` with part of the budget spent on what teaches (``teach:`` of the policy);
+        ``ū`` comes from the current model's confidences on the next window (no labels)."""
+        teach = getattr(self.spec, "teach", None)
+        if teach is None:
+            return base
+        policy = TeachingReviews(base, rate=teach.rate, floor=teach.floor,
+                                 utility=teach.utility, seed=str(self.ctx.suite.seed),
+                                 policy_id=self.spec.name)
+        window = self.ctx.suite.feedback.window
+        reference = self.ctx.dataset.stream[self._next: self._next + window] \
+            or self.ctx.dataset.stream[:window]
+        return policy.fit_confidences(self._score(reference), threshold)
 
     def _budget(self) -> BudgetPolicy:
         spec = self.spec
@@ -244,9 +262,10 @@ class _Run:
             "calibration_risk": fitted.empirical_risk_,
             "refusal": getattr(fitted, "refusal_", None),
         })
-        self.policy.inner = CertifiedThresholdPolicy(fitted, audit_rate=spec.audit_rate,
-                                                     seed=str(self.ctx.suite.seed),
-                                                     policy_id=spec.name)
+        audit = 0.0 if spec.teach is not None else spec.audit_rate
+        self.policy.inner = self._teaching(
+            CertifiedThresholdPolicy(fitted, audit_rate=audit, seed=str(self.ctx.suite.seed),
+                                     policy_id=spec.name), fitted.threshold_)
 
     def _retrain(self, corrected: list[ItemResult]) -> None:
         from sklearn.base import clone
@@ -289,7 +308,7 @@ class _Run:
                 seconds += time.perf_counter() - t0
                 ran += len(todo)
                 results.extend(self._collect(block, calib_n, len(results)))
-                start_block = cut
+                start_block = self._next = cut
                 if calib_n and cut == calib_n:
                     self._certify(results[:calib_n])
                 corrected = [r for r in results if r.action == "escalate" and not r.calibration
@@ -303,6 +322,8 @@ class _Run:
                         self._certify(results[:calib_n])
                     elif isinstance(self.spec, BudgetPolicySpec):
                         self.policy.inner = self._budget()
+                    elif isinstance(self.spec, ThresholdPolicySpec):
+                        self.policy.inner = self._initial_policy()
         return RunResult(self.name, self.spec.name, self.feedback, results, seconds, ran,
                          skipped, self.retrains, self.fits)
 
@@ -367,7 +388,7 @@ class _Run:
                 final_output=final_output, final_source=final_source or "model",
                 reviews=task_count if escalated else 0,
                 model_version=prediction.model_version,
-                calibration=offset + k < calib_n,
+                calibration=offset + k < calib_n, propensity=decision.propensity,
             ))
         return out
 

@@ -12,8 +12,10 @@ an error that names the key::
     feedback:  {retrain_every: 200}
 
 Relative paths are relative to the project root: the folder that holds ``evals/`` when the suite
-lives in a folder named ``evals``, else the suite's own folder. ``$HITL_SHARED_DATA`` (default:
-``../shared/data`` from the project root) and other environment variables are expanded.
+lives in a folder named ``evals``, else the suite's own folder. Environment variables are
+expanded; ``$HITL_EVAL_DATA`` is the folder of downloaded public data that suites such as
+``gsm8k-replay`` read (``load_suite(..., data_dir=...)`` sets it for one suite). A data section's
+``source`` names where its files come from, and the error for a missing file says so.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ SHIPPED_DIR = _shipped_dir()
 """Where the shipped suites live: package data in a wheel, ``evals/`` in a source checkout."""
 
 
+DATA_VARIABLE = "HITL_EVAL_DATA"
+"""The environment variable naming the folder of downloaded evaluation data."""
+
+
 class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -68,6 +74,20 @@ class FileData(_Closed):
     format: Literal["auto", "jsonl", "csv"] = "auto"
 
 
+class DataSource(_Closed):
+    """Where a suite's data comes from: a public repository, the commit, the path in it."""
+
+    repository: str = Field(description="e.g. openai/grade-school-math (on GitHub)")
+    commit: str
+    path: str | list[str] = Field(description="File(s) or folder in the repository.")
+    licence: str | None = None
+
+    def describe(self) -> str:
+        paths = self.path if isinstance(self.path, list) else [self.path]
+        return (f"{', '.join(paths)} from https://github.com/{self.repository} at commit "
+                f"{self.commit}" + (f" ({self.licence})" if self.licence else ""))
+
+
 class ReplayData(_Closed):
     """Recorded model outputs with their signals, replayed as the model's predictions.
 
@@ -89,6 +109,7 @@ class ReplayData(_Closed):
     output: str = "output"
     gold: str = "gold"
     system: str | None = Field(default=None, description="gsm8k_solutions: the answering system.")
+    source: DataSource | None = None
 
 
 DataSpec = Annotated[SklearnData | FileData | ReplayData, Field(discriminator="kind")]
@@ -159,24 +180,38 @@ class ScorerSpec(_Closed):
         return self.name or (f"recorded:{self.key}" if self.kind == "recorded" else self.kind)
 
 
+class TeachSpec(_Closed):
+    """Part of the review budget spent on what teaches the next model
+    (:class:`~hitl_agent.policy.active.TeachingReviews`): of the items the policy accepts, about
+    ``floor + rate`` are reviewed, the least confident far more often; every accepted item keeps
+    a chance of at least ``floor`` (the policy's ``audit_rate`` is replaced by it)."""
+
+    rate: float = Field(gt=0.0, le=1.0)
+    floor: float = Field(default=0.01, gt=0.0, le=1.0)
+    utility: Literal["uncertainty", "margin"] = "uncertainty"
+
+
 class ThresholdPolicySpec(_Closed):
     name: str
     kind: Literal["threshold"]
     threshold: float = Field(ge=0.0, le=1.0)
     audit_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    teach: TeachSpec | None = None
 
 
 class RiskControlledPolicySpec(_Closed):
     """Certified threshold: the first ``calibration_size`` stream items are all reviewed, and the
-    threshold is fitted on the human verdicts (refitted on them after each retrain)."""
+    threshold is fitted on the human verdicts (refitted on them after each retrain). ``method``
+    is :class:`~hitl_agent.policy.risk.RiskControlledThreshold`'s."""
 
     name: str
     kind: Literal["risk_controlled"]
     alpha: float = Field(gt=0.0, lt=1.0)
     delta: float = Field(default=0.1, gt=0.0, lt=1.0)
-    method: Literal["sgr", "ltt"] = "sgr"
+    method: Literal["auto", "sgr", "holm", "fixed_sequence", "fallback", "ltt", "sgr_n"] = "auto"
     calibration_size: int = Field(default=300, ge=10)
     audit_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    teach: TeachSpec | None = None
 
 
 class BudgetPolicySpec(_Closed):
@@ -250,6 +285,7 @@ class Suite(_Closed):
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
 
     _root: Path = PrivateAttr(default_factory=lambda: Path(".").resolve())
+    _data_dir: Path | None = PrivateAttr(default=None)
 
     @property
     def root(self) -> Path:
@@ -283,14 +319,45 @@ class Suite(_Closed):
     def task_name(self) -> str:
         return self.task or self.name
 
+    @property
+    def data_dir(self) -> Path | None:
+        return self._data_dir
+
+    @data_dir.setter
+    def data_dir(self, value: Path | str | None) -> None:
+        self._data_dir = None if value is None else Path(value).expanduser().resolve()
+
     def resolve(self, path: str) -> Path:
-        """A path of the suite, with environment variables expanded, made absolute."""
+        """A path of the suite, with environment variables expanded, made absolute.
+
+        A variable that is not set is an :class:`EvalError` saying where the data comes from.
+        """
         env = dict(os.environ)
-        env.setdefault("HITL_SHARED_DATA", str((self.root / ".." / "shared" / "data").resolve()))
-        expanded = re.sub(r"\$\{(\w+)\}|\$(\w+)",
-                          lambda m: env.get(m.group(1) or m.group(2), m.group(0)), path)
+        if self._data_dir is not None:
+            env[DATA_VARIABLE] = str(self._data_dir)
+        missing: list[str] = []
+
+        def value(m: re.Match[str]) -> str:
+            key = m.group(1) or m.group(2)
+            if key not in env:
+                missing.append(key)
+                return m.group(0)
+            return env[key]
+
+        expanded = re.sub(r"\$\{(\w+)\}|\$(\w+)", value, path)
+        if missing:
+            raise EvalError(f"suite {self.name!r} reads {path!r} but ${missing[0]} is not set: "
+                            + self.where_to_get(), field="data.path", variable=missing[0])
         p = Path(expanded).expanduser()
         return p if p.is_absolute() else (self.root / p).resolve()
+
+    def where_to_get(self) -> str:
+        """How to obtain this suite's data (from ``data.source``)."""
+        source = getattr(self.data, "source", None)
+        where = (f"download {source.describe()}, " if source is not None
+                 else "put the data files in a folder, ")
+        return (f"{where}then set {DATA_VARIABLE}=FOLDER (or pass data_dir to load_suite) "
+                "with the files laid out as the suite's data.path expects")
 
 
 def _project_root(suite_path: Path) -> Path:
@@ -346,8 +413,9 @@ def parse_suite(raw: Any, *, root: Path | str = ".", source: str = "<suite>") ->
     return suite
 
 
-def load_suite(name_or_path: str | Path) -> Suite:
-    """Read and validate a suite file (YAML or JSON), or a shipped suite by name."""
+def load_suite(name_or_path: str | Path, *, data_dir: Path | str | None = None) -> Suite:
+    """Read and validate a suite file (YAML or JSON), or a shipped suite by name; ``data_dir``
+    stands for ``$HITL_EVAL_DATA`` in its paths."""
     path = find_suite(name_or_path)
     text = path.read_text(encoding="utf-8")
     try:
@@ -360,4 +428,6 @@ def load_suite(name_or_path: str | Path) -> Suite:
     except Exception as exc:  # noqa: BLE001 - any parse error becomes a suite error
         raise EvalError(f"suite {path} is not valid YAML/JSON: {exc}", field="suite",
                         path=str(path)) from exc
-    return parse_suite(raw, root=_project_root(path), source=str(path))
+    suite = parse_suite(raw, root=_project_root(path), source=str(path))
+    suite.data_dir = data_dir
+    return suite

@@ -150,7 +150,12 @@ class ReviewNodes:
                                   thread_id=thread_id_of(config))
 
     def score(self, state: ReviewGraphState) -> dict[str, Any]:
-        uncertainty = self.p.scorer(state["prediction"])
+        with_memory = getattr(self.p.scorer, "score_with_memory", None)
+        if with_memory is not None and state.get("similar"):
+            # a learned confidence reads the recalled corrections as signals of its own
+            uncertainty = with_memory(state["prediction"], state["similar"])
+        else:
+            uncertainty = self.p.scorer(state["prediction"])
         if self.p.memory_signal_weight > 0 and state.get("similar"):
             uncertainty = apply_memory_signal(
                 uncertainty, state["prediction"], state["similar"], self.p.memory_signal_weight

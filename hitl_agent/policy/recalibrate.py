@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from hitl_agent.errors import ValidationError
-from hitl_agent.policy._hashing import unit_hash
+from hitl_agent.policy.active import uniform_subsample
 from hitl_agent.policy.risk import FWER, Method, RiskControlledThreshold
 from hitl_agent.policy.threshold import _check_unit, audit_or_accept
 from hitl_agent.types import Decision, Prediction, Uncertainty
@@ -128,7 +128,7 @@ class ScheduledRecalibration:
         *,
         every: int = 100,
         window: int | None = None,
-        method: Method = "sgr",
+        method: Method = "auto",
         fwer: FWER = "holm",
         audit_rate: float = 0.05,
         seed: str = "",
@@ -173,14 +173,9 @@ class ScheduledRecalibration:
         return None
 
     def _uniform_sample(self) -> list[_Label]:
-        if not self._labels:
-            return []
-        p_min = min(label.propensity for label in self._labels)
-        return [
-            label
-            for label in self._labels
-            if unit_hash(f"{self.seed}/thin", label.item_id) < p_min / label.propensity
-        ]
+        keep = uniform_subsample([label.item_id for label in self._labels],
+                                 [label.propensity for label in self._labels], self.seed)
+        return [label for label, kept in zip(self._labels, keep, strict=True) if kept]
 
     def refit(self) -> FitRecord:
         """Fit now on the labels held, whatever the schedule."""

@@ -20,8 +20,15 @@ from scipy.stats import binom
 
 from hitl_agent.errors import ValidationError
 from hitl_agent.policy._arrays import FloatArray, binary_vector, vector
+from hitl_agent.policy.certify import PROCEDURES, certify, min_accepted_for
 
-Method = Literal["sgr", "ltt"]
+__all__ = [
+    "FWER", "Method", "NaiveThresholdNoGuarantee", "RiskControlledThreshold", "ThresholdTest",
+    "UncertifiableTarget", "binomial_p_value", "clopper_pearson_upper", "default_grid",
+    "learn_then_test", "min_accepted_for", "selective_guaranteed_risk",
+]
+
+Method = Literal["auto", "sgr", "holm", "fixed_sequence", "fallback", "ltt", "sgr_n"]
 FWER = Literal["holm", "bonferroni", "fixed_sequence"]
 
 
@@ -76,18 +83,6 @@ def binomial_p_value(errors: int, n: int, alpha: float) -> float:
     return float(binom.cdf(errors, n, alpha))
 
 
-def min_accepted_for(alpha: float, delta: float) -> int:
-    """Fewest accepted calibration items that can certify ``alpha`` at ``delta``: even with zero
-    errors, ``(1 − α)^n ≤ δ`` needs ``n ≥ ln δ / ln(1 − α)``.
-
-    >>> min_accepted_for(0.01, 0.1)
-    230
-    >>> min_accepted_for(0.02, 0.1)
-    114
-    """
-    return int(math.ceil(math.log(delta) / math.log1p(-alpha) - 1e-9))
-
-
 def _check_rate(value: float, field: str) -> float:
     if not (isinstance(value, int | float) and 0.0 < float(value) < 1.0):
         raise ValidationError(
@@ -122,11 +117,14 @@ def _counts(conf: FloatArray, wrong: FloatArray, thresholds: FloatArray) -> tupl
 def selective_guaranteed_risk(
     confidences: ArrayLike, correct: ArrayLike, alpha: float, delta: float
 ) -> tuple[float | None, list[ThresholdTest]]:
-    """SGR: binary search over the calibration confidences (Geifman & El-Yaniv, NeurIPS 2017).
+    """SGR as published: binary search over the calibration confidences (Geifman & El-Yaniv,
+    NeurIPS 2017).
 
     ``⌈log₂ n⌉`` thresholds are tested, each with a Clopper–Pearson bound at ``δ / ⌈log₂ n⌉``
     (a union bound over the search path). Returns the lowest threshold whose bound is at most
-    ``alpha`` (``None`` if none), and the tests made.
+    ``alpha`` (``None`` if none), and the tests made. :class:`RiskControlledThreshold` with
+    ``method="sgr"`` runs the same search over the score's distinct values instead (see
+    :mod:`hitl_agent.policy.certify`), which pays for fewer steps on coarse scores.
     """
     conf = vector(confidences, "confidences")
     wrong = 1.0 - binary_vector(correct)
@@ -257,14 +255,27 @@ class RiskControlledThreshold:
     """Accept automatically when ``confidence ≥ threshold_``, where ``threshold_`` keeps the error
     rate of accepted items at most ``alpha`` with probability ≥ ``1 - delta``.
 
-    ``method="sgr"`` (default) is selective guaranteed risk (Geifman & El-Yaniv, 2017);
-    ``method="ltt"`` is Learn-then-Test over ``grid`` with ``fwer`` control (Angelopoulos et al.,
-    2021). A target the data cannot certify is refused with :class:`UncertifiableTarget`, which
+    ``method`` (see :mod:`hitl_agent.policy.certify`; all search the score's distinct values):
+
+    - ``"auto"`` (default): ``"fallback"`` or ``"sgr"``, whichever is expected to accept the
+      most, judged on pseudo-labels drawn from the confidences, never on the calibration labels;
+    - ``"fallback"``: fixed-sequence testing with fallback from the most conservative value down,
+      ``δ`` spread over the values where the accepted count doubles;
+    - ``"sgr"``: selective guaranteed risk (Geifman & El-Yaniv, 2017), a binary search whose
+      union bound is over ``⌈log₂(m + 1)⌉`` steps for ``m`` candidate values;
+    - ``"holm"``: Holm's step-down over the ``m`` candidates;
+    - ``"fixed_sequence"``: the candidates from the most conservative down at the full ``δ``;
+    - ``"ltt"``: Learn-then-Test over a fixed ``grid`` with ``fwer`` control (Angelopoulos et al.,
+      2021);
+    - ``"sgr_n"``: SGR as published, its union bound over ``⌈log₂ n⌉`` steps (the default before
+      the distinct-value search; kept for comparison).
+
+    A target the data cannot certify is refused with :class:`UncertifiableTarget`, which
     says how many more reviews it needs; with ``on_uncertifiable="escalate_all"`` the fit
     succeeds instead with ``certified_ = False`` and ``threshold_ = inf`` (escalate everything).
 
-    The guarantee holds for new items exchangeable with the calibration items: items reviewed
-    because the current policy escalated them are not a random sample of what it accepts (see
+    The guarantee holds for new items exchangeable with the calibration items: labels gathered
+    with unequal chances must first be thinned to a uniform sample (see
     :class:`~hitl_agent.policy.recalibrate.ScheduledRecalibration`).
 
     >>> import numpy as np
@@ -281,7 +292,7 @@ class RiskControlledThreshold:
         alpha: float,
         delta: float = 0.1,
         *,
-        method: Method = "sgr",
+        method: Method = "auto",
         fwer: FWER = "holm",
         grid: ArrayLike | None = None,
         on_uncertifiable: Literal["raise", "escalate_all"] = "raise",
@@ -308,6 +319,7 @@ class RiskControlledThreshold:
         n_min = min_accepted_for(alpha, delta)
         self.n_calibration_ = n
         self.minimum_total_ = n_min
+        self.procedure_: str = self.method
         if n < n_min:
             return self._refuse(
                 f"certifying alpha={alpha:g} at delta={delta:g} needs at least {n_min} reviewed "
@@ -315,21 +327,38 @@ class RiskControlledThreshold:
                 f"the calibration set has {n}: at least {n_min - n} more reviews are needed",
                 needed=n_min - n,
             )
-        if self.method == "sgr":
+        level = delta
+        if self.method in ("auto", *PROCEDURES):
+            batch = certify(conf, 1.0 - ok, alpha, delta, self.method)  # type: ignore[arg-type]
+            found = bool(np.isfinite(batch.threshold[0]))
+            threshold: float | None = float(batch.threshold[0]) if found else None
+            self.procedure_ = str(batch.procedure[0])
+            self.candidates_ = int(batch.m[0])
+            level = float(batch.level[0])
+            steps_for = {"sgr": 0, "holm": max(1, self.candidates_), "fixed_sequence": 1,
+                         "fallback": max(1, math.ceil(math.log2(max(n / n_min, 2))))}[
+                self.procedure_
+            ]
+        elif self.method == "sgr_n":
             threshold, tests = selective_guaranteed_risk(conf, ok, alpha, delta)
+            self.tests_ = tests
             steps_for = 0
+            level = delta / max(1, math.ceil(math.log2(max(n, 2))))
         elif self.method == "ltt":
             threshold, tests = learn_then_test(
                 conf, ok, alpha, delta, grid=self.grid, fwer=self.fwer
             )
+            self.tests_ = tests
             steps_for = {"bonferroni": len(tests), "holm": len(tests), "fixed_sequence": 1}[
                 self.fwer
             ]
+            level = delta / len(tests) if self.fwer != "fixed_sequence" else delta
         else:
             raise ValidationError(
-                f"unknown method {self.method!r}", field="method", rule="sgr or ltt"
+                f"unknown method {self.method!r}",
+                field="method",
+                rule="auto, sgr, holm, fixed_sequence, fallback, ltt or sgr_n",
             )
-        self.tests_ = tests
         if threshold is None:
             needed = _needed_reviews(conf, 1.0 - ok, alpha, delta, steps_for)
             if needed is None:
@@ -341,7 +370,7 @@ class RiskControlledThreshold:
                 advice = f"about {needed} more reviews are needed at the error rates seen so far"
             return self._refuse(
                 f"the {n} calibration items cannot certify alpha={alpha:g} at delta={delta:g} "
-                f"with {self.method}: {advice}",
+                f"with {self.procedure_}: {advice}",
                 needed=needed,
             )
         accept = conf >= threshold
@@ -351,7 +380,6 @@ class RiskControlledThreshold:
         self.n_errors_ = int((1.0 - ok)[accept].sum())
         self.coverage_ = float(accept.mean())
         self.empirical_risk_ = self.n_errors_ / max(self.n_accepted_, 1)
-        level = delta / max(1, math.ceil(math.log2(max(n, 2)))) if self.method == "sgr" else delta
         self.risk_bound_ = clopper_pearson_upper(self.n_errors_, self.n_accepted_, level)
         self.needed_reviews_: int | None = 0
         return self

@@ -122,8 +122,32 @@ def test_estimator_outside_sklearn_is_refused(tmp_path: Path) -> None:
         prepare(parse_suite(raw, root=tmp_path))
 
 
-def test_shared_data_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HITL_SHARED_DATA", str(tmp_path / "elsewhere"))
+def test_eval_data_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HITL_EVAL_DATA", str(tmp_path / "elsewhere"))
     suite = parse_suite(_with(), root=tmp_path)
-    assert suite.resolve("${HITL_SHARED_DATA}/x.json") == tmp_path / "elsewhere" / "x.json"
+    assert suite.resolve("${HITL_EVAL_DATA}/x.json") == tmp_path / "elsewhere" / "x.json"
     assert suite.resolve("rel/y.csv") == tmp_path / "rel" / "y.csv"
+
+
+@pytest.mark.parametrize(("name", "repository"), [
+    ("gsm8k-replay", "openai/grade-school-math"),
+    ("factual-claims-replay", "tatsu-lab/conformal-factual-lm"),
+])
+def test_replay_suites_say_where_to_get_their_data(
+    name: str, repository: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HITL_EVAL_DATA", raising=False)
+    with pytest.raises(EvalError) as unset:
+        prepare(load_suite(name))
+    message = str(unset.value)
+    assert "HITL_EVAL_DATA is not set" in message
+    assert f"https://github.com/{repository}" in message and "at commit" in message
+    with pytest.raises(EvalError) as absent:
+        prepare(load_suite(name, data_dir=tmp_path))
+    assert "does not exist" in str(absent.value) and repository in str(absent.value)
+    assert str(tmp_path) in str(absent.value)
+
+
+def test_shipped_suites_never_point_outside_the_repository(evals_dir: Path) -> None:
+    for path in evals_dir.iterdir():
+        assert "../shared" not in path.read_text(), path.name
