@@ -191,7 +191,7 @@ def main() -> None:
                 result = {
                     "benchmark": "portal",
                     "open_tasks": args.tasks,
-                    "queue_shows": queue_html.count("<tr data-loop="),
+                    "queue_shows": queue_html.count("<li class=\"task-row\" data-loop="),
                     "queue_count": int(total.group(1)),
                     "requests_per_page": args.n,
                     "populate_s": round(populate_s, 2),

@@ -51,12 +51,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from . import portal_auth as auth
 from . import portal_pages as pages
 from . import portal_queue as queue_view
-from . import team_view
 from .errors import AwsError, ResourceNotFoundException, ValidationException
 from .liquid import TemplateError, UrlSigner, render_template
 from .services import ReviewServices
 from .signing import LocalUrlSigner, S3Presigner
 from .tasks import TaskDetail
+from .team_stats import is_admin
 from .workforce import WorkerInfo
 
 log = logging.getLogger(__name__)
@@ -403,7 +403,7 @@ async def queue(request: Request) -> Response:
             flows=flows,
             notice=notice,
             now_us=board.clock(),
-            admin=team_view.is_admin(viewer.worker),
+            admin=is_admin(viewer.worker),
         )
     )
 
@@ -419,7 +419,7 @@ def _queue_url(view: queue_view.QueueView, **extra: str) -> str:
 
 @router.post("/work")
 async def start_working(request: Request) -> Response:
-    """"Start working": claim the first task of the view and open it (submit-and-next follows)."""
+    """ "Start working": claim the first task of the view and open it (submit-and-next follows)."""
     viewer, form, refused = await _form_post(request)
     if refused is not None or viewer is None:
         return refused or _to_login(request)
@@ -482,7 +482,7 @@ async def task(name: str, request: Request) -> Response:
             detail,
             view=view,
             now_us=_services(request).tasks.clock(),
-            admin=team_view.is_admin(viewer.worker),
+            admin=is_admin(viewer.worker),
         )
     )
 
@@ -556,9 +556,7 @@ async def answer(name: str, request: Request) -> Response:
     following = await run_in_threadpool(
         queue_view.claim_next, board, viewer.worker, view, after=name
     )
-    target = (
-        _task_url(following, view) if following else _queue_url(view, done=name)
-    )
+    target = _task_url(following, view) if following else _queue_url(view, done=name)
     return _json({**result.to_dict(), "next": target})
 
 

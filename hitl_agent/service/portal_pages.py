@@ -175,7 +175,7 @@ def _queue_controls(csrf: str, view: QueueView, flows: Sequence[str]) -> str:
     return (
         '<div class="controls">'
         '<form method="post" action="/portal/work" class="inline" id="work-form">'
-        f'{_hidden_csrf(csrf)}{_view_fields(view)}'
+        f"{_hidden_csrf(csrf)}{_view_fields(view)}"
         '<button type="submit" class="primary" id="start-working" autofocus>Start working</button>'
         "</form>"
         '<form method="get" action="/portal/tasks" class="filters" id="queue-filters">'
@@ -208,7 +208,7 @@ def queue_page(
             label = "Continue" if t.claimedByMe else "Start"
             model = (
                 f'<span class="model">Model: <strong>{e(r.model_answer)}</strong>'
-                f'{" · " + _percent(r.confidence) if r.confidence is not None else ""}</span>'
+                f"{' · ' + _percent(r.confidence) if r.confidence is not None else ''}</span>"
                 if r.model_answer is not None
                 else ""
             )
@@ -303,7 +303,7 @@ def task_page(
         f'data-queue="{e(view.query())}" data-back="{e(back)}">'
         f'<div><h1 id="task-title">{e(task.taskTitle or "Review")}</h1>'
         f'<p class="muted">{e(task.taskDescription)}</p>'
-        f'<div>{_keywords(task.taskKeywords)}</div></div>'
+        f"<div>{_keywords(task.taskKeywords)}</div></div>"
         f'<div class="side">{due}{timer}{actions}</div></header>{hint}'
         '<p class="alert" role="alert" id="portal-alert" hidden></p>'
         f"{work}"

@@ -286,7 +286,12 @@ def claim_next(
     now = board.clock()
     with board.store.read() as s:
         pks = queue_ids(board, worker, view, NEXT_CANDIDATES, s, now)
-        names = dict(s.execute(select(HumanLoop.id, HumanLoop.name).where(HumanLoop.id.in_(pks))))
+        names = {
+            pk: name
+            for pk, name in s.execute(
+                select(HumanLoop.id, HumanLoop.name).where(HumanLoop.id.in_(pks))
+            )
+        }
     order = [names[pk] for pk in pks if pk in names]
     if after in order:
         at = order.index(after)

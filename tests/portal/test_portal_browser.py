@@ -95,7 +95,7 @@ def open_task(session: Session, loop: str) -> tuple[Page, Frame]:
     """Open the queue, start ``loop`` from its row, and wait for the task frame's elements."""
     page = session.page()
     page.goto("/portal/tasks")
-    page.locator(f'tr[data-loop="{loop}"]').get_by_role("button", name="Start").click()
+    page.locator(f'li[data-loop="{loop}"] button.start').click()
     page.wait_for_url(re.compile(rf"/portal/tasks/{re.escape(loop)}$"))
     frame = page.frame_locator("#task-frame")
     frame.locator("crowd-form, crowd-entity-annotation").first.wait_for()
@@ -106,8 +106,10 @@ def open_task(session: Session, loop: str) -> tuple[Page, Frame]:
 
 
 def submit(page: Page, name: str = "Submit") -> None:
+    """Submit from the frame; the portal then opens the next task, or the list when none is left."""
+    here = page.url
     page.frame_locator("#task-frame").get_by_role("button", name=name).click()
-    page.wait_for_url(re.compile(r"/portal/tasks\?done="))
+    page.wait_for_url(lambda url: url != here)
 
 
 def check_answer(portal: Portal, loop: str, worker: str) -> dict[str, Any]:
@@ -410,7 +412,7 @@ def test_a_broken_template_shows_a_clear_error_page(
     loop = portal.start(portal.flow(broken), {"text": "hello"})
     page = session.page()
     page.goto("/portal/tasks")
-    page.locator(f'tr[data-loop="{loop}"]').get_by_role("button", name="Start").click()
+    page.locator(f'li[data-loop="{loop}"] button.start').click()
     page.wait_for_url(re.compile(rf"/portal/tasks/{re.escape(loop)}$"))
     assert page.locator("#error-title").inner_text() == "This task cannot be shown"
     assert "line 3: unknown filter 'nope'" in page.locator("#error-detail").inner_text()
