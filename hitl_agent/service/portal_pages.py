@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .clock import iso_s, parse_timestamp, to_datetime
-from .portal_queue import QueueRow, QueueView, deadline_us, input_facts
+from .portal_queue import QueueRow, QueueView
 from .tasks import TaskDetail
 
 
@@ -111,8 +111,8 @@ def login_page(*, token: str, next_url: str, error: str | None = None, name: str
     return layout("Sign in", body)
 
 
-def _keywords(words: Iterable[str]) -> str:
-    return "".join(f'<span class="chip">{e(w)}</span>' for w in words)
+def _keywords(words: Iterable[str], cls: str = "chip") -> str:
+    return "".join(f'<span class="{cls}">{e(w)}</span>' for w in words)
 
 
 def _hidden_csrf(csrf: str) -> str:
@@ -218,7 +218,8 @@ def queue_page(
                 f"{e(t.taskTitle or 'Review')}</a>"
                 f'<p class="preview">{e(r.preview)}</p>'
                 f'<p class="facts">{model}<span class="chip">{e(r.task_type)}</span>'
-                f'<span class="chip">{e(r.flow)}</span></p></div>'
+                f'<span class="chip">{e(r.flow)}</span>{_keywords(t.taskKeywords, "chip kw")}'
+                "</p></div>"
                 f'<div class="when">{deadline_html(r.deadline_us, now_us)}'
                 f'<span class="muted small">{t.answerCount}/{t.taskCount} answers</span>'
                 f'<form method="post" action="/portal/tasks/{seg}/start{suffix}" class="inline">'
@@ -259,11 +260,8 @@ def task_page(
     """The task shell: header, deadline, the sandboxed frame with the template, skip/decline."""
     view = view or QueueView()
     seg = e(path_segment(task.humanLoopName))
-    facts = input_facts(task.input)
     expires = parse_timestamp(task.expiresAt)
-    due = deadline_html(
-        deadline_us(expires, facts["deadline_us"]), now_us if now_us is not None else expires
-    )
+    due = deadline_html(expires, now_us if now_us is not None else expires)
     back = f"/portal/tasks{view.suffix()}"
     if task.claimedByMe:
         work = (

@@ -9,9 +9,9 @@ task page and back, so submit-and-next keeps the order the reviewer chose:
 - ``due``: only tasks due within ``1h``, ``24h`` or ``7d``.
 
 A task's *priority* is its input's ``priority`` (a number) or else its ``tier`` (escalated reviews
-first). Its *deadline* is the loop's end of availability, or the review request's own
-``deadline`` when that comes first: :func:`deadline_us` is the one definition the queue, the task
-page and the team view use, and ``portal_pages.deadline_html`` the one way it is shown.
+first). Its *deadline* is the one the service enforces: the end of the loop's availability
+(``TaskAvailabilityLifetimeInSeconds``). The queue, the task page and the team view all show that
+one, and only through ``portal_pages.deadline_html``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from urllib.parse import urlencode
 from sqlalchemy import JSON, Float, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from .clock import parse_timestamp
 from .errors import ConflictException, ValidationException
 from .models import Answer, Claim, HumanLoop
 from .tasks import TaskBoard, TaskSummary
@@ -118,7 +117,7 @@ def _number(value: Any) -> float | None:
 
 
 def input_facts(content: Any) -> dict[str, Any]:
-    """Preview, model answer, confidence, task type, priority and own deadline of a task input."""
+    """Preview, model answer, confidence, task type and priority of a task input."""
     if not isinstance(content, dict):
         return {
             "preview": _text(content),
@@ -126,18 +125,11 @@ def input_facts(content: Any) -> dict[str, Any]:
             "confidence": None,
             "task_type": "review",
             "priority": 0.0,
-            "deadline_us": None,
         }
     uncertainty = content.get("uncertainty")
     confidence = _number(uncertainty.get("confidence")) if isinstance(uncertainty, dict) else None
     if confidence is None:
         confidence = _number(content.get("confidence"))
-    own_deadline = None
-    if content.get("deadline") is not None:
-        try:
-            own_deadline = parse_timestamp(content["deadline"])
-        except (ValueError, OverflowError):
-            own_deadline = None
     item = content.get("input", content.get("text", content.get("taskObject")))
     model = content.get("model_output")
     priority = _number(content.get("priority"))
@@ -150,15 +142,7 @@ def input_facts(content: Any) -> dict[str, Any]:
         "confidence": confidence,
         "task_type": _text(task_type, 40) if isinstance(task_type, str) else "review",
         "priority": priority,
-        "deadline_us": own_deadline,
     }
-
-
-def deadline_us(loop_expires_us: int, own_deadline_us: int | None) -> int:
-    """The task's one deadline: the earlier of the loop's end and the request's own deadline."""
-    if own_deadline_us is None:
-        return loop_expires_us
-    return min(loop_expires_us, own_deadline_us)
 
 
 def row_of(loop: HumanLoop, summary: TaskSummary) -> QueueRow:
@@ -171,7 +155,7 @@ def row_of(loop: HumanLoop, summary: TaskSummary) -> QueueRow:
         confidence=facts["confidence"],
         task_type=facts["task_type"],
         priority=facts["priority"],
-        deadline_us=deadline_us(loop.expires_us, facts["deadline_us"]),
+        deadline_us=loop.expires_us,
     )
 
 

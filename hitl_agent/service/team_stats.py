@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from typing import Any
@@ -26,7 +25,6 @@ from .clock import iso_ms
 from .gold import flow_quality, gold_answers, gold_scores
 from .live_aggregation import flow_answer_rows
 from .models import Answer, FlowDefinition, HumanLoop, Worker
-from .portal_queue import deadline_us, input_facts
 from .services import ReviewServices
 from .workforce import WorkerInfo
 
@@ -188,22 +186,16 @@ def _at_risk(s: Any, now: int, horizon: dict[str, int]) -> list[dict[str, Any]]:
     for loop, got in s.execute(stmt):
         if loop.expires_us > horizon.get(loop.flow_definition_name, now) or got >= loop.task_count:
             continue
-        own = input_facts_deadline(loop.input_content)
         out.append(
             {
                 "humanLoopName": loop.name,
                 "flow": loop.flow_definition_name,
-                "deadline": iso_ms(deadline_us(loop.expires_us, own)),
+                "deadline": iso_ms(loop.expires_us),
                 "answers": int(got),
                 "taskCount": loop.task_count,
             }
         )
     return out
-
-
-def input_facts_deadline(content: str) -> int | None:
-    deadline: int | None = input_facts(json.loads(content))["deadline_us"]
-    return deadline
 
 
 def _alpha(rows: list[tuple[int, str, str]]) -> float | None:

@@ -144,10 +144,13 @@ def test_classification_from_sign_in_to_output(team_a: tuple[Session, str], port
     loop = portal.start(flow, sample("classification"))
     page = session.page()
     page.goto("/portal/tasks")
-    row = page.locator(f'tr[data-loop="{loop}"]')
+    row = page.locator(f'li[data-loop="{loop}"]')
     assert "Classify the ticket" in row.inner_text()
-    assert row.locator(".chip").all_inner_texts() == ["support", "triage"]
-    assert re.search(r"\b9 d 23 h\b|\b10 d 0 h\b", row.inner_text())  # the 10-day default
+    assert row.locator(".chip.kw").all_inner_texts() == ["support", "triage"]
+    # the queue row previews the item and shows the model's answer, its confidence, one deadline
+    assert "My card was charged twice" in row.locator(".preview").inner_text()
+    assert row.locator(".model").inner_text() == "Model: billing · 58%"
+    assert re.fullmatch(r"due in (9 d 23 h|10 d 0 h)", row.locator("time.due").inner_text())
     page.close()
 
     page, frame = open_task(session, loop)
@@ -168,8 +171,8 @@ def test_classification_from_sign_in_to_output(team_a: tuple[Session, str], port
     frame.get_by_label("Comment (optional)").fill("a refund request")
     shot(page, "classification")
     submit(page)
-    assert "was recorded" in page.locator(".notice").inner_text()
-    assert page.locator(f'tr[data-loop="{loop}"]').count() == 0
+    page.goto("/portal/tasks")
+    assert page.locator(f'li[data-loop="{loop}"]').count() == 0
     assert check_answer(portal, loop, name) == {
         "label": {"label": "complaint"},
         "comment": "a refund request",
