@@ -87,7 +87,7 @@ def layout(
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"{meta}<title>{e(title)} · hitl-agent</title>"
-        '<link rel="stylesheet" href="/portal/static/portal.css">'
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/portal/static/portal.css">'
         '<script src="/portal/static/portal.js" defer></script>'
         f"</head><body>{nav}<main>{body}</main>{keys_help() if worker else ''}</body></html>"
     )
@@ -101,7 +101,7 @@ def login_page(*, token: str, next_url: str, error: str | None = None, name: str
         '<form method="post" action="/portal/login" id="login-form">'
         f'<input type="hidden" name="csrf" value="{e(token)}">'
         f'<input type="hidden" name="next" value="{e(next_url)}">'
-        '<label>Name <input name="name" id="name" autocomplete="username" required '
+        '<label>Name <input name="name" id="name" autocomplete="username" required autofocus '
         f'value="{e(name)}"></label>'
         '<label>Password <input name="password" id="password" type="password" '
         'autocomplete="current-password" required></label>'

@@ -348,7 +348,7 @@ def test_a_worker_of_another_team_gets_no_access(
     other = Session(browser, portal)
     try:
         page = other.sign_in(portal.worker("team-b"))
-        assert page.locator(f'tr[data-loop="{loop}"]').count() == 0
+        assert page.locator(f'li[data-loop="{loop}"]').count() == 0
         response = page.goto(f"/portal/tasks/{loop}")
         assert response is not None and response.status == 404
         assert page.locator("#error-title").inner_text() == "Task not found"
@@ -361,7 +361,7 @@ def test_a_worker_of_another_team_gets_no_access(
     session, _ = team_a
     page = session.page()
     page.goto("/portal/tasks")
-    assert page.locator(f'tr[data-loop="{loop}"]').count() == 1
+    assert page.locator(f'li[data-loop="{loop}"]').count() == 1
     page.close()
 
 
@@ -395,12 +395,12 @@ def test_release_and_decline(team_a: tuple[Session, str], portal: Portal) -> Non
     page, _frame = open_task(session, loop)
     page.get_by_role("button", name="Release").click()
     page.wait_for_url(re.compile(r"/portal/tasks$"))
-    assert page.locator(f'tr[data-loop="{loop}"]').count() == 1
+    assert page.locator(f'li[data-loop="{loop}"]').count() == 1
     page.close()
     page, _frame = open_task(session, loop)
     page.get_by_role("button", name="Decline").click()
     page.wait_for_url(re.compile(r"/portal/tasks$"))
-    assert page.locator(f'tr[data-loop="{loop}"]').count() == 0
+    assert page.locator(f'li[data-loop="{loop}"]').count() == 0
     page.close()
 
 
