@@ -11,8 +11,9 @@ The method is the flow's ``hitl:aggregation`` tag (``gold.py``). Majority needs 
 answers (ties go to the label more frequent in the flow, then to the first answer). Wawa and
 Dawid–Skene need each reviewer's skill, learnt from the flow's answers: a *worker model* per flow,
 fitted over its most recent answers (Dawid–Skene with the gold loops clamped to their known
-answers and each reviewer's gold accuracy as prior) and fitted again when the flow's answers have
-grown by a tenth or the model is five minutes old. A loop's posterior is then the model's class
+answers and each reviewer's gold accuracy as prior) and fitted again on every new answer while the
+flow is small (under 2,000 answers), then when its answers have grown by 2 % or the model is five
+minutes old. A loop's posterior is then the model's class
 prior times each answer's confusion-matrix column, the per-task step of Dawid–Skene's E-step, so
 the live verdicts agree with an offline fit over the same answers.
 """
@@ -41,7 +42,8 @@ from .storage import Store
 log = logging.getLogger(__name__)
 
 MAX_FIT_ANSWERS = 50_000
-REFIT_GROWTH = 0.1
+REFIT_GROWTH = 0.02
+SMALL_FLOW = 2_000  # answers: below it, a fit costs milliseconds and follows every new answer
 REFIT_AGE_US = 300 * 1_000_000
 UNKNOWN_ACCURACY = 0.7
 MIN_GOLD_FOR_PRIOR = 3
@@ -161,6 +163,7 @@ class LiveAggregation:
             cached = self._models.get(key)
         stale = (
             cached is None
+            or (count > cached.answers and cached.answers < SMALL_FLOW)
             or count > cached.answers * (1 + REFIT_GROWTH)
             or (count != cached.answers and now - cached.fitted_us > REFIT_AGE_US)
             or bool(need - set(cached.classes))

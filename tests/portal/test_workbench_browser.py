@@ -19,7 +19,7 @@ from portal_support import PASSWORD, Portal  # noqa: E402
 
 pytestmark = pytest.mark.browser
 AWS_SCRIPT = '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>'
-# A button activated with Enter fires a trusted "click" with detail 0; a mouse click has detail >= 1.
+# Enter on a button fires a trusted "click" with detail 0; a mouse click has detail >= 1.
 NO_MOUSE = """
 for (const type of ['mousedown', 'mouseup', 'click', 'pointerdown', 'dblclick', 'wheel']) {
   window.addEventListener(type, (e) => {
