@@ -11,6 +11,7 @@ GET  /portal/tasks/{loop}             the task page: header, timer, release/decl
 GET  /portal/tasks/{loop}/frame       the rendered template (sandboxed, see below)
 POST /portal/tasks/{loop}/answer      {"answerContent": {...}, "queue": "sort=…"} with X-CSRF-Token
                                       → {"next": url}: the next task of the view, already claimed
+                                      (a last answer's output.json is written after the reply)
 POST /portal/tasks/{loop}/release     give the assignment back (``next=1``: open the next task)
 POST /portal/tasks/{loop}/decline     give it back and hide the task
 GET  /portal/history                  the worker's own answers
@@ -28,10 +29,7 @@ replaces ``https://assets.crowd.aws/crowd-html-elements.js``); nothing else load
 hands the answer to the page with ``postMessage`` (``portal-frame.js``); the page checks the
 message comes from its own frame and POSTs it with the CSRF token (``portal.js``). Model output is
 escaped by the Liquid renderer before any of this.
-
-Files for ``grant_read_access``: presigned through the service's S3 endpoint when it has one
-(``s3_endpoint_url``), otherwise served here from ``{data}/files/{bucket}/{key}`` with an expiring
-HMAC signature, CORS ``*`` and a ``sandbox`` CSP (a stored HTML file cannot run on this origin).
+Files for ``grant_read_access`` and the static assets: ``portal_assets.py``.
 """
 
 from __future__ import annotations
@@ -42,9 +40,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -372,17 +371,13 @@ async def logout(request: Request) -> Response:
 # --- queue, task, history ----------------------------------------------------------------------
 
 
-def _view(params: Any) -> queue_view.QueueView:
-    return queue_view.parse_view({k: params.get(k) or "" for k in ("sort", "flow", "due")})
-
-
 @router.get("/tasks")
 async def queue(request: Request) -> Response:
     viewer = await current_viewer(request)
     if viewer is None:
         return _to_login(request)
     try:
-        view = _view(request.query_params)
+        view = queue_view.parse_view(request.query_params)
     except AwsError as exc:
         return _error(viewer, 400, "Request refused", exc.message)
     board = _services(request).tasks
@@ -408,15 +403,6 @@ async def queue(request: Request) -> Response:
     )
 
 
-def _task_url(name: str, view: queue_view.QueueView) -> str:
-    return f"/portal/tasks/{quote(name, safe='')}{view.suffix()}"
-
-
-def _queue_url(view: queue_view.QueueView, **extra: str) -> str:
-    query = "&".join(p for p in (view.query(), urlencode(extra)) if p)
-    return "/portal/tasks" + (f"?{query}" if query else "")
-
-
 @router.post("/work")
 async def start_working(request: Request) -> Response:
     """ "Start working": claim the first task of the view and open it (submit-and-next follows)."""
@@ -424,15 +410,15 @@ async def start_working(request: Request) -> Response:
     if refused is not None or viewer is None:
         return refused or _to_login(request)
     try:
-        view = _view(form)
+        view = queue_view.parse_view(form)
     except AwsError as exc:
         return _error(viewer, 400, "Request refused", exc.message)
     name = await run_in_threadpool(
         queue_view.claim_next, _services(request).tasks, viewer.worker, view
     )
     if name is None:
-        return _redirect(_queue_url(view, empty="1"))
-    return _redirect(_task_url(name, view))
+        return _redirect(queue_view.queue_url(view, empty="1"))
+    return _redirect(queue_view.task_url(name, view))
 
 
 @router.post("/tasks/{name}/start")
@@ -441,11 +427,11 @@ async def start(name: str, request: Request) -> Response:
     if refused is not None or viewer is None:
         return refused or _to_login(request)
     try:
-        view = _view(request.query_params)
+        view = queue_view.parse_view(request.query_params)
         await run_in_threadpool(_services(request).tasks.claim, viewer.worker, name)
     except AwsError as exc:
         return _task_error(viewer, exc)
-    return _redirect(_task_url(name, view))
+    return _redirect(queue_view.task_url(name, view))
 
 
 @router.get("/tasks/{name}")
@@ -472,7 +458,7 @@ async def task(name: str, request: Request) -> Response:
                 release_loop=name,
             )
     try:
-        view = _view(request.query_params)
+        view = queue_view.parse_view(request.query_params)
     except AwsError as exc:
         return _error(viewer, 400, "Request refused", exc.message)
     return html_response(
@@ -550,14 +536,20 @@ async def answer(name: str, request: Request) -> Response:
         view = queue_view.view_from_query(queue_query.lstrip("?"))
         if preview is not None:
             return _json({"next": preview.record(viewer.worker, name, content)})
-        result = await run_in_threadpool(board.submit, viewer.worker, name, content)
+        result = await run_in_threadpool(board.submit, viewer.worker, name, content, complete=False)
     except AwsError as exc:
         return _json_error(exc.status, exc.code, exc.message)
     following = await run_in_threadpool(
         queue_view.claim_next, board, viewer.worker, view, after=name
     )
-    target = _task_url(following, view) if following else _queue_url(view, done=name)
-    return _json({**result.to_dict(), "next": target})
+    target = (
+        queue_view.task_url(following, view) if following else queue_view.queue_url(view, done=name)
+    )
+    response = _json({**result.to_dict(), "next": target})
+    if result.humanLoopStatus == "InProgress" and result.answerCount >= result.taskCount:
+        # the answer is committed; the reviewer need not wait for output.json to be written
+        response.background = BackgroundTask(_services(request).lifecycle.complete, name)
+    return response
 
 
 async def _release(name: str, request: Request, *, decline: bool) -> Response:
@@ -567,7 +559,7 @@ async def _release(name: str, request: Request, *, decline: bool) -> Response:
         return refused or _to_login(request)
     board = _services(request).tasks
     try:
-        view = _view(form)
+        view = queue_view.parse_view(form)
         await run_in_threadpool(board.release, viewer.worker, name, decline=decline)
     except AwsError as exc:
         return _task_error(viewer, exc)
@@ -576,9 +568,9 @@ async def _release(name: str, request: Request, *, decline: bool) -> Response:
             queue_view.claim_next, board, viewer.worker, view, after=name
         )
         if following is not None:
-            return _redirect(_task_url(following, view))
-        return _redirect(_queue_url(view, empty="1"))
-    return _redirect(_queue_url(view))
+            return _redirect(queue_view.task_url(following, view))
+        return _redirect(queue_view.queue_url(view, empty="1"))
+    return _redirect(queue_view.queue_url(view))
 
 
 @router.post("/tasks/{name}/release")

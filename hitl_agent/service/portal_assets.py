@@ -1,5 +1,10 @@
 """The portal's files (``grant_read_access``) and static assets, under ``/portal``; see
-``portal.py`` for the security model."""
+``portal.py`` for the security model.
+
+Files for ``grant_read_access``: presigned through the service's S3 endpoint when it has one
+(``s3_endpoint_url``), otherwise served here from ``{data}/files/{bucket}/{key}`` with an expiring
+HMAC signature, CORS ``*`` and a ``sandbox`` CSP (a stored HTML file cannot run on this origin).
+"""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import JSON, Float, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -59,7 +59,7 @@ class QueueView:
         return f"?{q}" if q else ""
 
 
-def parse_view(params: Mapping[str, str]) -> QueueView:
+def parse_view(params: Mapping[str, Any]) -> QueueView:
     """The view named by ``params``; a bad value is a ValidationException naming the field."""
     sort = params.get("sort") or "deadline"
     if sort not in SORTS:
@@ -74,6 +74,15 @@ def parse_view(params: Mapping[str, str]) -> QueueView:
     if due is not None and due not in DUE_WINDOWS:
         raise ValidationException(f"due must be one of {', '.join(DUE_WINDOWS)}", field="due")
     return QueueView(sort=sort, flow=flow, due=due)
+
+
+def task_url(name: str, view: QueueView) -> str:
+    return f"/portal/tasks/{quote(name, safe='')}{view.suffix()}"
+
+
+def queue_url(view: QueueView, **extra: str) -> str:
+    query = "&".join(p for p in (view.query(), urlencode(extra)) if p)
+    return "/portal/tasks" + (f"?{query}" if query else "")
 
 
 def view_from_query(query: str) -> QueueView:

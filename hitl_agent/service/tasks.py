@@ -313,8 +313,19 @@ class TaskBoard:
             self.lifecycle.notify()
 
     # --- answers -------------------------------------------------------------------------------
-    def submit(self, worker: WorkerInfo, name: str, answer_content: dict[str, Any]) -> SubmitResult:
-        """Record the worker's answer durably; completes the loop when it is the last one."""
+    def submit(
+        self,
+        worker: WorkerInfo,
+        name: str,
+        answer_content: dict[str, Any],
+        *,
+        complete: bool = True,
+    ) -> SubmitResult:
+        """Record the worker's answer durably; completes the loop when it is the last one.
+
+        ``complete=False`` leaves a last answer's output pending for the caller to write after
+        replying (``Lifecycle.complete``; the sweeper and the next read do it otherwise).
+        """
         if not isinstance(answer_content, dict):
             raise ValidationException("answerContent must be a JSON object", field="answerContent")
         encoded = json.dumps(answer_content, ensure_ascii=False)
@@ -330,7 +341,7 @@ class TaskBoard:
             raise ConflictException(
                 f"Worker '{worker.name}' has already answered '{name}'", field="humanLoopName"
             ) from exc
-        if pending:
+        if pending and complete:
             try:
                 self.lifecycle.complete(name)
             except Exception:  # noqa: BLE001 - the answer is safe; the sweeper retries the output
