@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hitl_agent.review.aggregate import DawidSkene
+from hitl_agent.errors import ValidationError
+from hitl_agent.review.aggregate import DawidSkene, krippendorff_alpha
 from hitl_agent.review.consensus import OUTPUT_KEY, Method, answer_label, fit
 
 from .clock import Clock, now_us
@@ -60,6 +62,7 @@ class WorkerModel:
     confusion: dict[str, np.ndarray] = field(default_factory=dict)
     accuracy: dict[str, float] = field(default_factory=dict)
     answered: dict[str, int] = field(default_factory=dict)
+    alpha: float | None = None  # Krippendorff's alpha of the answers it was fitted on
 
 
 def flow_answer_rows(
@@ -93,6 +96,7 @@ def fit_model(
         classes=sorted(freq),
         label_freq={k: v / total for k, v in freq.items()},
         answered=dict(Counter(r[1] for r in rows)),
+        alpha=agreement(rows),
     )
     if not rows or method == "majority" and len(rows) < 2:
         return model
@@ -126,6 +130,19 @@ def fit_model(
         model.priors = np.array([fitted.priors_[c] for c in fitted.classes_])
         model.confusion = {str(w): fitted.errors_[i] for i, w in enumerate(_workers(fitted))}
     return model
+
+
+def agreement(rows: list[tuple[int, str, str]]) -> float | None:
+    """Krippendorff's alpha (nominal) over the loops with two or more answers, if any."""
+    counts = Counter(r[0] for r in rows)
+    keep = [r for r in rows if counts[r[0]] >= 2]
+    if not keep:
+        return None
+    try:
+        value = krippendorff_alpha([r[0] for r in keep], [r[1] for r in keep], [r[2] for r in keep])
+    except ValidationError:
+        return None
+    return round(value, 4) if math.isfinite(value) else None
 
 
 def _workers(fitted: Any) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .clock import iso_s, parse_timestamp, to_datetime
-from .portal_queue import QueueRow, QueueView
+from .portal_queue import COUNT_CAP, QueueRow, QueueView
 from .tasks import TaskDetail
 
 
@@ -226,11 +226,12 @@ def queue_page(
                 f'{_hidden_csrf(csrf)}<button type="submit" class="start">{label}</button>'
                 "</form></div></li>"
             )
-        shown = (
-            f"Showing the first {len(rows)} of {total} tasks."
-            if total > len(rows)
-            else f"{total} task{'s' if total != 1 else ''} available."
-        )
+        if total > COUNT_CAP:
+            shown = f"Showing the first {len(rows)} of more than {COUNT_CAP:,} tasks."
+        elif total > len(rows):
+            shown = f"Showing the first {len(rows)} of {total} tasks."
+        else:
+            shown = f"{total} task{'s' if total != 1 else ''} available."
         table = (
             f'<p class="muted" id="task-count" data-total="{total}">{e(shown)}</p>'
             f'<ol class="queue" id="queue">{"".join(items)}</ol>'

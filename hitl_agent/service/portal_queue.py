@@ -27,7 +27,7 @@ from sqlalchemy import JSON, Float, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from .errors import ConflictException, ValidationException
-from .models import Answer, Claim, HumanLoop
+from .models import Answer, Claim, FlowDefinition, HumanLoop
 from .tasks import TaskBoard, TaskSummary
 from .validation import NAME
 from .workforce import WorkerInfo
@@ -37,6 +37,7 @@ FLOW_NAME = re.compile(rf"{NAME}")
 DUE_WINDOWS = {"1h": 3_600, "24h": 86_400, "7d": 604_800}
 PREVIEW_CHARS = 160
 NEXT_CANDIDATES = 20
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -213,30 +214,36 @@ def queue_ids(
     return list(s.scalars(stmt))
 
 
+def _team_of(config: str | None) -> str | None:
+    arn = json.loads(config or "{}").get("WorkteamArn")
+    return arn.rsplit("/", 1)[-1] if isinstance(arn, str) else None
+
+
 def list_queue(
     board: TaskBoard, worker: WorkerInfo, view: QueueView, *, limit: int
 ) -> tuple[list[QueueRow], int, list[str]]:
-    """The first ``limit`` rows of the view, how many the view holds, the flows on offer."""
+    """The first ``limit`` rows of the view, how many the view holds (at most ``COUNT_CAP + 1``),
+    the flows of the worker's teams."""
     if not worker.teams:
         return [], 0, []
     now = board.clock()
     with board.store.read() as s:
         pks = queue_ids(board, worker, view, limit, s, now)
         total = len(pks)
-        if total >= limit:
-            count = select(func.count(HumanLoop.id)).where(*_filtered(board, worker, view, now))
-            total = int(s.scalar(count) or 0)
-        flows = list(
-            s.scalars(
-                select(HumanLoop.flow_definition_name)
-                .where(
-                    HumanLoop.status == "InProgress",
-                    HumanLoop.workteam_name.in_(worker.teams),
-                )
-                .distinct()
-                .order_by(HumanLoop.flow_definition_name)
-                .limit(100)
+        if total >= limit:  # counted up to COUNT_CAP: the cost stays bounded in a deep queue
+            capped = (
+                select(HumanLoop.id)
+                .where(*_filtered(board, worker, view, now))
+                .limit(COUNT_CAP + 1)
+                .subquery()
             )
+            total = int(s.scalar(select(func.count()).select_from(capped)) or 0)
+        flows = sorted(
+            name
+            for name, config in s.execute(
+                select(FlowDefinition.name, FlowDefinition.human_loop_config)
+            )
+            if _team_of(config) in worker.teams
         )
         if not pks:
             return [], total, flows

@@ -2,7 +2,7 @@
 
 - ``flows``: per flow definition, its backlog (open loops and the answers they still need), how
   many loops are at risk, its aggregation method and its agreement (Krippendorff's alpha, nominal,
-  over the flow's most recent answers to loops that have two or more);
+  over the answers its worker model was fitted on, to loops that have two or more);
 - ``atRisk``: open loops still short of answers whose deadline comes before the flow can clear its
   backlog at the pace of the last 24 hours (at least one hour ahead, at most a day);
 - ``reviewers``: answers in the last 24 hours and per hour, accuracy on gold loops and as
@@ -18,19 +18,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hitl_agent.errors import ValidationError
-from hitl_agent.review.aggregate import krippendorff_alpha
-
 from .clock import iso_ms
 from .gold import flow_quality, gold_answers, gold_scores
-from .live_aggregation import flow_answer_rows
 from .models import Answer, FlowDefinition, HumanLoop, Worker
 from .services import ReviewServices
 from .workforce import WorkerInfo
 
 ADMIN_TEAM = "admins"
 WINDOW_H = 24
-ALPHA_ANSWERS = 5_000
 AT_RISK_LIMIT = 50
 MIN_GOLD = 5
 HOUR_US = 3_600 * 1_000_000
@@ -113,13 +108,10 @@ def team_stats(services: ReviewServices) -> dict[str, Any]:
         gold = gold_scores(gold_answers(s))
         for flow in flows:
             quality = flow_quality(flow.tags)
-            rows = flow_answer_rows(s, flow.arn, ALPHA_ANSWERS)
-            alpha = _alpha(rows)
-            model = services.aggregation.model(s, flow, "dawid-skene") if len(rows) >= 2 else None
-            for worker_id, acc in (model.accuracy if model else {}).items():
-                ds_by_worker[worker_id].append(
-                    (acc, model.answered.get(worker_id, 0) if model else 0)
-                )
+            model = services.aggregation.model(s, flow, "dawid-skene")
+            alpha = model.alpha
+            for worker_id, acc in model.accuracy.items():
+                ds_by_worker[worker_id].append((acc, model.answered.get(worker_id, 0)))
                 floors[worker_id].append(quality.accuracy_floor)
             b = backlog.get(flow.name, {"openLoops": 0, "answersNeeded": 0})
             flow_out.append(
@@ -172,7 +164,13 @@ def _at_risk(s: Any, now: int, horizon: dict[str, int]) -> list[dict[str, Any]]:
         return []
     answers = select(func.count(Answer.id)).where(Answer.loop_pk == HumanLoop.id).scalar_subquery()
     stmt = (
-        select(HumanLoop, answers)
+        select(
+            HumanLoop.name,
+            HumanLoop.flow_definition_name,
+            HumanLoop.expires_us,
+            HumanLoop.task_count,
+            answers,
+        )
         .where(
             HumanLoop.status == "InProgress",
             HumanLoop.output_pending == 0,
@@ -183,30 +181,16 @@ def _at_risk(s: Any, now: int, horizon: dict[str, int]) -> list[dict[str, Any]]:
         .limit(1_000)
     )
     out = []
-    for loop, got in s.execute(stmt):
-        if loop.expires_us > horizon.get(loop.flow_definition_name, now) or got >= loop.task_count:
+    for name, flow, expires, count, got in s.execute(stmt):
+        if expires > horizon.get(flow, now) or got >= count:
             continue
         out.append(
             {
-                "humanLoopName": loop.name,
-                "flow": loop.flow_definition_name,
-                "deadline": iso_ms(loop.expires_us),
+                "humanLoopName": name,
+                "flow": flow,
+                "deadline": iso_ms(expires),
                 "answers": int(got),
-                "taskCount": loop.task_count,
+                "taskCount": count,
             }
         )
     return out
-
-
-def _alpha(rows: list[tuple[int, str, str]]) -> float | None:
-    counts: dict[int, int] = defaultdict(int)
-    for pk, _, _ in rows:
-        counts[pk] += 1
-    keep = [r for r in rows if counts[r[0]] >= 2]
-    if not keep:
-        return None
-    try:
-        value = krippendorff_alpha([r[0] for r in keep], [r[1] for r in keep], [r[2] for r in keep])
-    except ValidationError:
-        return None
-    return round(value, 4) if math.isfinite(value) else None
