@@ -9,7 +9,9 @@ seeded with those answers (``live_aggregation.py``).
 
 A flow's quality settings are tags of its flow definition (``CreateFlowDefinition``'s ``Tags``):
 
-- ``hitl:aggregation``: ``majority`` (default), ``wawa`` or ``dawid-skene``;
+- ``hitl:aggregation``: ``majority``, ``wawa`` or ``dawid-skene``: the verdict of a loop with
+  several reviewers is written into its ``output.json`` (``live_aggregation.py``). Without it the
+  output keeps A2I's exact shape and ``parse_output`` takes the majority;
 - ``hitl:gold-rate``: the share of a flow's loops that are gold, 0 (default) to 0.5;
 - ``hitl:accuracy-floor``: reviewers estimated below it are flagged (default 0.7).
 """
@@ -66,19 +68,23 @@ class FlowQuality:
     method: Method = "majority"
     gold_rate: float = 0.0
     accuracy_floor: float = DEFAULT_FLOOR
+    chosen: bool = False  # the flow names its aggregation method (hitl:aggregation)
 
 
 def flow_quality(tags_json: str | None) -> FlowQuality:
     """The quality settings a flow definition's tags hold (bad values fall back to defaults)."""
     tags = {t.get("Key"): t.get("Value") for t in json.loads(tags_json or "[]")}
-    method = tags.get("hitl:aggregation") or "majority"
-    out = FlowQuality(method=method if method in METHODS else "majority")  # type: ignore[arg-type]
+    named = tags.get("hitl:aggregation")
+    chosen = named in METHODS
+    method: Method = named if chosen else "majority"  # type: ignore[assignment]
     try:
         rate = float(tags.get("hitl:gold-rate") or 0.0)
         floor = float(tags.get("hitl:accuracy-floor") or DEFAULT_FLOOR)
     except ValueError:
-        return out
-    return FlowQuality(out.method, min(max(rate, 0.0), MAX_RATE), min(max(floor, 0.0), 1.0))
+        return FlowQuality(method, chosen=chosen)
+    return FlowQuality(
+        method, min(max(rate, 0.0), MAX_RATE), min(max(floor, 0.0), 1.0), chosen=chosen
+    )
 
 
 def known_label(answer: Any) -> str:

@@ -1,13 +1,14 @@
 """Aggregation on the live path: a completing loop's answers become one verdict with a posterior.
 
-When a loop whose flow asks several reviewers (``TaskCount > 1``) completes, ``Lifecycle.complete``
-calls :meth:`LiveAggregation.annotate`, which adds ``hitlAggregation`` to its ``output.json``::
+When a loop whose flow asks several reviewers (``TaskCount > 1``) and names an aggregation method
+(its ``hitl:aggregation`` tag, ``gold.py``) completes, ``Lifecycle.complete`` calls
+:meth:`LiveAggregation.annotate`, which adds ``hitlAggregation`` to its ``output.json``::
 
     {"method": "dawid-skene", "label": "billing", "posterior": {"billing": 0.97, ...},
      "answerContent": {...the first answer with that label...},
      "workers": {"<workerId>": {"accuracy": 0.91, "flagged": false}, ...}}
 
-The method is the flow's ``hitl:aggregation`` tag (``gold.py``). Majority needs only the loop's
+Majority needs only the loop's
 answers (ties go to the label more frequent in the flow, then to the first answer). Wawa and
 Dawid–Skene need each reviewer's skill, learnt from the flow's answers: a *worker model* per flow,
 fitted over its most recent answers (Dawid–Skene with the gold loops clamped to their known
@@ -203,6 +204,8 @@ class LiveAggregation:
         if flow is None:
             return
         quality = flow_quality(flow.tags)
+        if not quality.chosen:  # the output keeps A2I's exact shape
+            return
         workers = [str(a.get("workerId")) for a in answers]
         labels = [answer_label(a.get("answerContent") or {}) for a in answers]
         model = self.model(session, flow, quality.method, need=set(labels))

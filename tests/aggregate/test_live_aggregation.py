@@ -86,11 +86,18 @@ def test_answer_labels_of_the_crowd_elements() -> None:
 
 
 def test_majority_on_the_live_path_and_in_the_ledger(services: ReviewServices) -> None:
-    flow = make_flow(services, "votes", 3)
+    flow = make_flow(services, "votes", 3, aggregation="majority")
+    plain = make_flow(services, "plain", 2)  # no method named: A2I's exact output
     start(services, flow, "l1", "a picture")
+    start(services, plain, "l2", "a picture")
     workers = [services.workforce.add_worker(f"w{i}", teams=["crowd"])[0] for i in range(3)]
     for worker, label in zip(workers, ["dog", "cat", "cat"], strict=True):
         services.tasks.submit(worker, "l1", answer(label))
+    for worker, label in zip(workers[:2], ["dog", "cat"], strict=True):
+        services.tasks.submit(worker, "l2", answer(label))
+    plain_doc = output(services, "l2")
+    assert set(plain_doc) == {"flowDefinitionArn", "humanAnswers", "humanLoopName", "inputContent"}
+    assert parse_output(plain_doc).final_output == "dog"  # the library's majority: first of a tie
     doc = output(services, "l1")
     agg = doc["hitlAggregation"]
     assert agg["method"] == "majority"
@@ -134,10 +141,16 @@ def test_dawid_skene_follows_the_reliable_reviewers(services: ReviewServices) ->
 
 def test_gold_tasks_mix_in_unseen_and_score_reviewers(services: ReviewServices) -> None:
     flow = make_flow(services, "goldflow", 1, gold_rate="0.5", accuracy_floor="0.8")
-    assert services.gold.add_items(
-        "goldflow",
-        [{"input": {"item": f"gold {i}", "labels": LABELS}, "answer": "bird"} for i in range(3)],
-    ) == 3
+    assert (
+        services.gold.add_items(
+            "goldflow",
+            [
+                {"input": {"item": f"gold {i}", "labels": LABELS}, "answer": "bird"}
+                for i in range(3)
+            ],
+        )
+        == 3
+    )
     for i in range(4):
         start(services, flow, f"real-{i}", f"item {i}")
     good, bad = (services.workforce.add_worker(n, teams=["crowd"])[0] for n in ("good", "bad"))
