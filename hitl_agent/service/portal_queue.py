@@ -27,7 +27,7 @@ from sqlalchemy import JSON, Float, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from .errors import ConflictException, ValidationException
-from .models import Answer, Claim, FlowDefinition, HumanLoop
+from .models import FlowDefinition, HumanLoop
 from .tasks import TaskBoard, TaskSummary
 from .validation import NAME
 from .workforce import WorkerInfo
@@ -245,30 +245,7 @@ def list_queue(
             )
             if _team_of(config) in worker.teams
         )
-        if not pks:
-            return [], total, flows
-        loops = {
-            loop.id: loop for loop in s.scalars(select(HumanLoop).where(HumanLoop.id.in_(pks)))
-        }
-        per_loop = (
-            select(Answer.loop_pk, func.count(Answer.id))
-            .where(Answer.loop_pk.in_(pks))
-            .group_by(Answer.loop_pk)
-        )
-        counts: dict[int, int] = {pk: n for pk, n in s.execute(per_loop)}
-        claims = {
-            c.loop_pk: c
-            for c in s.scalars(
-                select(Claim).where(Claim.loop_pk.in_(pks), Claim.worker_pk == worker.pk)
-            )
-        }
-        rows = [
-            row_of(
-                loops[pk],
-                TaskBoard._summary_of(loops[pk], claims.get(pk), counts.get(pk, 0), now),  # noqa: SLF001
-            )
-            for pk in pks
-        ]
+        rows = [row_of(loop, summary) for loop, summary in board.load(s, pks, worker, now)]
     return rows, total, flows
 
 
