@@ -219,7 +219,7 @@ def populate(data: Path, tasks: int, reviewers: int = 0, history: int = 0) -> st
             s.execute(insert(HumanLoop), rows[at : at + 1000])
     if answers:
         with services.store.read() as s:
-            pks = dict(s.execute(select(HumanLoop.name, HumanLoop.id)).tuples().all())
+            pks = {name: pk for name, pk in s.execute(select(HumanLoop.name, HumanLoop.id))}
         for a in answers:
             a["loop_pk"] = pks[a.pop("loop_name")]
         for g in gold_rows:
