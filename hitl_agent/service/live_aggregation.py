@@ -64,6 +64,7 @@ class WorkerModel:
     accuracy: dict[str, float] = field(default_factory=dict)
     answered: dict[str, int] = field(default_factory=dict)
     alpha: float | None = None  # Krippendorff's alpha of the answers it was fitted on
+    checked_us: int = 0  # when the flow's answers were last counted against it
 
 
 def flow_answer_rows(
@@ -98,6 +99,7 @@ def fit_model(
         label_freq={k: v / total for k, v in freq.items()},
         answered=dict(Counter(r[1] for r in rows)),
         alpha=agreement(rows),
+        checked_us=now,
     )
     if not rows or method == "majority" and len(rows) < 2:
         return model
@@ -165,9 +167,19 @@ class LiveAggregation:
         method: Method,
         *,
         need: frozenset[str] | set[str] = frozenset(),
+        checked_within_us: int = 0,
     ) -> WorkerModel:
-        """The flow's worker model, fitted again when stale or missing a label in ``need``."""
+        """The flow's worker model, fitted again when stale or missing a label in ``need``.
+
+        ``checked_within_us``: a model fitted that recently is taken as it is, without counting
+        the flow's answers (the team view, read often, need not be fresher than a few seconds).
+        """
         now = self.clock()
+        key = (flow.name, method)
+        with self._lock:
+            recent = self._models.get(key)
+        if recent is not None and not need and now - recent.checked_us < checked_within_us:
+            return recent
         count = (
             session.scalar(
                 select(func.count(Answer.id))
@@ -176,7 +188,6 @@ class LiveAggregation:
             )
             or 0
         )
-        key = (flow.name, method)
         with self._lock:
             cached = self._models.get(key)
         stale = (
@@ -187,6 +198,7 @@ class LiveAggregation:
             or bool(need - set(cached.classes))
         )
         if cached is not None and not stale:
+            cached.checked_us = now
             return cached
         fresh = fit_model(session, flow.name, flow.arn, method, now)
         with self._lock:

@@ -25,6 +25,7 @@ from .services import ReviewServices
 from .workforce import WorkerInfo
 
 ADMIN_TEAM = "admins"
+MODEL_CHECK_US = 10 * 1_000_000  # the team view's figures may be this old
 WINDOW_H = 24
 AT_RISK_LIMIT = 50
 MIN_GOLD = 5
@@ -108,7 +109,9 @@ def team_stats(services: ReviewServices) -> dict[str, Any]:
         gold = gold_scores(gold_answers(s))
         for flow in flows:
             quality = flow_quality(flow.tags)
-            model = services.aggregation.model(s, flow, "dawid-skene")
+            model = services.aggregation.model(
+                s, flow, "dawid-skene", checked_within_us=MODEL_CHECK_US
+            )
             alpha = model.alpha
             for worker_id, acc in model.accuracy.items():
                 ds_by_worker[worker_id].append((acc, model.answered.get(worker_id, 0)))
