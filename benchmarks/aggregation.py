@@ -145,7 +145,7 @@ def replay_live(answers: Answers, method: str, data: Path) -> dict[Hashable, Any
                     "FlowDefinitionName": f"replay-{n}",
                     "RoleArn": "arn:aws:iam::000000000000:role/replay",
                     "HumanLoopConfig": {
-                        "WorkteamArn": services.settings.arn("workteam", "private-crowd/crowd"),
+                        "WorkteamArn": services.workforce.ensure_team("crowd"),
                         "HumanTaskUiArn": ui,
                         "TaskTitle": "Label the item",
                         "TaskDescription": "Choose one label",

@@ -7,7 +7,8 @@ named like any other, with the gold item's input; the reviewers cannot tell it a
 to a gold loop is scored against the known answer (:func:`gold_scores`), and Dawid–Skene is
 seeded with those answers (``live_aggregation.py``).
 
-A flow's quality settings are tags of its flow definition (``CreateFlowDefinition``'s ``Tags``):
+A flow's quality settings are tags of its flow definition (``CreateFlowDefinition``'s ``Tags`` or
+``AddTags``):
 
 - ``hitl:aggregation``: ``majority``, ``wawa`` or ``dawid-skene``: the verdict of a loop with
   several reviewers is written into its ``output.json`` (``live_aggregation.py``). Without it the
@@ -31,13 +32,14 @@ from hitl_agent.review.consensus import METHODS, Method, answer_label
 
 from .clock import Clock, now_us
 from .errors import ResourceNotFoundException, ValidationException
-from .models import Answer, Base, FlowDefinition, HumanLoop
+from .models import Answer, Base, FlowDefinition, HumanLoop, ResourceTag
 from .storage import Store
 
 MAX_GOLD_ITEMS = 1000
 MAX_GOLD_INPUT_CHARS = 100_000
 DEFAULT_FLOOR = 0.7
 MAX_RATE = 0.5
+RATE_TTL_US = 5 * 1_000_000
 
 
 class GoldItem(Base):
@@ -71,9 +73,16 @@ class FlowQuality:
     chosen: bool = False  # the flow names its aggregation method (hitl:aggregation)
 
 
-def flow_quality(tags_json: str | None) -> FlowQuality:
+def flow_quality(session: Session, flow_arn: str) -> FlowQuality:
     """The quality settings a flow definition's tags hold (bad values fall back to defaults)."""
-    tags = {t.get("Key"): t.get("Value") for t in json.loads(tags_json or "[]")}
+    tags = {
+        key: value
+        for key, value in session.execute(
+            select(ResourceTag.key, ResourceTag.value).where(
+                ResourceTag.resource_arn == flow_arn, ResourceTag.key.startswith("hitl:")
+            )
+        )
+    }
     named = tags.get("hitl:aggregation")
     chosen = named in METHODS
     method: Method = named if chosen else "majority"  # type: ignore[assignment]
@@ -103,7 +112,7 @@ class GoldBook:
 
     def __init__(self, store: Store, clock: Clock = now_us) -> None:
         self.store, self.clock = store, clock
-        self._rates: dict[str, float] = {}
+        self._rates: dict[str, tuple[float, int]] = {}
 
     def add_items(self, flow_name: str, items: Sequence[Mapping[str, Any]]) -> int:
         """Add ``[{"input": {...}, "answer": ...}]`` to a flow; returns how many it now has."""
@@ -163,7 +172,7 @@ class GoldBook:
 
     def due_item(self, session: Session, flow: FlowDefinition) -> GoldItem | None:
         """The gold item to start now for ``flow``, if its gold share is below its rate."""
-        quality = flow_quality(flow.tags)
+        quality = flow_quality(session, flow.arn)
         if quality.gold_rate <= 0:
             return None
         gold = (
@@ -193,11 +202,12 @@ class GoldBook:
         ``start_loop(name, flow_arn, input_content)`` is the runtime's own StartHumanLoop, so the
         gold loop is a loop like any other.
         """
-        rate = self._rates.get(flow_arn)
-        if rate is None:  # a flow definition's tags are fixed at creation: read them once
+        now = self.clock()
+        rate, read_us = self._rates.get(flow_arn, (0.0, -RATE_TTL_US))
+        if now - read_us >= RATE_TTL_US:  # tags change rarely (AddTags): read them now and then
             with self.store.read() as s:
-                tags = s.scalar(select(FlowDefinition.tags).where(FlowDefinition.arn == flow_arn))
-            rate = self._rates[flow_arn] = flow_quality(tags).gold_rate
+                rate = flow_quality(s, flow_arn).gold_rate
+            self._rates[flow_arn] = (rate, now)
         if rate <= 0:
             return
         with self.store.write() as s:

@@ -215,7 +215,7 @@ class LiveAggregation:
         ).first()
         if flow is None:
             return
-        quality = flow_quality(flow.tags)
+        quality = flow_quality(session, flow.arn)
         if not quality.chosen:  # the output keeps A2I's exact shape
             return
         workers = [str(a.get("workerId")) for a in answers]

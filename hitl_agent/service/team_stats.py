@@ -108,7 +108,7 @@ def team_stats(services: ReviewServices) -> dict[str, Any]:
         flow_out, ds_by_worker, floors = [], defaultdict(list), defaultdict(list)
         gold = gold_scores(gold_answers(s))
         for flow in flows:
-            quality = flow_quality(flow.tags)
+            quality = flow_quality(s, flow.arn)
             model = services.aggregation.model(
                 s, flow, "dawid-skene", checked_within_us=MODEL_CHECK_US
             )

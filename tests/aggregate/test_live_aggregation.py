@@ -44,7 +44,7 @@ def make_flow(sv: ReviewServices, name: str, count: int, **tags: str) -> str:
             "FlowDefinitionName": name,
             "RoleArn": "arn:aws:iam::000000000000:role/r",
             "HumanLoopConfig": {
-                "WorkteamArn": sv.settings.arn("workteam", "private-crowd/crowd"),
+                "WorkteamArn": sv.workforce.ensure_team("crowd"),
                 "HumanTaskUiArn": ui,
                 "TaskTitle": "Label it",
                 "TaskDescription": "Choose one",
