@@ -378,11 +378,13 @@ def browser_per_task(url: str, n: int) -> dict[str, Any]:
         browser = launch(p)
         page = browser.new_page(base_url=url)
         page.goto("/portal/tasks")
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'name'")
         page.keyboard.type("bench-worker")
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"^[^?]*/portal/tasks$"))
+        page.wait_for_function("document.activeElement.id === 'start-working'")
         page.keyboard.press("Enter")  # Start working
         ready = "body[data-frame-ready='true']"
         page.wait_for_selector(ready, state="attached")

@@ -49,11 +49,13 @@ class Keyboard:
         """Sign in with the keyboard only: the name field has the focus."""
         page = self.page()
         page.goto("/portal/tasks")
+        focused(page, "name")
         page.keyboard.type(name)
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"^[^?]*/portal/tasks$"))
+        focused(page, "start-working")
         return page
 
     def close(self) -> None:
@@ -65,6 +67,13 @@ def keyboard(browser: Browser, portal: Portal) -> Iterator[Keyboard]:
     kb = Keyboard(browser, portal)
     yield kb
     kb.close()
+
+
+def focused(page: Page, element_id: str) -> None:
+    """Wait until the page's autofocus has put the focus on ``element_id``."""
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id", arg=element_id
+    )
 
 
 def wait_ready(page: Page) -> None:
@@ -127,6 +136,7 @@ def test_skip_escape_and_the_keys_overlay(keyboard: Keyboard, portal: Portal) ->
     wait_ready(page)
     page.keyboard.press("Escape")
     page.wait_for_url(re.compile(r"^[^?]*/portal/tasks$"))
+    focused(page, "start-working")
     assert page.locator("li.task-row").count() == 2
     # Keys pressed inside the frame (focus in the comment box): digits type, Ctrl+Enter submits.
     page.keyboard.press("Enter")
