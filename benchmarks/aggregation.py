@@ -7,7 +7,15 @@ figures for Dawid–Skene: 0.843 / 0.928 / 0.944 (three decimals; we get 680/807
 ties by the label's overall frequency (``tie="prior"``); with ``tie="escalate"`` ties would go to
 an adjudicator instead, so the share of ties is reported too.
 
-Prints one JSON object. Run: ``python benchmarks/aggregation.py``.
+With ``--live``, the same answers are also replayed through the review service's live path (one
+flow per data set whose ``hitl:aggregation`` tag names the method, one loop per item with
+``TaskCount`` = its answers, every answer submitted by its worker through the task board; each
+item's last answer comes after all the others, as a crowd's answers arrive), and the accuracy of
+the verdicts the service wrote into ``output.json`` (``hitlAggregation``) is reported beside the
+offline one.
+
+Prints one JSON object. Run: ``python benchmarks/aggregation.py [--live [--live-methods
+majority_vote,wawa,dawid_skene]]`` (``--live`` alone replays Dawid–Skene).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import csv
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -104,6 +113,107 @@ def run(name: str, loader: Callable[[Path], Answers], folder: Path) -> dict[str,
 
 
 TARGETS = {"dog": 0.843, "rte": 0.928, "sentiment_popularity": 0.944}
+LIVE_METHODS = {"majority_vote": "majority", "wawa": "wawa", "dawid_skene": "dawid-skene"}
+CLASSIFIER = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form><crowd-classifier name="label" categories='{{ task.input.labels | to_json }}'
+ header="Which label?"><classification-target>{{ task.input.item }}</classification-target>
+</crowd-classifier></crowd-form>"""
+
+
+def replay_live(answers: Answers, method: str, data: Path) -> dict[Hashable, Any]:
+    """Replay the answers through a review service over ``data``; item → the service's verdict."""
+    from hitl_agent.service.services import build_services
+    from hitl_agent.service.settings import ServiceSettings
+
+    tasks, workers, labels, _ = answers
+    per_task: dict[Hashable, list[tuple[Hashable, Hashable]]] = {}
+    for t, w, y in zip(tasks, workers, labels, strict=True):
+        if all(w != seen for seen, _ in per_task.get(t, [])):  # one answer per worker and item
+            per_task.setdefault(t, []).append((w, y))
+    count = max(len(v) for v in per_task.values())
+    services = build_services(
+        ServiceSettings(data_dir=data, background=False, max_task_count=max(count, 3))
+    )
+    try:
+        ui = services.control.create_human_task_ui(
+            {"HumanTaskUiName": "replay", "UiTemplate": {"Content": CLASSIFIER}}
+        )["HumanTaskUiArn"]
+        flows: dict[int, str] = {}
+        for n in sorted({len(v) for v in per_task.values()}):
+            flows[n] = services.control.create_flow_definition(
+                {
+                    "FlowDefinitionName": f"replay-{n}",
+                    "RoleArn": "arn:aws:iam::000000000000:role/replay",
+                    "HumanLoopConfig": {
+                        "WorkteamArn": services.workforce.ensure_team("crowd"),
+                        "HumanTaskUiArn": ui,
+                        "TaskTitle": "Label the item",
+                        "TaskDescription": "Choose one label",
+                        "TaskCount": n,
+                    },
+                    "OutputConfig": {"S3OutputPath": str(data / "outputs")},
+                    "Tags": [{"Key": "hitl:aggregation", "Value": method}],
+                }
+            )["FlowDefinitionArn"]
+        choices = sorted({str(y) for y in labels})
+        loop_of = {}
+        for i, (task, given) in enumerate(per_task.items()):
+            loop_of[task] = f"item-{i}"
+            services.runtime.start_human_loop(
+                {
+                    "HumanLoopName": f"item-{i}",
+                    "FlowDefinitionArn": flows[len(given)],
+                    "HumanLoopInput": {
+                        "InputContent": json.dumps({"item": str(task), "labels": choices})
+                    },
+                }
+            )
+        reviewers = {
+            w: services.workforce.add_worker(f"w{i}", teams=["crowd"])[0]
+            for i, w in enumerate(dict.fromkeys(workers))
+        }
+        early = [(t, w, y) for t, given in per_task.items() for w, y in given[:-1]]
+        late = [(t, *given[-1]) for t, given in per_task.items()]
+        for task, worker, label in early + late:
+            content = {"label": {"label": str(label)}}
+            services.tasks.submit(reviewers[worker], loop_of[task], content)
+        verdicts: dict[Hashable, Any] = {}
+        for task, name in loop_of.items():
+            described = services.runtime.describe_human_loop(name)
+            out = json.loads(Path(described["HumanLoopOutput"]["OutputS3Uri"]).read_text())
+            verdicts[task] = out["hitlAggregation"]["label"]
+        return verdicts
+    finally:
+        services.close()
+
+
+def live(
+    name: str, loader: Callable[[Path], Answers], folder: Path, methods: list[str]
+) -> dict[str, Any]:
+    answers = loader(folder)
+    truth = {str(k): str(v) for k, v in answers[3].items()}
+    out: dict[str, Any] = {}
+    for key, method in LIVE_METHODS.items():
+        if key not in methods:
+            continue
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="hitl-replay-") as tmp:
+            verdicts = replay_live(answers, method, Path(tmp))
+        out[key] = {
+            "accuracy": round(accuracy({str(k): v for k, v in verdicts.items()}, truth), 4),
+            "seconds": round(time.perf_counter() - start, 2),
+            "answers_replayed": len(answers[2]),
+        }
+    return out
+
+
+def live_methods() -> list[str]:
+    """``--live-methods majority_vote,wawa,dawid_skene`` (default: dawid_skene, the slowest to
+    reproduce; each replay submits every answer through the task board)."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--live-methods" and i + 1 < len(sys.argv):
+            return [m for m in sys.argv[i + 1].split(",") if m in LIVE_METHODS]
+    return ["dawid_skene"]
 
 
 def main() -> dict[str, Any]:
@@ -124,6 +234,13 @@ def main() -> dict[str, Any]:
             ds["accuracy"] >= TARGETS[name] - 0.0005 - 1e-9 and ds["seconds"] < 10
         )
         results[name]["dawid_skene"]["target"] = TARGETS[name]
+        if "--live" in sys.argv:
+            methods = live_methods()
+            results[name]["live"] = live(name, loader, folder, methods)
+            results[name]["live_matches_offline"] = all(
+                abs(results[name]["live"][k]["accuracy"] - results[name][k]["accuracy"]) <= 0.005
+                for k in methods
+            )
     return results
 
 

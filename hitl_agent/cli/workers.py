@@ -1,4 +1,5 @@
-"""``hitl-agent workers``: add, list and remove the review service's workers (touches storage)."""
+"""``hitl-agent workers``: add, list and remove the review service's workers, their quality figures
+(``workers stats``) and the gold items that measure them (``workers gold``); touches storage."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rich.table import Table
 from hitl_agent.cli.serve import DatabaseOption, DataOption
 
 if TYPE_CHECKING:
+    from hitl_agent.service.services import ReviewServices
     from hitl_agent.service.workforce import Workforce
 
 app = typer.Typer(help="Manage the review service's workers and their teams.", no_args_is_help=True)
@@ -23,6 +25,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 @contextmanager
 def _workforce(data: Path, database: str | None) -> Iterator[Workforce]:
+    with _services(data, database) as services:
+        yield services.workforce
+
+
+@contextmanager
+def _services(data: Path, database: str | None) -> Iterator[ReviewServices]:
     from pydantic import ValidationError
 
     from hitl_agent.errors import ConfigError, HitlError
@@ -34,7 +42,7 @@ def _workforce(data: Path, database: str | None) -> Iterator[Workforce]:
     try:
         settings = ServiceSettings(data_dir=data, database_url=database, background=False)
         services = build_services(settings)
-        yield services.workforce
+        yield services
     except AwsError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2 if exc.status == 400 else 1) from exc
@@ -177,3 +185,104 @@ def unlock(
     with _workforce(data, database) as wf:
         PortalAccounts(wf.store).unlock(name=name, address=address)
     typer.echo(f"unlocked {name or ''}{' ' if name and address else ''}{address or ''}")
+
+
+@app.command("stats")
+def stats(
+    data: DataOption = Path(".hitl"),
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Backlog, tasks at risk, answers per hour, estimated accuracy and agreement (the team view's
+    figures)."""
+    from hitl_agent.service.team_stats import team_stats
+
+    with _services(data, database) as services:
+        figures = team_stats(services)
+    if as_json:
+        typer.echo(json.dumps(figures))
+        return
+    flows = Table("flow", "open", "answers needed", "at risk", "answers/h", "method", "alpha")
+    for f in figures["flows"]:
+        alpha = "" if f["alpha"] is None else f"{f['alpha']:.2f}"
+        flows.add_row(
+            f["flow"],
+            str(f["openLoops"]),
+            str(f["answersNeeded"]),
+            str(f["atRisk"]),
+            str(f["answersPerHour"]),
+            f["method"],
+            alpha,
+        )
+    people = Table("reviewer", "answers 24 h", "gold accuracy", "Dawid-Skene accuracy", "flagged")
+    for r in figures["reviewers"]:
+        people.add_row(
+            r["name"],
+            str(r["answers24h"]),
+            _estimate(r["gold"]),
+            _estimate(r["dawidSkene"]),
+            "yes" if r["flagged"] else "",
+        )
+    console = Console()
+    console.print(flows)
+    console.print(people)
+
+
+def _estimate(est: dict[str, float] | None) -> str:
+    if not est or est.get("accuracy") is None:
+        return ""
+    return f"{est['accuracy']:.0%} ({est['low']:.0%}-{est['high']:.0%}, n={int(est['answers'])})"
+
+
+gold_app = typer.Typer(
+    help="Gold items: items with a known answer, mixed into a flow's queues to score reviewers "
+    "(rate: the flow definition's hitl:gold-rate tag).",
+    no_args_is_help=True,
+)
+app.add_typer(gold_app, name="gold")
+
+
+@gold_app.command("add")
+def gold_add(
+    flow: Annotated[str, typer.Argument(help="The flow definition's name.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help='JSON Lines (or a JSON list) of {"input": {...task input...}, "answer": "label"}.'
+        ),
+    ],
+    data: DataOption = Path(".hitl"),
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add gold items to a flow."""
+    try:
+        text = file.read_text(encoding="utf-8")
+        stripped = text.lstrip()
+        items = (
+            json.loads(text)
+            if stripped.startswith("[")
+            else [json.loads(line) for line in text.splitlines() if line.strip()]
+        )
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {file}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    with _services(data, database) as services:
+        count = services.gold.add_items(flow, items)
+    if as_json:
+        typer.echo(json.dumps({"flow": flow, "added": len(items), "goldItems": count}))
+    else:
+        typer.echo(f"added {len(items)} gold items to {flow} ({count} in all)")
+
+
+@gold_app.command("list")
+def gold_list(
+    flow: Annotated[str, typer.Argument(help="The flow definition's name.")],
+    data: DataOption = Path(".hitl"),
+    database: DatabaseOption = None,
+) -> None:
+    """Print a flow's gold items as JSON Lines."""
+    with _services(data, database) as services:
+        items = services.gold.list_items(flow)
+    for item in items:
+        typer.echo(json.dumps(item))

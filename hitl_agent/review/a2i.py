@@ -20,8 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from hitl_agent._boto import RETRY_CONFIG
 from hitl_agent.errors import ReviewError, ReviewNotFound
-from hitl_agent.review.answers import combine_answers
 from hitl_agent.review.base import ReviewStatus
+from hitl_agent.review.consensus import OUTPUT_KEY, combine_answers
 from hitl_agent.types import HumanAnswer, ReviewOutcome, ReviewRequest
 
 _STATUS = {
@@ -232,7 +232,8 @@ def parse_output(output_json: Mapping[str, Any]) -> ReviewOutcome:
     tier = input_content.get("tier", 0) if isinstance(input_content, Mapping) else 0
     return combine_answers(answers, model_output, source="a2i",
                            review_id=output_json.get("humanLoopName"),
-                           tier=tier if isinstance(tier, int) else 0)
+                           tier=tier if isinstance(tier, int) else 0,
+                           aggregation=output_json.get(OUTPUT_KEY))
 
 
 BUILTIN_INPUT_KEYS = ("aiServiceRequest", "aiServiceResponse",

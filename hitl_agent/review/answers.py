@@ -9,11 +9,10 @@ submission, and the agreement below 1 keeps it visible for export filters.
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from hitl_agent.types import HumanAnswer, ReviewAction, ReviewOutcome, ReviewSource
+from hitl_agent.types import ReviewAction
 
 
 def interpret_answer(content: Mapping[str, Any], model_output: Any) -> tuple[ReviewAction, Any]:
@@ -44,38 +43,6 @@ def interpret_answer(content: Mapping[str, Any], model_output: Any) -> tuple[Rev
         return ("accept", model_output) if final == dict(model_output) else ("edit", final)
     # Built-in task types and unknown templates: the answer itself is the corrected output.
     return "edit", dict(content)
-
-
-def combine_answers(
-    answers: Sequence[HumanAnswer],
-    model_output: Any,
-    *,
-    source: ReviewSource,
-    review_id: str | None = None,
-    tier: int = 0,
-) -> ReviewOutcome:
-    if not answers:
-        raise ValueError("no answers to combine")
-    ordered = sorted(answers, key=lambda a: (a.submission_time is None, a.submission_time))
-    verdicts = [interpret_answer(a.answer_content, model_output) for a in ordered]
-    keys = [json.dumps(final, sort_keys=True, default=str) + f"|{action}"
-            for action, final in verdicts]
-    counts = Counter(keys)
-    top = max(counts.values())
-    winner = next(k for k in keys if counts[k] == top)  # first submitted among the tied
-    action, final = verdicts[keys.index(winner)]
-    chosen = ordered[keys.index(winner)].answer_content
-    reason = chosen.get("reason") or chosen.get("comment")
-    return ReviewOutcome(
-        action=action,
-        final_output=final,
-        agreement=top / len(keys),
-        answers=list(ordered),
-        source=source,
-        review_id=review_id,
-        reviewer_tier=tier,
-        rationale=reason if isinstance(reason, str) and reason else None,
-    )
 
 
 def _label_of(content: Mapping[str, Any]) -> Any:

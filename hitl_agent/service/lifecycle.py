@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -84,6 +85,7 @@ class Lifecycle:
     ) -> None:
         self.store, self.settings, self.writer, self.clock = store, settings, writer, clock
         self.on_event = on_event  # called after an event is committed (wakes the webhook sender)
+        self.annotate: Callable[[Session, HumanLoop, dict[str, Any]], None] | None = None
 
     def notify(self) -> None:
         if self.on_event is not None:
@@ -166,6 +168,11 @@ class Lifecycle:
                     request_source=loop.request_source,
                 )
                 failure = None
+                if self.annotate is not None:  # the aggregated verdict (live_aggregation.py)
+                    try:
+                        self.annotate(s, loop, doc)
+                    except Exception:  # noqa: BLE001 - the raw answers are written regardless
+                        log.exception("aggregating the answers of %s failed", name)
             except ValueError as exc:  # stored before the edge checked JSON text
                 doc, failure = None, f"The output cannot be built: {exc}"
         if doc is not None:

@@ -73,6 +73,8 @@ class HumanLoop(Base):
         Index("ix_loops_status_expires", "status", "expires_us"),
         # The portal's queue: a team's open loops, oldest first.
         Index("ix_loops_team_status_created", "workteam_name", "status", "created_us", "id"),
+        # The team view's backlog per flow, read from the index alone.
+        Index("ix_loops_status_flow", "status", "flow_definition_name", "expires_us", "task_count"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

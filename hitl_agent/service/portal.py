@@ -4,14 +4,18 @@
 GET  /portal                          → the task queue
 GET  /portal/login, POST /portal/login  sign in with name and password
 POST /portal/logout                   sign out
-GET  /portal/tasks                    the tasks of the worker's teams (first 50, with the count)
+GET  /portal/tasks                    the queue: first 50 tasks of the view (sort, flow, due), count
+POST /portal/work                     "Start working": claim the view's first task, open it
 POST /portal/tasks/{loop}/start       claim the task, then show it
 GET  /portal/tasks/{loop}             the task page: header, timer, release/decline, the frame
 GET  /portal/tasks/{loop}/frame       the rendered template (sandboxed, see below)
-POST /portal/tasks/{loop}/answer      {"answerContent": {...}} with X-CSRF-Token → {"next": url}
-POST /portal/tasks/{loop}/release     give the assignment back
+POST /portal/tasks/{loop}/answer      {"answerContent": {...}, "queue": "sort=…"} with X-CSRF-Token
+                                      → {"next": url}: the next task of the view, already claimed
+                                      (a last answer's output.json is written after the reply)
+POST /portal/tasks/{loop}/release     give the assignment back (``next=1``: open the next task)
 POST /portal/tasks/{loop}/decline     give it back and hide the task
 GET  /portal/history                  the worker's own answers
+GET  /portal/team                     the team view, for admins (``team_view.py``)
 GET  /portal/files?bucket&key&expires&sig   a file a template shows (grant_read_access)
 GET  /portal/static/{file}            crowd-elements.js, the portal's script and style
 
@@ -25,17 +29,13 @@ replaces ``https://assets.crowd.aws/crowd-html-elements.js``); nothing else load
 hands the answer to the page with ``postMessage`` (``portal-frame.js``); the page checks the
 message comes from its own frame and POSTs it with the CSRF token (``portal.js``). Model output is
 escaped by the Liquid renderer before any of this.
-
-Files for ``grant_read_access``: presigned through the service's S3 endpoint when it has one
-(``s3_endpoint_url``), otherwise served here from ``{data}/files/{bucket}/{key}`` with an expiring
-HMAC signature, CORS ``*`` and a ``sandbox`` CSP (a stored HTML file cannot run on this origin).
+Files for ``grant_read_access`` and the static assets: ``portal_assets.py``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,27 +43,27 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Request
-from sqlalchemy import func, select
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import portal_auth as auth
 from . import portal_pages as pages
-from .errors import AwsError, ResourceNotFoundException
+from . import portal_queue as queue_view
+from .errors import AwsError, ResourceNotFoundException, ValidationException
 from .liquid import TemplateError, UrlSigner, render_template
 from .models import Answer, HumanLoop
 from .portal_accounts import accounts
 from .services import ReviewServices
-from .signing import LocalUrlSigner, S3Presigner, SignedUrlError, verify_signed_params
+from .signing import LocalUrlSigner, S3Presigner
 from .tasks import TaskDetail
+from .team_stats import is_admin
 from .workforce import WorkerInfo
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/portal")
 
-STATIC_DIR = Path(__file__).with_name("static")
 QUEUE_LIMIT = 50
-HISTORY_LIMIT = 50
 MAX_FORM_BYTES = 64 * 1024
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 CROWD_JS = "/portal/static/crowd-elements.js"
@@ -71,8 +71,6 @@ _RE_AWS_SCRIPT = re.compile(
     r"""(<script\b[^>]*?\bsrc\s*=\s*["']?)(?:https?:)?//assets\.crowd\.aws/crowd-html-elements\.js""",
     re.IGNORECASE,
 )
-_RE_STATIC = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(?:js|css)$")
-_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 SHELL_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -400,19 +398,49 @@ async def queue(request: Request) -> Response:
     viewer = await current_viewer(request)
     if viewer is None:
         return _to_login(request)
+    try:
+        view = queue_view.parse_view(request.query_params)
+    except AwsError as exc:
+        return _error(viewer, 400, "Request refused", exc.message)
     board = _services(request).tasks
-
-    def load() -> tuple[list[Any], int]:
-        tasks = board.list_tasks(viewer.worker, limit=QUEUE_LIMIT)
-        total = len(tasks) if len(tasks) < QUEUE_LIMIT else board.count_tasks(viewer.worker)
-        return tasks, total
-
-    tasks, total = await run_in_threadpool(load)
-    done = request.query_params.get("done")
-    notice = f"Your answer to {done} was recorded." if done else None
-    return html_response(
-        pages.queue_page(viewer.worker.name, viewer.csrf, tasks, total, notice=notice)
+    rows, total, flows = await run_in_threadpool(
+        queue_view.list_queue, board, viewer.worker, view, limit=QUEUE_LIMIT
     )
+    done = request.query_params.get("done")
+    notice = "Your answer was recorded." if done else None
+    if request.query_params.get("empty"):
+        notice = "There is no task left in this view."
+    return html_response(
+        pages.queue_page(
+            viewer.worker.name,
+            viewer.csrf,
+            rows,
+            total,
+            view=view,
+            flows=flows,
+            notice=notice,
+            now_us=board.clock(),
+            admin=is_admin(viewer.worker),
+        )
+    )
+
+
+@router.post("/work")
+async def start_working(request: Request) -> Response:
+    """ "Start working": claim the first task of the view and open it (submit-and-next follows)."""
+    viewer, form, refused = await _form_post(request)
+    if refused is not None or viewer is None:
+        return refused or _to_login(request)
+    try:
+        view = queue_view.parse_view(form)
+    except AwsError as exc:
+        return _error(viewer, 400, "Request refused", exc.message)
+    name = await run_in_threadpool(
+        queue_view.claim_next, _services(request).tasks, viewer.worker, view
+    )
+    if name is None:
+        return _redirect(queue_view.queue_url(view, empty="1"))
+    return _redirect(queue_view.task_url(name, view))
 
 
 @router.post("/tasks/{name}/start")
@@ -421,10 +449,11 @@ async def start(name: str, request: Request) -> Response:
     if refused is not None or viewer is None:
         return refused or _to_login(request)
     try:
+        view = queue_view.parse_view(request.query_params)
         await run_in_threadpool(_services(request).tasks.claim, viewer.worker, name)
     except AwsError as exc:
         return _task_error(viewer, exc)
-    return _redirect(f"/portal/tasks/{quote(name, safe='')}")
+    return _redirect(queue_view.task_url(name, view))
 
 
 @router.get("/tasks/{name}")
@@ -450,7 +479,20 @@ async def task(name: str, request: Request) -> Response:
                 _template_detail(err),
                 release_loop=name,
             )
-    return html_response(pages.task_page(viewer.worker.name, viewer.csrf, detail))
+    try:
+        view = queue_view.parse_view(request.query_params)
+    except AwsError as exc:
+        return _error(viewer, 400, "Request refused", exc.message)
+    return html_response(
+        pages.task_page(
+            viewer.worker.name,
+            viewer.csrf,
+            detail,
+            view=view,
+            now_us=_services(request).tasks.clock(),
+            admin=is_admin(viewer.worker),
+        )
+    )
 
 
 def _frame_response(request: Request, body: str, status: int = 200) -> Response:
@@ -508,28 +550,49 @@ async def answer(name: str, request: Request) -> Response:
     if not isinstance(content, dict):
         return _json_error(400, "ValidationException", "answerContent must be a JSON object")
     preview: PreviewHook | None = getattr(request.app.state, "portal_preview", None)
+    board = _services(request).tasks
     try:
+        queue_query = body.get("queue", "")
+        if not isinstance(queue_query, str):
+            raise ValidationException("queue must be a query string", field="queue")
+        view = queue_view.view_from_query(queue_query.lstrip("?"))
         if preview is not None:
             return _json({"next": preview.record(viewer.worker, name, content)})
-        result = await run_in_threadpool(
-            _services(request).tasks.submit, viewer.worker, name, content
-        )
+        result = await run_in_threadpool(board.submit, viewer.worker, name, content, complete=False)
     except AwsError as exc:
         return _json_error(exc.status, exc.code, exc.message)
-    return _json({**result.to_dict(), "next": f"/portal/tasks?done={quote(name, safe='')}"})
+    following = await run_in_threadpool(
+        queue_view.claim_next, board, viewer.worker, view, after=name
+    )
+    target = (
+        queue_view.task_url(following, view) if following else queue_view.queue_url(view, done=name)
+    )
+    response = _json({**result.to_dict(), "next": target})
+    if result.humanLoopStatus == "InProgress" and result.answerCount >= result.taskCount:
+        # the answer is committed; the reviewer need not wait for output.json to be written
+        response.background = BackgroundTask(_services(request).lifecycle.complete, name)
+    return response
 
 
 async def _release(name: str, request: Request, *, decline: bool) -> Response:
-    viewer, _form_data, refused = await _form_post(request)
+    """Give the task back; with ``next=1`` (the ``s`` key) open the next task of the view."""
+    viewer, form, refused = await _form_post(request)
     if refused is not None or viewer is None:
         return refused or _to_login(request)
+    board = _services(request).tasks
     try:
-        await run_in_threadpool(
-            _services(request).tasks.release, viewer.worker, name, decline=decline
-        )
+        view = queue_view.parse_view(form)
+        await run_in_threadpool(board.release, viewer.worker, name, decline=decline)
     except AwsError as exc:
         return _task_error(viewer, exc)
-    return _redirect("/portal/tasks")
+    if form.get("next") == "1":
+        following = await run_in_threadpool(
+            queue_view.claim_next, board, viewer.worker, view, after=name
+        )
+        if following is not None:
+            return _redirect(queue_view.task_url(following, view))
+        return _redirect(queue_view.queue_url(view, empty="1"))
+    return _redirect(queue_view.queue_url(view))
 
 
 @router.post("/tasks/{name}/release")
@@ -542,92 +605,12 @@ async def decline(name: str, request: Request) -> Response:
     return await _release(name, request, decline=True)
 
 
-def _history(services: ReviewServices, worker: WorkerInfo) -> tuple[list[pages.HistoryRow], int]:
-    from .clock import iso_ms
+# --- the routes of sibling modules --------------------------------------------------------------
 
-    stmt = (
-        select(Answer, HumanLoop.name, HumanLoop.task_title, HumanLoop.status)
-        .join(HumanLoop, HumanLoop.id == Answer.loop_pk)
-        .where(Answer.worker_pk == worker.pk)
-        .order_by(Answer.submission_us.desc(), Answer.id.desc())
-        .limit(HISTORY_LIMIT)
-    )
-    with services.store.read() as s:
-        rows = [
-            pages.HistoryRow(
-                loop_name=loop_name,
-                title=title,
-                status=status,
-                submitted=iso_ms(a.submission_us),
-                time_spent_s=a.time_spent_s,
-                answer=json.loads(a.answer_content),
-            )
-            for a, loop_name, title, status in s.execute(stmt)
-        ]
-        total = len(rows)
-        if total >= HISTORY_LIMIT:
-            count = select(func.count(Answer.id)).where(Answer.worker_pk == worker.pk)
-            total = int(s.scalar(count) or 0)
-    return rows, total
+from .portal_assets import assets_router  # noqa: E402 - they import the helpers above
+from .portal_history import history_router  # noqa: E402
+from .team_view import team_router  # noqa: E402
 
-
-@router.get("/history")
-async def history(request: Request) -> Response:
-    viewer = await current_viewer(request)
-    if viewer is None:
-        return _to_login(request)
-    rows, total = await run_in_threadpool(_history, _services(request), viewer.worker)
-    return html_response(pages.history_page(viewer.worker.name, viewer.csrf, rows, total))
-
-
-# --- files and static assets -------------------------------------------------------------------
-
-
-def _plain(status: int, text: str) -> Response:
-    response = Response(text, status, media_type="text/plain; charset=utf-8")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@router.get("/files")
-async def files(request: Request) -> Response:
-    """A local file for ``grant_read_access``: the signature is the only credential."""
-    params = request.query_params
-    if any(len(params.getlist(k)) != 1 for k in params):
-        return _plain(403, "refused: the file URL repeats a parameter")
-    try:
-        bucket, key = verify_signed_params(dict(params), secret=portal_keys(request).files)
-    except SignedUrlError as err:
-        return _plain(403, f"refused: {err.reason}")
-    root = files_root(request).resolve()
-    path = (root / bucket / key).resolve()
-    if not path.is_relative_to(root / bucket) or not path.is_file():
-        return _plain(404, "no such file")
-    ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    response = FileResponse(path, media_type=ctype)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "private, max-age=300"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
-
-
-_static_cache: dict[str, bytes] = {}
-
-
-@router.get("/static/{file}")
-async def static(file: str) -> Response:
-    if not _RE_STATIC.match(file) or not (STATIC_DIR / file).is_file():
-        return _plain(404, "no such file")
-    data = _static_cache.get(file)
-    if data is None:
-        data = (STATIC_DIR / file).read_bytes()
-        _static_cache[file] = data
-    response = Response(data, media_type=_STATIC_TYPES[Path(file).suffix])
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+router.include_router(assets_router)
+router.include_router(history_router)
+router.include_router(team_router)

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from .tasks import TaskDetail, TaskSummary
+from .clock import iso_s, parse_timestamp, to_datetime
+from .portal_queue import COUNT_CAP, QueueRow, QueueView
+from .tasks import TaskDetail
 
 
 def e(value: object) -> str:
@@ -61,6 +63,7 @@ def layout(
     worker: str | None = None,
     csrf: str | None = None,
     active: str = "",
+    admin: bool = False,
 ) -> str:
     meta = f'<meta name="csrf-token" content="{e(csrf)}">' if csrf else ""
     nav = ""
@@ -70,6 +73,7 @@ def layout(
             for key, href, label in (
                 ("queue", "/portal/tasks", "Tasks"),
                 ("history", "/portal/history", "My answers"),
+                *((("team", "/portal/team", "Team"),) if admin else ()),
             )
         )
         nav = (
@@ -83,9 +87,9 @@ def layout(
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"{meta}<title>{e(title)} · hitl-agent</title>"
-        '<link rel="stylesheet" href="/portal/static/portal.css">'
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/portal/static/portal.css">'
         '<script src="/portal/static/portal.js" defer></script>'
-        f"</head><body>{nav}<main>{body}</main></body></html>"
+        f"</head><body>{nav}<main>{body}</main>{keys_help() if worker else ''}</body></html>"
     )
 
 
@@ -97,7 +101,7 @@ def login_page(*, token: str, next_url: str, error: str | None = None, name: str
         '<form method="post" action="/portal/login" id="login-form">'
         f'<input type="hidden" name="csrf" value="{e(token)}">'
         f'<input type="hidden" name="next" value="{e(next_url)}">'
-        '<label>Name <input name="name" id="name" autocomplete="username" required '
+        '<label>Name <input name="name" id="name" autocomplete="username" required autofocus '
         f'value="{e(name)}"></label>'
         '<label>Password <input name="password" id="password" type="password" '
         'autocomplete="current-password" required></label>'
@@ -107,93 +111,205 @@ def login_page(*, token: str, next_url: str, error: str | None = None, name: str
     return layout("Sign in", body)
 
 
-def _keywords(words: Iterable[str]) -> str:
-    return "".join(f'<span class="chip">{e(w)}</span>' for w in words)
+def _keywords(words: Iterable[str], cls: str = "chip") -> str:
+    return "".join(f'<span class="{cls}">{e(w)}</span>' for w in words)
 
 
 def _hidden_csrf(csrf: str) -> str:
     return f'<input type="hidden" name="csrf" value="{e(csrf)}">'
 
 
-def queue_page(
-    worker: str, csrf: str, tasks: Sequence[TaskSummary], total: int, *, notice: str | None = None
-) -> str:
-    if tasks:
-        rows = []
-        for t in tasks:
-            seg = path_segment(t.humanLoopName)
-            label = "Continue" if t.claimedByMe else "Start"
-            rows.append(
-                f'<tr data-loop="{e(t.humanLoopName)}">'
-                f'<td><a href="/portal/tasks/{e(seg)}">{e(t.taskTitle or t.humanLoopName)}</a>'
-                f'<div class="muted small">{e(t.humanLoopName)}</div></td>'
-                f"<td>{e(t.taskDescription)}</td>"
-                f"<td>{_keywords(t.taskKeywords)}</td>"
-                f'<td class="num">{e(time_left(t.expiresAt))}</td>'
-                f'<td class="num">{t.answerCount}/{t.taskCount}</td>'
-                f'<td><form method="post" action="/portal/tasks/{e(seg)}/start">'
-                f'{_hidden_csrf(csrf)}<button type="submit" class="primary">{label}</button>'
-                "</form></td></tr>"
-            )
-        shown = (
-            f"Showing the first {len(tasks)} of {total} tasks."
-            if total > len(tasks)
-            else f"{total} task{'s' if total != 1 else ''} available."
+KEYS_HELP = (
+    ("1 – 9", "choose the n-th answer (toggles it in a multi-select task)"),
+    ("Enter", "submit the answer (Ctrl+Enter in a text box); the next task opens by itself"),
+    ("s", "skip: give the task back and open the next one"),
+    ("Esc", "back to the task list"),
+    ("?", "show or hide these keys"),
+)
+
+
+def keys_help() -> str:
+    """The ``?`` overlay: the keyboard contract, on every signed-in page."""
+    rows = "".join(f"<dt><kbd>{e(k)}</kbd></dt><dd>{e(v)}</dd>" for k, v in KEYS_HELP)
+    return (
+        '<div id="keys-help" class="overlay" role="dialog" aria-modal="true" '
+        'aria-labelledby="keys-title" hidden><div class="card">'
+        f'<h2 id="keys-title">Keyboard</h2><dl class="keys">{rows}</dl>'
+        '<p class="muted small">Press <kbd>?</kbd> or <kbd>Esc</kbd> to close.</p></div></div>'
+    )
+
+
+def deadline_html(deadline_us: int, now_us: int) -> str:
+    """The one way a deadline is shown: ``due in 2 d 3 h`` with the exact UTC time on hover."""
+    exact = iso_s(deadline_us)
+    left = time_left(exact, now=to_datetime(now_us))
+    text = "overdue" if left == "expired" else f"due in {left}"
+    soon = " soon" if deadline_us - now_us < 3_600_000_000 else ""
+    return f'<time class="due{soon}" datetime="{e(exact)}" title="{e(exact)}">{e(text)}</time>'
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"
+
+
+def _view_fields(view: QueueView) -> str:
+    return "".join(
+        f'<input type="hidden" name="{k}" value="{e(v)}">'
+        for k, v in (("sort", view.sort), ("flow", view.flow), ("due", view.due))
+        if v
+    )
+
+
+def _queue_controls(csrf: str, view: QueueView, flows: Sequence[str]) -> str:
+    def options(current: str | None, choices: Sequence[tuple[str, str]]) -> str:
+        return "".join(
+            f'<option value="{e(v)}"{" selected" if (current or "") == v else ""}>{e(t)}</option>'
+            for v, t in choices
         )
+
+    sorts = (("deadline", "Deadline"), ("priority", "Priority"), ("created", "Oldest"))
+    flow_choices = [("", "All flows"), *((f, f) for f in flows)]
+    if view.flow and view.flow not in flows:
+        flow_choices.append((view.flow, view.flow))
+    dues = (("", "Any time"), ("1h", "Within 1 h"), ("24h", "Within 24 h"), ("7d", "Within 7 d"))
+    return (
+        '<div class="controls">'
+        '<form method="post" action="/portal/work" class="inline" id="work-form">'
+        f"{_hidden_csrf(csrf)}{_view_fields(view)}"
+        '<button type="submit" class="primary" id="start-working" autofocus>Start working</button>'
+        "</form>"
+        '<form method="get" action="/portal/tasks" class="filters" id="queue-filters">'
+        f'<label>Sort <select name="sort" id="sort">{options(view.sort, sorts)}</select></label>'
+        f'<label>Flow <select name="flow" id="flow">{options(view.flow, flow_choices)}</select>'
+        "</label>"
+        f'<label>Due <select name="due" id="due">{options(view.due, dues)}</select></label>'
+        '<button type="submit" id="apply">Apply</button></form></div>'
+    )
+
+
+def queue_page(
+    worker: str,
+    csrf: str,
+    rows: Sequence[QueueRow],
+    total: int,
+    *,
+    view: QueueView,
+    flows: Sequence[str] = (),
+    notice: str | None = None,
+    now_us: int,
+    admin: bool = False,
+) -> str:
+    suffix = e(view.suffix())
+    if rows:
+        items = []
+        for r in rows:
+            t = r.task
+            seg = e(path_segment(t.humanLoopName))
+            label = "Continue" if t.claimedByMe else "Start"
+            model = (
+                f'<span class="model">Model: <strong>{e(r.model_answer)}</strong>'
+                f"{' · ' + _percent(r.confidence) if r.confidence is not None else ''}</span>"
+                if r.model_answer is not None
+                else ""
+            )
+            items.append(
+                f'<li class="task-row" data-loop="{e(t.humanLoopName)}">'
+                f'<div class="what"><a href="/portal/tasks/{seg}{suffix}" class="title">'
+                f"{e(t.taskTitle or 'Review')}</a>"
+                f'<p class="preview">{e(r.preview)}</p>'
+                f'<p class="facts">{model}<span class="chip">{e(r.task_type)}</span>'
+                f'<span class="chip">{e(r.flow)}</span>{_keywords(t.taskKeywords, "chip kw")}'
+                "</p></div>"
+                f'<div class="when">{deadline_html(r.deadline_us, now_us)}'
+                f'<span class="muted small">{t.answerCount}/{t.taskCount} answers</span>'
+                f'<form method="post" action="/portal/tasks/{seg}/start{suffix}" class="inline">'
+                f'{_hidden_csrf(csrf)}<button type="submit" class="start">{label}</button>'
+                "</form></div></li>"
+            )
+        if total > COUNT_CAP:
+            shown = f"Showing the first {len(rows)} of more than {COUNT_CAP:,} tasks."
+        elif total > len(rows):
+            shown = f"Showing the first {len(rows)} of {total} tasks."
+        else:
+            shown = f"{total} task{'s' if total != 1 else ''} available."
         table = (
             f'<p class="muted" id="task-count" data-total="{total}">{e(shown)}</p>'
-            '<table class="grid" id="queue"><thead><tr><th>Task</th><th>Description</th>'
-            "<th>Keywords</th><th>Time left</th><th>Answers</th><th></th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
+            f'<ol class="queue" id="queue">{"".join(items)}</ol>'
         )
     else:
         table = '<p class="empty" id="task-count" data-total="0">No tasks for you right now.</p>'
     note = f'<p class="notice" role="status">{e(notice)}</p>' if notice else ""
     return layout(
         "Tasks",
-        f"<h1>Tasks</h1>{note}{table}",
+        f"<h1>Tasks</h1>{note}{_queue_controls(csrf, view, flows)}{table}",
         worker=worker,
         csrf=csrf,
         active="queue",
+        admin=admin,
     )
 
 
-def task_page(worker: str, csrf: str, task: TaskDetail) -> str:
-    """The task shell: header, timer, the sandboxed frame with the template, release/decline."""
+def task_page(
+    worker: str,
+    csrf: str,
+    task: TaskDetail,
+    *,
+    view: QueueView | None = None,
+    now_us: int | None = None,
+    admin: bool = False,
+) -> str:
+    """The task shell: header, deadline, the sandboxed frame with the template, skip/decline."""
+    view = view or QueueView()
     seg = e(path_segment(task.humanLoopName))
-    keywords = _keywords(task.taskKeywords)
+    expires = parse_timestamp(task.expiresAt)
+    due = deadline_html(expires, now_us if now_us is not None else expires)
+    back = f"/portal/tasks{view.suffix()}"
     if task.claimedByMe:
         work = (
             f'<iframe id="task-frame" title="Task" src="/portal/tasks/{seg}/frame" '
             'sandbox="allow-scripts allow-forms" referrerpolicy="no-referrer"></iframe>'
         )
         timer = (
-            f'<span class="timer" id="timer" data-expires="{e(task.claimExpiresAt)}">'
+            f'<span class="timer" id="timer" data-expires="{e(task.claimExpiresAt)}" '
+            'title="Your hold on this task">'
             f"{e(time_left(task.claimExpiresAt))} left</span>"
         )
+        fields = _hidden_csrf(csrf) + _view_fields(view)
         actions = (
+            f'<form method="post" action="/portal/tasks/{seg}/release" class="inline" '
+            f'id="skip-form">{fields}<input type="hidden" name="next" value="1">'
+            '<button type="submit" id="skip" title="Skip (s)">Skip</button></form>'
             f'<form method="post" action="/portal/tasks/{seg}/release" class="inline">'
-            f'{_hidden_csrf(csrf)}<button type="submit" id="release">Release</button></form>'
+            f'{fields}<button type="submit" id="release">Release</button></form>'
             f'<form method="post" action="/portal/tasks/{seg}/decline" class="inline">'
-            f'{_hidden_csrf(csrf)}<button type="submit" id="decline">Decline</button></form>'
+            f'{fields}<button type="submit" id="decline">Decline</button></form>'
+        )
+        hint = (
+            '<p class="keys-hint muted small" id="keys-hint"><kbd>1</kbd>–<kbd>9</kbd> choose · '
+            "<kbd>Enter</kbd> submit · <kbd>s</kbd> skip · <kbd>Esc</kbd> list · "
+            "<kbd>?</kbd> keys</p>"
         )
     else:
         work = (
-            f'<form method="post" action="/portal/tasks/{seg}/start" class="card">'
-            f"{_hidden_csrf(csrf)}<p>Start the task to see it; you then have "
+            f'<form method="post" action="/portal/tasks/{seg}/start{e(view.suffix())}" '
+            f'class="card">{_hidden_csrf(csrf)}<p>Start the task to see it; you then have '
             "the task's time limit to answer.</p>"
-            '<button type="submit" class="primary" id="start">Start task</button></form>'
+            '<button type="submit" class="primary" id="start" autofocus>Start task</button></form>'
         )
-        timer, actions = "", ""
+        timer, actions, hint = "", "", ""
     body = (
-        f'<header class="task" data-answer-url="/portal/tasks/{seg}/answer">'
-        f'<div><h1 id="task-title">{e(task.taskTitle or task.humanLoopName)}</h1>'
-        f'<p class="muted">{e(task.taskDescription)}</p><div>{keywords}</div></div>'
-        f'<div class="side">{timer}{actions}</div></header>'
+        f'<header class="task" data-answer-url="/portal/tasks/{seg}/answer" '
+        f'data-queue="{e(view.query())}" data-back="{e(back)}">'
+        f'<div><h1 id="task-title">{e(task.taskTitle or "Review")}</h1>'
+        f'<p class="muted">{e(task.taskDescription)}</p>'
+        f"<div>{_keywords(task.taskKeywords)}</div></div>"
+        f'<div class="side">{due}{timer}{actions}</div></header>{hint}'
         '<p class="alert" role="alert" id="portal-alert" hidden></p>'
         f"{work}"
     )
-    return layout(task.taskTitle or "Task", body, worker=worker, csrf=csrf, active="queue")
+    return layout(
+        task.taskTitle or "Task", body, worker=worker, csrf=csrf, active="queue", admin=admin
+    )
 
 
 @dataclass(frozen=True)

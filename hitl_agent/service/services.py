@@ -14,7 +14,9 @@ from . import portal_accounts as _portal_accounts  # noqa: F401  (its tables)
 from .clock import Clock, now_us
 from .control_plane import ControlPlaneBackend
 from .events import EventLog, WebhookSender
+from .gold import GoldBook
 from .lifecycle import Lifecycle, Sweeper
+from .live_aggregation import LiveAggregation
 from .output import OutputWriter
 from .runtime import RuntimeBackend
 from .settings import ServiceSettings
@@ -35,6 +37,8 @@ class ReviewServices:
     events: EventLog
     sender: WebhookSender
     sweeper: Sweeper
+    gold: GoldBook
+    aggregation: LiveAggregation
 
     def start_background(self) -> None:
         """Start the sweeper and webhook sender threads."""
@@ -58,15 +62,22 @@ def build_services(settings: ServiceSettings, *, clock: Clock = now_us) -> Revie
     sender = WebhookSender(store, settings, clock)
     lifecycle = Lifecycle(store, settings, OutputWriter(settings), clock, on_event=sender.wake.set)
     workforce = Workforce(store, settings, clock)
+    runtime = RuntimeBackend(store, settings, lifecycle, clock)
+    gold = GoldBook(store, clock)
+    aggregation = LiveAggregation(store, clock)
+    runtime.after_start = gold.after_start
+    lifecycle.annotate = aggregation.annotate
     return ReviewServices(
         settings=settings,
         store=store,
         lifecycle=lifecycle,
-        runtime=RuntimeBackend(store, settings, lifecycle, clock),
+        runtime=runtime,
         control=ControlPlaneBackend(store, settings, clock),
         workforce=workforce,
         tasks=TaskBoard(store, lifecycle, workforce.issuer, clock),
         events=EventLog(store, settings, clock),
         sender=sender,
         sweeper=Sweeper(lifecycle, settings.sweep_interval_s),
+        gold=gold,
+        aggregation=aggregation,
     )

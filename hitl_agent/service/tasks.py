@@ -143,27 +143,32 @@ class TaskBoard:
             .limit(limit)
         )
         with self.store.read() as s:
-            pks = list(s.scalars(ids))
-            if not pks:
-                return []
-            loops = {
-                loop.id: loop for loop in s.scalars(select(HumanLoop).where(HumanLoop.id.in_(pks)))
-            }
-            per_loop = (
-                select(Answer.loop_pk, func.count(Answer.id))
-                .where(Answer.loop_pk.in_(pks))
-                .group_by(Answer.loop_pk)
+            return [summary for _, summary in self.load(s, list(s.scalars(ids)), worker, now)]
+
+    def load(
+        self, s: Session, pks: list[int], worker: WorkerInfo, now: int
+    ) -> list[tuple[HumanLoop, TaskSummary]]:
+        """The loops ``pks`` (in that order) with their summaries for ``worker``."""
+        if not pks:
+            return []
+        rows = s.scalars(select(HumanLoop).where(HumanLoop.id.in_(pks)))
+        loops = {loop.id: loop for loop in rows}
+        per_loop = (
+            select(Answer.loop_pk, func.count(Answer.id))
+            .where(Answer.loop_pk.in_(pks))
+            .group_by(Answer.loop_pk)
+        )
+        counts: dict[int, int] = {pk: n for pk, n in s.execute(per_loop)}
+        claims = {
+            c.loop_pk: c
+            for c in s.scalars(
+                select(Claim).where(Claim.loop_pk.in_(pks), Claim.worker_pk == worker.pk)
             )
-            counts: dict[int, int] = {pk: n for pk, n in s.execute(per_loop)}
-            claims = {
-                c.loop_pk: c
-                for c in s.scalars(
-                    select(Claim).where(Claim.loop_pk.in_(pks), Claim.worker_pk == worker.pk)
-                )
-            }
-            return [
-                self._summary_of(loops[pk], claims.get(pk), counts.get(pk, 0), now) for pk in pks
-            ]
+        }
+        return [
+            (loops[pk], self._summary_of(loops[pk], claims.get(pk), counts.get(pk, 0), now))
+            for pk in pks
+        ]
 
     def count_tasks(self, worker: WorkerInfo) -> int:
         """How many loops :meth:`list_tasks` would list without a limit."""
@@ -313,8 +318,19 @@ class TaskBoard:
             self.lifecycle.notify()
 
     # --- answers -------------------------------------------------------------------------------
-    def submit(self, worker: WorkerInfo, name: str, answer_content: dict[str, Any]) -> SubmitResult:
-        """Record the worker's answer durably; completes the loop when it is the last one."""
+    def submit(
+        self,
+        worker: WorkerInfo,
+        name: str,
+        answer_content: dict[str, Any],
+        *,
+        complete: bool = True,
+    ) -> SubmitResult:
+        """Record the worker's answer durably; completes the loop when it is the last one.
+
+        ``complete=False`` leaves a last answer's output pending for the caller to write after
+        replying (``Lifecycle.complete``; the sweeper and the next read do it otherwise).
+        """
         if not isinstance(answer_content, dict):
             raise ValidationException("answerContent must be a JSON object", field="answerContent")
         encoded = json.dumps(answer_content, ensure_ascii=False)
@@ -330,7 +346,7 @@ class TaskBoard:
             raise ConflictException(
                 f"Worker '{worker.name}' has already answered '{name}'", field="humanLoopName"
             ) from exc
-        if pending:
+        if pending and complete:
             try:
                 self.lifecycle.complete(name)
             except Exception:  # noqa: BLE001 - the answer is safe; the sweeper retries the output

@@ -71,7 +71,7 @@ def sign_in_and_open(browser: Browser, url: str, name: str, loop: str) -> tuple[
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/portal/tasks$"))
-    page.locator(f'tr[data-loop="{loop}"]').get_by_role("button", name="Start").click()
+    page.locator(f'li[data-loop="{loop}"] button.start').click()
     page.wait_for_url(re.compile(rf"/portal/tasks/{re.escape(loop)}$"))
     page.frame_locator("#task-frame").locator("crowd-form").first.wait_for()
     frame = page.frame(url=re.compile(r"/frame$"))
@@ -83,8 +83,9 @@ def sign_in_and_open(browser: Browser, url: str, name: str, loop: str) -> tuple[
 def submit(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    here = page.url
     page.frame_locator("#task-frame").get_by_role("button", name="Submit").click()
-    page.wait_for_url(re.compile(r"/portal/tasks\?done="))
+    page.wait_for_url(lambda url: url != here)  # the next task, or the list when none is left
     page.context.close()
 
 

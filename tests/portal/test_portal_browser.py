@@ -95,7 +95,7 @@ def open_task(session: Session, loop: str) -> tuple[Page, Frame]:
     """Open the queue, start ``loop`` from its row, and wait for the task frame's elements."""
     page = session.page()
     page.goto("/portal/tasks")
-    page.locator(f'tr[data-loop="{loop}"]').get_by_role("button", name="Start").click()
+    page.locator(f'li[data-loop="{loop}"] button.start').click()
     page.wait_for_url(re.compile(rf"/portal/tasks/{re.escape(loop)}$"))
     frame = page.frame_locator("#task-frame")
     frame.locator("crowd-form, crowd-entity-annotation").first.wait_for()
@@ -106,8 +106,10 @@ def open_task(session: Session, loop: str) -> tuple[Page, Frame]:
 
 
 def submit(page: Page, name: str = "Submit") -> None:
+    """Submit from the frame; the portal then opens the next task, or the list when none is left."""
+    here = page.url
     page.frame_locator("#task-frame").get_by_role("button", name=name).click()
-    page.wait_for_url(re.compile(r"/portal/tasks\?done="))
+    page.wait_for_url(lambda url: url != here)
 
 
 def check_answer(portal: Portal, loop: str, worker: str) -> dict[str, Any]:
@@ -142,10 +144,13 @@ def test_classification_from_sign_in_to_output(team_a: tuple[Session, str], port
     loop = portal.start(flow, sample("classification"))
     page = session.page()
     page.goto("/portal/tasks")
-    row = page.locator(f'tr[data-loop="{loop}"]')
+    row = page.locator(f'li[data-loop="{loop}"]')
     assert "Classify the ticket" in row.inner_text()
-    assert row.locator(".chip").all_inner_texts() == ["support", "triage"]
-    assert re.search(r"\b9 d 23 h\b|\b10 d 0 h\b", row.inner_text())  # the 10-day default
+    assert row.locator(".chip.kw").all_inner_texts() == ["support", "triage"]
+    # the queue row previews the item and shows the model's answer, its confidence, one deadline
+    assert "My card was charged twice" in row.locator(".preview").inner_text()
+    assert row.locator(".model").inner_text() == "Model: billing · 58%"
+    assert re.fullmatch(r"due in (9 d 23 h|10 d 0 h)", row.locator("time.due").inner_text())
     page.close()
 
     page, frame = open_task(session, loop)
@@ -166,8 +171,8 @@ def test_classification_from_sign_in_to_output(team_a: tuple[Session, str], port
     frame.get_by_label("Comment (optional)").fill("a refund request")
     shot(page, "classification")
     submit(page)
-    assert "was recorded" in page.locator(".notice").inner_text()
-    assert page.locator(f'tr[data-loop="{loop}"]').count() == 0
+    page.goto("/portal/tasks")
+    assert page.locator(f'li[data-loop="{loop}"]').count() == 0
     assert check_answer(portal, loop, name) == {
         "label": {"label": "complaint"},
         "comment": "a refund request",
@@ -343,7 +348,7 @@ def test_a_worker_of_another_team_gets_no_access(
     other = Session(browser, portal)
     try:
         page = other.sign_in(portal.worker("team-b"))
-        assert page.locator(f'tr[data-loop="{loop}"]').count() == 0
+        assert page.locator(f'li[data-loop="{loop}"]').count() == 0
         response = page.goto(f"/portal/tasks/{loop}")
         assert response is not None and response.status == 404
         assert page.locator("#error-title").inner_text() == "Task not found"
@@ -356,7 +361,7 @@ def test_a_worker_of_another_team_gets_no_access(
     session, _ = team_a
     page = session.page()
     page.goto("/portal/tasks")
-    assert page.locator(f'tr[data-loop="{loop}"]').count() == 1
+    assert page.locator(f'li[data-loop="{loop}"]').count() == 1
     page.close()
 
 
@@ -390,12 +395,12 @@ def test_release_and_decline(team_a: tuple[Session, str], portal: Portal) -> Non
     page, _frame = open_task(session, loop)
     page.get_by_role("button", name="Release").click()
     page.wait_for_url(re.compile(r"/portal/tasks$"))
-    assert page.locator(f'tr[data-loop="{loop}"]').count() == 1
+    assert page.locator(f'li[data-loop="{loop}"]').count() == 1
     page.close()
     page, _frame = open_task(session, loop)
     page.get_by_role("button", name="Decline").click()
     page.wait_for_url(re.compile(r"/portal/tasks$"))
-    assert page.locator(f'tr[data-loop="{loop}"]').count() == 0
+    assert page.locator(f'li[data-loop="{loop}"]').count() == 0
     page.close()
 
 
@@ -410,7 +415,7 @@ def test_a_broken_template_shows_a_clear_error_page(
     loop = portal.start(portal.flow(broken), {"text": "hello"})
     page = session.page()
     page.goto("/portal/tasks")
-    page.locator(f'tr[data-loop="{loop}"]').get_by_role("button", name="Start").click()
+    page.locator(f'li[data-loop="{loop}"] button.start').click()
     page.wait_for_url(re.compile(rf"/portal/tasks/{re.escape(loop)}$"))
     assert page.locator("#error-title").inner_text() == "This task cannot be shown"
     assert "line 3: unknown filter 'nope'" in page.locator("#error-detail").inner_text()

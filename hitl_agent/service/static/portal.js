@@ -1,7 +1,18 @@
 /*
  * portal.js: the hitl-agent worker portal's page script (no inline scripts: the pages' CSP forbids
  * them). The task timer counts down the claim; answers come from the sandboxed task frame by
- * postMessage and are POSTed here with the CSRF token, then the page follows {"next": url}.
+ * postMessage and are POSTed here with the CSRF token, then the page follows {"next": url}, which
+ * is the next task of the reviewer's queue (submit-and-next).
+ *
+ * Keyboard contract (shown by the "?" overlay):
+ *   1-9    choose the n-th answer of the task (toggle it in a multi-select task)
+ *   Enter  submit (Ctrl+Enter inside a text box); the next task opens by itself
+ *   s      skip: release the task and open the next one
+ *   Esc    back to the task list
+ *   ?      show or hide the keys
+ * Choosing and submitting happen inside the sandboxed frame: when the page has the focus, it
+ * forwards those keys to the frame ({type: "hitl-key"}); when the frame has it, the frame handles
+ * them and forwards s, Esc and ? up here (portal-frame.js).
  */
 (function () {
   'use strict';
@@ -38,18 +49,21 @@
     el.hidden = false;
   }
 
+  function frameEl() { return document.getElementById('task-frame'); }
+  function header() { return document.querySelector('header.task'); }
+
   var busy = false;
   function submit(frame, answerContent) {
-    var header = document.querySelector('header.task');
+    var head = header();
     var meta = document.querySelector('meta[name="csrf-token"]');
-    if (busy || !header || !meta) return;
+    if (busy || !head || !meta) return;
     busy = true;
     document.body.dataset.submitting = 'true';
-    fetch(header.dataset.answerUrl, {
+    fetch(head.dataset.answerUrl, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': meta.content },
-      body: JSON.stringify({ answerContent: answerContent })
+      body: JSON.stringify({ answerContent: answerContent, queue: head.dataset.queue || '' })
     }).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (body) {
         frame.contentWindow.postMessage({ type: 'hitl-result', ok: resp.ok, status: resp.status }, '*');
@@ -91,8 +105,60 @@
     };
   }
 
+  // --- keyboard --------------------------------------------------------------------------------
+  function overlay() { return document.getElementById('keys-help'); }
+  function toggleHelp(show) {
+    var el = overlay();
+    if (!el) return;
+    el.hidden = show === undefined ? !el.hidden : !show;
+  }
+
+  function typing(target) {
+    if (!target || !target.closest) return false;
+    if (target.isContentEditable) return true;
+    return Boolean(target.closest('input, textarea, select'));
+  }
+
+  function skip() {
+    var form = document.getElementById('skip-form');
+    if (form && !busy) { busy = true; form.submit(); }
+  }
+
+  function back() {
+    var head = header();
+    window.location.assign(head && head.dataset.back ? head.dataset.back : '/portal/tasks');
+  }
+
+  // One handler for the keys the page acts on, whether pressed here or forwarded by the frame.
+  function pageKey(key) {
+    var help = overlay();
+    if (key === '?') { toggleHelp(); return true; }
+    if (key === 'Escape') {
+      if (help && !help.hidden) toggleHelp(false);
+      else if (header()) back();
+      else return false;
+      return true;
+    }
+    if (help && !help.hidden) return false;
+    if (key === 's' && frameEl()) { skip(); return true; }
+    return false;
+  }
+
+  document.addEventListener('keydown', function (e) {
+    if (e.defaultPrevented || e.altKey || e.metaKey) return;
+    if (e.key === 'Escape' || !typing(e.target)) {
+      if (!e.ctrlKey && pageKey(e.key)) { e.preventDefault(); return; }
+    }
+    var frame = frameEl();
+    if (!frame || typing(e.target) || (e.target && e.target.closest && e.target.closest('button, a'))) return;
+    if (/^[1-9]$/.test(e.key) || e.key === 'Enter') {
+      e.preventDefault();
+      frame.contentWindow.postMessage({ type: 'hitl-key', key: e.key, ctrlKey: e.ctrlKey }, '*');
+    }
+  });
+
   window.addEventListener('message', function (e) {
-    var frame = document.getElementById('task-frame');
+    var frame = frameEl();
     if (!frame || e.source !== frame.contentWindow || !e.data || typeof e.data !== 'object') return;
     if (e.data.type === 'hitl-height' && typeof e.data.height === 'number') {
       frame.style.height = Math.min(Math.max(e.data.height + 24, 240), 20000) + 'px';
@@ -103,9 +169,24 @@
       var ua = navigator.userActivation;
       if (ua && ua.isActive) submit(frame, e.data.answerContent);
       else confirmSubmit(frame, e.data.answerContent);
+    } else if (e.data.type === 'hitl-key' && typeof e.data.key === 'string') {
+      pageKey(e.data.key);
+    } else if (e.data.type === 'hitl-ready') {
+      document.body.dataset.frameReady = 'true';
     }
   });
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startTimer);
-  else startTimer();
+  function init() {
+    startTimer();
+    var help = overlay();
+    if (help) help.addEventListener('click', function (e) { if (e.target === help) toggleHelp(false); });
+    var filters = document.getElementById('queue-filters');
+    if (filters) {
+      filters.addEventListener('change', function () { filters.submit(); });
+      var apply = document.getElementById('apply');
+      if (apply) apply.hidden = true;
+    }
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
 })();

@@ -1,0 +1,74 @@
+"""The portal's files (``grant_read_access``) and static assets, under ``/portal``; see
+``portal.py`` for the security model.
+
+Files for ``grant_read_access``: presigned through the service's S3 endpoint when it has one
+(``s3_endpoint_url``), otherwise served here from ``{data}/files/{bucket}/{key}`` with an expiring
+HMAC signature, CORS ``*`` and a ``sandbox`` CSP (a stored HTML file cannot run on this origin).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from starlette.responses import FileResponse, Response
+
+from .portal import files_root, portal_keys
+from .signing import SignedUrlError, verify_signed_params
+
+assets_router = APIRouter()
+STATIC_DIR = Path(__file__).with_name("static")
+_RE_STATIC = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(?:js|css)$")
+_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+
+def _plain(status: int, text: str) -> Response:
+    response = Response(text, status, media_type="text/plain; charset=utf-8")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@assets_router.get("/files")
+async def files(request: Request) -> Response:
+    """A local file for ``grant_read_access``: the signature is the only credential."""
+    params = request.query_params
+    if any(len(params.getlist(k)) != 1 for k in params):
+        return _plain(403, "refused: the file URL repeats a parameter")
+    try:
+        bucket, key = verify_signed_params(dict(params), secret=portal_keys(request).files)
+    except SignedUrlError as err:
+        return _plain(403, f"refused: {err.reason}")
+    root = files_root(request).resolve()
+    path = (root / bucket / key).resolve()
+    if not path.is_relative_to(root / bucket) or not path.is_file():
+        return _plain(404, "no such file")
+    ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    response = FileResponse(path, media_type=ctype)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+_static_cache: dict[str, bytes] = {}
+
+
+@assets_router.get("/static/{file}")
+async def static(file: str) -> Response:
+    if not _RE_STATIC.match(file) or not (STATIC_DIR / file).is_file():
+        return _plain(404, "no such file")
+    data = _static_cache.get(file)
+    if data is None:
+        data = (STATIC_DIR / file).read_bytes()
+        _static_cache[file] = data
+    response = Response(data, media_type=_STATIC_TYPES[Path(file).suffix])
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
