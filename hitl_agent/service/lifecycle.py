@@ -160,7 +160,7 @@ class Lifecycle:
                 return False
             uri = loop.output_uri
             try:
-                doc: dict[str, Any] | None = build_output(
+                built = build_output(
                     flow_definition_arn=loop.flow_definition_arn,
                     loop_name=loop.name,
                     input_content=loop.input_content,
@@ -170,9 +170,10 @@ class Lifecycle:
                 failure = None
                 if self.annotate is not None:  # the aggregated verdict (live_aggregation.py)
                     try:
-                        self.annotate(s, loop, doc)
+                        self.annotate(s, loop, built)
                     except Exception:  # noqa: BLE001 - the raw answers are written regardless
                         log.exception("aggregating the answers of %s failed", name)
+                doc: dict[str, Any] | None = built
             except ValueError as exc:  # stored before the edge checked JSON text
                 doc, failure = None, f"The output cannot be built: {exc}"
         if doc is not None:

@@ -52,7 +52,6 @@ from . import portal_pages as pages
 from . import portal_queue as queue_view
 from .errors import AwsError, ResourceNotFoundException, ValidationException
 from .liquid import TemplateError, UrlSigner, render_template
-from .models import Answer, HumanLoop
 from .portal_accounts import accounts
 from .services import ReviewServices
 from .signing import LocalUrlSigner, S3Presigner
