@@ -151,7 +151,7 @@ def replay_live(answers: Answers, method: str, data: Path) -> dict[Hashable, Any
                         "TaskDescription": "Choose one label",
                         "TaskCount": n,
                     },
-                    "OutputConfig": {"S3OutputPath": str(data / "outputs")},
+                    "OutputConfig": {"S3OutputPath": str(data / "output")},
                     "Tags": [{"Key": "hitl:aggregation", "Value": method}],
                 }
             )["FlowDefinitionArn"]

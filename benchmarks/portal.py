@@ -67,7 +67,7 @@ def _flow(services: Any, data: Path, name: str, ui: str, count: int, tags: list[
                 "TaskCount": count,
                 "TaskKeywords": ["support", "triage"],
             },
-            "OutputConfig": {"S3OutputPath": str(data / "outputs")},
+            "OutputConfig": {"S3OutputPath": str(data / "output")},
             "Tags": tags,
         }
     )["FlowDefinitionArn"]
@@ -92,7 +92,7 @@ def _loop_row(
         created_us=created,
         updated_us=created,
         expires_us=created + kw.pop("lifetime_s", 864_000) * 1_000_000,
-        output_uri=output_uri(str(data / "outputs"), flow[0], created, name, data),
+        output_uri=output_uri(str(data / "output"), flow[0], created, name, data),
         output_pending=0,
         task_count=kw.pop("task_count", 1),
         task_time_limit_s=3600,

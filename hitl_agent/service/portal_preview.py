@@ -163,7 +163,7 @@ def build_preview(
                 "TaskDescription": "Nothing you submit here is stored.",
                 "TaskCount": 1,
             },
-            "OutputConfig": {"S3OutputPath": str(data_dir / "outputs")},
+            "OutputConfig": {"S3OutputPath": str(data_dir / "output")},
         }
     )["FlowDefinitionArn"]
     services.runtime.start_human_loop(

@@ -50,7 +50,7 @@ def make_flow(sv: ReviewServices, name: str, count: int, **tags: str) -> str:
                 "TaskDescription": "Choose one",
                 "TaskCount": count,
             },
-            "OutputConfig": {"S3OutputPath": str(sv.settings.data_dir / "out")},
+            "OutputConfig": {"S3OutputPath": str(sv.settings.data_dir / "output")},
             "Tags": [{"Key": f"hitl:{k.replace('_', '-')}", "Value": v} for k, v in tags.items()],
         }
     )["FlowDefinitionArn"]

@@ -77,7 +77,7 @@ def test_a_frame_cannot_submit_without_the_worker(
     try:
         page = context.new_page()
         _sign_in(page, name)
-        page.locator(f'tr[data-loop="{loop}"]').get_by_role("button", name="Start").click()
+        page.locator(f'li.task-row[data-loop="{loop}"]').get_by_role("button", name="Start").click()
         page.wait_for_url(re.compile(f"/portal/tasks/{loop}$"))
         confirm = page.locator("#portal-confirm-submit")
         confirm.wait_for(state="visible", timeout=15_000)  # the frame asked; nobody clicked

@@ -334,10 +334,11 @@ def test_header_timeout_and_connections_per_client(open_service: ServiceProcess)
     assert httpx.get(f"{svc.url}/hitl/health").status_code == 200
 
 
-def test_render_has_a_time_budget_and_names_the_line(sagemaker: Any) -> None:
+def test_render_has_a_loop_budget_and_names_the_line(sagemaker: Any) -> None:
+    # 360,000 iterations: past the 200,000 loop budget however fast the machine is.
     template = (
-        "<p>ok</p>\n{% for a in (1..400) %}\n"
-        "{% for b in (1..400) %}{{ a | append: b }}{% endfor %}{% endfor %}"
+        "<p>ok</p>\n{% for a in (1..600) %}\n"
+        "{% for b in (1..600) %}{{ a | append: b }}{% endfor %}{% endfor %}"
     )
     started = time.monotonic()
     out = sagemaker.render_ui_template(
@@ -345,12 +346,26 @@ def test_render_has_a_time_budget_and_names_the_line(sagemaker: Any) -> None:
     )
     assert time.monotonic() - started < 6
     [error] = out["Errors"]
-    assert "line" in error["Message"] and (
-        "budget" in error["Message"] or "limit" in error["Message"]
-    ), error
+    assert "line 3" in error["Message"] and "limit" in error["Message"], error
     huge = "{% for a in (1..100000) %}{% for b in (1..100000) %}x{% endfor %}{% endfor %}"
     out = sagemaker.render_ui_template(
         UiTemplate={"Content": huge}, Task={"Input": "{}"}, RoleArn=ROLE
     )
     assert out["Errors"] and "line 1" in out["Errors"][0]["Message"]
-    assert os.environ  # the service is still there for the next test
+    assert sagemaker.list_workteams()["Workteams"] is not None  # the service still answers
+
+
+def test_render_has_a_time_budget_and_names_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hitl_agent.service import liquid
+
+    # Under the loop budget (160,000 iterations), so only the clock can stop it: the budget is
+    # set to nothing instead of waiting for a slow machine.
+    template = (
+        "<p>ok</p>\n{% for a in (1..400) %}\n"
+        "{% for b in (1..400) %}{{ a | append: b }}{% endfor %}{% endfor %}"
+    )
+    assert "<p>ok</p>" in liquid.render_template(template, {})
+    monkeypatch.setattr(liquid, "RENDER_TIME_BUDGET_S", 0.0)
+    with pytest.raises(liquid.TemplateError) as caught:
+        liquid.render_template(template, {})
+    assert "budget" in caught.value.message and "line 2" in caught.value.message
