@@ -90,10 +90,10 @@ def test_review_node_reviews_an_output_already_in_the_state(
     [intr] = graph.invoke({"question": "6 x 7?"}, cfg("d1"))["__interrupt__"]
     resumer = Resumer(graph, node.hitl_parts.ledger, [reviews])  # type: ignore[attr-defined]
     # Answered from an Agent Inbox-style UI, through the ledger's compare-and-set.
-    answer_review(resumer, intr.value.review_id, [{"type": "response", "args": "forty-two"}])
+    answer_review(resumer, intr.value["review_id"], [{"type": "response", "args": "forty-two"}])
     assert graph.get_state(cfg("d1")).values["answer"] == "forty-two"
     with pytest.raises(AlreadyDecided):
-        answer_review(resumer, intr.value.review_id, [{"type": "accept", "args": None}])
+        answer_review(resumer, intr.value["review_id"], [{"type": "accept", "args": None}])
 
 
 def test_a_graph_without_checkpointer_is_refused(tmp_path: Path) -> None:

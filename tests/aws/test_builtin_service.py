@@ -84,7 +84,7 @@ def test_textract_forms_review_through_the_service(
             "Document": ANY, "FeatureTypes": ["FORMS"]})
         out = graph.invoke({"input": doc}, cfg("form-7"))
     [intr] = out["__interrupt__"]
-    loop = intr.value.review_id
+    loop = intr.value["review_id"]
     [task] = [t for t in worker.tasks() if t["humanLoopName"] == loop]
 
     # what the template sees is A2I's built-in input
@@ -146,7 +146,7 @@ def test_moderation_review_through_the_service(
         clean = graph.invoke({"input": "s3://uploads/u-82.jpg"}, cfg("img-82"))
     assert clean["output"] == {"moderationLabels": []}  # no label: no condition true
     [intr] = out["__interrupt__"]
-    loop = intr.value.review_id
+    loop = intr.value["review_id"]
     answer = {REKOGNITION_SOURCE: {"moderationLabels": [
         {"name": "Swimwear or Underwear", "parentName": ""},
         {"name": "Female Swimwear or Underwear", "parentName": "Swimwear or Underwear"}]}}

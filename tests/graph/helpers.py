@@ -10,6 +10,7 @@ from hitl_agent import (
     MaxProbabilityScorer,
     Prediction,
     SimulatedReviewer,
+    ReviewLoop,
     ThresholdPolicy,
     build_review_graph,
 )
@@ -46,6 +47,26 @@ def make_graph(tmp: Path, reviews: Any = None, **kwargs: Any) -> Any:
         task="spam",
         **kwargs,
     )
+
+
+def make_loop(tmp: Path, reviews: Any = None, **kwargs: Any) -> ReviewLoop:
+    return ReviewLoop(
+        model=kwargs.pop("model", keyword_model),
+        scorer=MaxProbabilityScorer(),
+        policy=kwargs.pop("policy", ThresholdPolicy(0.9)),
+        reviews=reviews if reviews is not None else InProcessReviews(gold_reviewer()),
+        ledger=kwargs.pop("ledger", tmp / "ledger.db"),
+        labels=LABELS,
+        task="spam",
+        **kwargs,
+    )
+
+
+def ledger_of(graph: Any) -> Any:
+    """The ledger of a graph made by a ReviewLoop (through its resumer, a public seam)."""
+    from hitl_agent import Resumer
+
+    return Resumer.for_graph(graph).ledger
 
 
 def cfg(thread: str) -> dict[str, Any]:
