@@ -210,7 +210,7 @@ def node_of(
             return kind.model_validate(state[key]) if state.get(key) is not None else None
 
         trace_step("review", review_metadata(
-            thread_id=state.get("item_id"), task=state.get("task"),
+            thread_id=state.get("item"), task=state.get("task"),
             review_id=request.get("review_id"),
             decision=typed("decision", RoutingDecision),
             uncertainty=typed("uncertainty", Uncertainty),

@@ -148,7 +148,8 @@ class ReviewNodes:
         if state.get("prediction") is not None:
             return {}  # journaled before a crash (see recall)
         try:
-            prediction = self.p.model.predict(state["input"], examples=state.get("similar", []))
+            examples = [SimilarCorrection.model_validate(s) for s in state.get("similar") or []]
+            prediction = self.p.model.predict(state["input"], examples=examples)
             if not isinstance(prediction, Prediction):
                 raise ModelError(f"model adapter returned {type(prediction).__name__}, "
                                  "not a Prediction", field="prediction")

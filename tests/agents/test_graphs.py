@@ -67,7 +67,7 @@ def test_extract_is_reviewed_field_by_field(tmp_path: Path, saver: InMemorySaver
     doc = "Invoice no: INV-2026-0117, 2026-11-14. Subtotal 1000 EUR. Total: 1184.50 EUR"
     out = graph.invoke({"input": doc}, cfg("e1"))
     [intr] = out["__interrupt__"]
-    request: ReviewRequest = intr.value
+    request = ReviewRequest.model_validate(intr.value)
     assert request.template == "extraction"
     assert request.uncertainty.components["invoice_number"] > 0.9
     assert request.uncertainty.components["total"] < 0.5  # two totals found

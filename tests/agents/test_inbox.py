@@ -40,7 +40,7 @@ def test_label_review_through_agent_inbox() -> None:
     assert outcome_from_human_response(req, {"type": "response", "args": "ham"}).final_output \
         == "ham"
     assert outcome_from_human_response(req, [{"type": "ignore", "args": None}]).action == "reject"
-    with pytest.raises(ValidationError, match="not one of the labels"):
+    with pytest.raises(ValidationError, match="not one of the choices"):
         outcome_from_human_response(req, [{"type": "response", "args": "eggs"}])
 
 

@@ -23,6 +23,7 @@ from hitl_agent import (  # noqa: E402
     ThresholdPolicy,
 )
 from hitl_agent.agents import answer_review, compile_with_checkpointer, review_node  # noqa: E402
+from hitl_agent.errors import ValidationError  # noqa: E402
 from hitl_agent.tracing import HitlTraceCollector  # noqa: E402
 
 
@@ -88,10 +89,17 @@ def test_review_node_reviews_an_output_already_in_the_state(
     builder.add_edge("check", END)
     graph = compile_with_checkpointer(builder, checkpointer=saver)
     [intr] = graph.invoke({"question": "6 x 7?"}, cfg("d1"))["__interrupt__"]
-    resumer = Resumer(graph, node.hitl_parts.ledger, [reviews])  # type: ignore[attr-defined]
+    resumer = Resumer(graph, Resumer.for_graph(node).ledger, [reviews])
+    # The choices come from the draft's probabilities: another answer is refused, the review
+    # stays pending.
+    assert intr.value["labels"] == ["42", "41"]
+    with pytest.raises(ValidationError) as err:
+        answer_review(resumer, intr.value["review_id"], [{"type": "response", "args": "40"}])
+    assert (err.value.field, err.value.rule) == ("final_output", "choice")
+    assert resumer.ledger.get_review(intr.value["review_id"]).state == "pending"
     # Answered from an Agent Inbox-style UI, through the ledger's compare-and-set.
-    answer_review(resumer, intr.value["review_id"], [{"type": "response", "args": "forty-two"}])
-    assert graph.get_state(cfg("d1")).values["answer"] == "forty-two"
+    answer_review(resumer, intr.value["review_id"], [{"type": "response", "args": "41"}])
+    assert graph.get_state(cfg("d1")).values["answer"] == "41"
     with pytest.raises(AlreadyDecided):
         answer_review(resumer, intr.value["review_id"], [{"type": "accept", "args": None}])
 
