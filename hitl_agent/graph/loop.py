@@ -141,12 +141,9 @@ class ReviewLoop:
     def ledger(self) -> Ledger:
         """The ledger, opened on first use."""
         if self._ledger is None:
-            from hitl_agent.memory.ledger import Ledger
-
             with self._lock:
                 if self._ledger is None:
-                    spec = self._ledger_spec
-                    self._ledger = spec if isinstance(spec, Ledger) else Ledger(spec)
+                    self._ledger = open_ledger(self._ledger_spec)
         return self._ledger
 
     # -- graphs --------------------------------------------------------------------------------
@@ -253,6 +250,17 @@ class ReviewLoop:
                 field="checkpointer")
         path = Path(database)
         return open_checkpointer(path.with_name(path.stem + ".checkpoints.db"))
+
+
+def open_ledger(spec: Ledger | str | Path) -> Ledger:
+    """A ledger from a Ledger, a URL or a SQLite path (whose folder is created)."""
+    from hitl_agent.memory.ledger import Ledger
+
+    if isinstance(spec, Ledger):
+        return spec
+    if isinstance(spec, Path) or "://" not in spec:
+        Path(spec).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return Ledger(spec)
 
 
 def register(graph: Graph, loop: ReviewLoop) -> None:
