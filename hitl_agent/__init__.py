@@ -114,10 +114,10 @@ def __getattr__(name: str) -> Any:
                       "choice; a person's decision is hitl_agent.HumanDecision)",
                       DeprecationWarning, stacklevel=2)
         return getattr(importlib.import_module(module), new)
-    module = _EXPORTS.get(name)
-    if module is None:
+    where = _EXPORTS.get(name)
+    if where is None:
         raise AttributeError(f"module 'hitl_agent' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(where), name)
     globals()[name] = value
     return value
 

@@ -175,10 +175,10 @@ def node_of(
 
     fields: dict[str, Any] = {k: Any for k in get_type_hints(ReviewGraphState)}
     fields.update({k: Any for k in (*user_in, *user_out)})
-    state_schema = TypedDict(f"{name.title()}NodeState", fields, total=False)  # type: ignore[operator]
-    input_schema = TypedDict(  # type: ignore[operator]
+    state_schema = TypedDict(f"{name.title()}NodeState", fields, total=False)  # type: ignore[misc]
+    input_schema = TypedDict(  # type: ignore[misc]
         f"{name.title()}NodeInput", {k: Any for k in user_in}, total=False)
-    output_schema = TypedDict(  # type: ignore[operator]
+    output_schema = TypedDict(  # type: ignore[misc]
         f"{name.title()}NodeOutput", {k: Any for k in user_out}, total=False)
 
     def prepare(state: Any, config: RunnableConfig) -> dict[str, Any]:

@@ -49,16 +49,25 @@ from langchain.agents.middleware.types import (
     PrivateStateAttr,
     ToolCallRequest,
 )
-from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
+from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.config import get_config
 from langgraph.types import Command, interrupt
-from pydantic import BaseModel
-from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypedDict
 
 from hitl_agent.agents.review_node import require_checkpointer
+from hitl_agent.agents.tool_calls import (
+    ALL_DECISIONS,
+    InterruptOnConfig,
+    answer_message,
+    args_error,
+    check_decision,
+    conversation_input,
+    gates_of,
+    message_of,
+    tool_specs,
+)
 from hitl_agent.agents.tool_policy import ToolCallConfidence, ToolRiskPolicy, call_prediction
 from hitl_agent.errors import ConfigError, ValidationError
 from hitl_agent.graph.loop import open_ledger
@@ -99,7 +108,6 @@ __all__ = [
     "create_review_agent",
 ]
 
-ALL_DECISIONS: tuple[DecisionType, ...] = ("approve", "edit", "reject", "respond")
 EDIT_NOTICE = ("Note: a human reviewer replaced this tool call before it ran; the call in your "
                "message is not the one that executed. Do not re-issue your original call.")
 _TO_ACTION: dict[str, ReviewAction] = {"approve": "accept", "edit": "edit", "reject": "reject",
@@ -107,14 +115,6 @@ _TO_ACTION: dict[str, ReviewAction] = {"approve": "accept", "edit": "edit", "rej
 _DECIDED_KEY = "hitl_tool_decisions"
 
 
-class InterruptOnConfig(TypedDict, total=False):
-    """How one tool is reviewed (LangChain's ``InterruptOnConfig``)."""
-
-    allowed_decisions: list[DecisionType]
-    description: str | Callable[[ToolCall, Any, Any], str]
-    """Shown to the reviewer above the review summary (text, or a function of the call)."""
-    when: Callable[[ToolCallRequest], bool]
-    """Ask only when this is true (deterministic across resumes); the policy decides after."""
 
 
 class ToolApprovalState(AgentState[Any]):
@@ -181,7 +181,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         if interrupt_on is not None and tools is not None:
             raise ConfigError("pass interrupt_on= (tools= is its deprecated name), not both",
                               field="tools")
-        self.gated = _gates(interrupt_on if interrupt_on is not None else tools)
+        self.gated = gates_of(interrupt_on if interrupt_on is not None else tools)
         if interrupt_mode not in ("per_call", "batched"):
             raise ConfigError(f"interrupt_mode must be per_call or batched, not "
                               f"{interrupt_mode!r}", field="interrupt_mode")
@@ -198,7 +198,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             raise ConfigError("max_rounds must be >= 1", field="max_rounds")
         self.max_rounds = max_rounds
         self.edit_notice = edit_notice
-        self.input_of = input_of or _conversation_input
+        self.input_of = input_of or conversation_input
 
     @property
     def ledger(self) -> Ledger:
@@ -302,7 +302,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             edited = dict(decision["edited_action"])
             new_call: ToolCall = {**call, "args": dict(edited["args"])}
             return request.override(tool_call=new_call), edited
-        return _answer_message(call, decision)
+        return answer_message(call, decision)
 
     def prepare(self, gate: _Gate, state: Any, tool: BaseTool | None,
                 config: RunnableConfig) -> ReviewRequest | None:
@@ -315,7 +315,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             raise ConfigError(f"tool call {call['name']!r} has no id; the chat model must return "
                               "tool call ids for approvals", field="tool_call.id")
         key = f"{thread_id}:{call_id}"
-        prediction = call_prediction(_message_of(state, call_id), call)
+        prediction = call_prediction(message_of(state, call_id), call)
         uncertainty = self.scorer(prediction)
         routing = self.policy.decide(key, uncertainty, prediction)
         trace_step("route", review_metadata(thread_id=thread_id, task=self.task,
@@ -325,7 +325,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             return None
         require_checkpointer(config, where="tool approval")
         item = {"tool_call": {"name": call["name"], "args": dict(call["args"]), "id": call_id},
-                "tools": _tool_specs(self.known_tools or ([tool] if tool else [])),
+                "tools": tool_specs(self.known_tools or ([tool] if tool else [])),
                 "conversation": self.input_of(state)}
         self.ledger.record_routing(key, uncertainty, routing, task=self.task,
                                    input_value=item, prediction=prediction, thread_id=thread_id)
@@ -372,7 +372,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
                                 source="memory", review_id=review.review_id,
                                 rationale=f"decided before (correction {reuse.correction_id})")
         decision = self.decision(outcome, str(call["tool"]))
-        if _check(decision, [d for d in ALL_DECISIONS], None) is not None:
+        if check_decision(decision, [d for d in ALL_DECISIONS], None) is not None:
             return None
         self.ledger.finish_item(review.item, {"review_id": None, "decision": decision["type"]},
                                 "memory")
@@ -380,7 +380,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
 
     def check_args(self, tool: BaseTool | None) -> Callable[[str, Mapping[str, Any]], None]:
         def check(name: str, args: Mapping[str, Any]) -> None:
-            why = _args_error(tool, args)
+            why = args_error(tool, args)
             if why is not None:
                 raise ValidationError(why[1], field=f"edited_action.args.{why[0]}",
                                       rule="tool_schema")
@@ -407,7 +407,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             })
             outcome = self._outcome(review, call, request.tool)
             decision = self.decision(outcome, call["name"])
-            refused = _check(decision, allowed, request.tool)
+            refused = check_decision(decision, allowed, request.tool)
             if refused is None:
                 return decision, outcome, review
         if outcome is None:  # pragma: no cover - max_rounds >= 1
@@ -475,7 +475,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
                                              review_id=review.review_id, decision=review.decision,
                                              uncertainty=review.uncertainty, outcome=outcome,
                                              tool=review.model_output["tool"],
-                                             tool_decision=kind), _config())
+                                             tool_decision=kind), current_config())
         if kind not in ("edit", "reject") or outcome.action == "timeout":
             return  # approvals and human-supplied results are not corrections of the call
         final = (tool_call_output(decision["edited_action"]["name"],
@@ -514,117 +514,27 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         return result
 
 
-def _config() -> RunnableConfig:
+def current_config() -> RunnableConfig:
     try:
         return get_config()
     except RuntimeError:
         return {}
 
 
-def _gates(spec: Mapping[str, Any] | None) -> dict[str, InterruptOnConfig] | None:
-    if spec is None:
-        return None
-    gated: dict[str, InterruptOnConfig] = {}
-    for name, value in spec.items():
-        if value is True:
-            gated[name] = InterruptOnConfig(allowed_decisions=list(ALL_DECISIONS))
-        elif value is False or value is None:
-            continue
-        elif isinstance(value, Mapping):
-            config = InterruptOnConfig(**value)  # type: ignore[typeddict-item]
-            config.setdefault("allowed_decisions", list(ALL_DECISIONS))
-            gated[name] = config
-        else:
-            gated[name] = InterruptOnConfig(allowed_decisions=list(value))
-        bad = [d for d in gated.get(name, {}).get("allowed_decisions", [])
-               if d not in ALL_DECISIONS]
-        if bad:
-            raise ConfigError(f"unknown decisions for {name!r}: {bad} (allowed: "
-                              f"{list(ALL_DECISIONS)})", field=f"interrupt_on.{name}",
-                              rule="decision")
-    return gated
 
 
-def _args_error(tool: BaseTool | None, args: Mapping[str, Any]) -> tuple[str, str] | None:
-    schema = tool.tool_call_schema if tool is not None else None
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
-        try:
-            schema.model_validate(dict(args))
-        except PydanticValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            errors = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                               for e in exc.errors())
-            return where, f"edited arguments do not fit the tool's schema: {errors}"
-    return None
 
 
-def _check(decision: Decision, allowed: Sequence[DecisionType],
-           tool: BaseTool | None) -> str | None:
-    """Why a decision cannot be used (None when it can)."""
-    if decision.get("type") not in allowed:
-        return f"decision {decision.get('type')!r} is not allowed (allowed: {list(allowed)})"
-    if decision["type"] != "edit":
-        return None
-    args = decision.get("edited_action", {}).get("args")
-    if not isinstance(args, Mapping):
-        return "edited arguments must be an object"
-    why = _args_error(tool, args)
-    return why[1] if why is not None else None
 
 
-def _tool_specs(tools: Sequence[Any]) -> list[dict[str, Any]]:
-    """Name, description and JSON Schema of each tool."""
-    out = []
-    for t in tools:
-        if not isinstance(t, BaseTool):
-            continue
-        try:
-            parameters = t.tool_call_schema.model_json_schema() if isinstance(
-                t.tool_call_schema, type) else dict(t.tool_call_schema or {})
-        except Exception:  # noqa: BLE001 - a tool without a JSON schema still has a name
-            parameters = {}
-        out.append({"name": t.name, "description": t.description or "",
-                    "parameters": parameters})
-    return out
 
 
-def _answer_message(call: ToolCall, decision: Decision) -> ToolMessage:
-    if decision["type"] == "respond":
-        content = str(decision["message"])
-    elif decision.get("message"):
-        content = f"User rejected the tool call for `{call['name']}` with reason: " \
-                  f"{decision['message']}"
-    else:
-        content = (f"User rejected the tool call for `{call['name']}`. The tool was not "
-                   "executed. Do not retry this tool call unless the user asks for it.")
-    return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"] or "",
-                       status="success" if decision["type"] == "respond" else "error")
 
 
-def _messages(state: Any) -> list[BaseMessage]:
-    messages = state.get("messages") if isinstance(state, Mapping) else getattr(
-        state, "messages", None)
-    return list(messages or [])
 
 
-def _message_of(state: Any, call_id: str) -> AIMessage | None:
-    for message in reversed(_messages(state)):
-        if isinstance(message, AIMessage) and any(
-                c.get("id") == call_id for c in message.tool_calls):
-            return message
-    return None
 
 
-def _conversation_input(state: Any) -> Any:
-    """The last human request and the model's own words before the call."""
-    out: dict[str, Any] = {}
-    for message in reversed(_messages(state)):
-        if message.type == "human" and "request" not in out:
-            out["request"] = message.text
-        if message.type == "ai" and "assistant" not in out and message.text:
-            out["assistant"] = message.text
-    return out or {"request": ""}
 
 
 # -- building an agent ---------------------------------------------------------------------------

@@ -28,13 +28,14 @@ _DECIDED_KEY = "hitl_tool_decisions"
 
 def review_turn(mw: ToolApprovalMiddleware, state: Any, runtime: Any) -> dict[str, Any] | None:
     """The ``after_model`` hook of a batched :class:`ToolApprovalMiddleware`."""
-    from hitl_agent.agents.tool_approval import _answer_message, _config
+    from hitl_agent.agents.tool_approval import current_config
+    from hitl_agent.agents.tool_calls import answer_message
 
     messages = state.get("messages") or []
     last = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
     if last is None or not last.tool_calls:
         return {_DECIDED_KEY: {}} if state.get(_DECIDED_KEY) else None
-    config = _config()
+    config = current_config()
     tools = {t.name: t for t in mw.known_tools}
     decided: dict[str, Any] = {}
     waiting: list[tuple[ReviewRequest, Any]] = []
@@ -74,7 +75,7 @@ def review_turn(mw: ToolApprovalMiddleware, state: Any, runtime: Any) -> dict[st
             decided[str(call["id"])] = _final(mw, review, found, call, tools, allowed_of)
     if not decided:
         return {_DECIDED_KEY: {}} if state.get(_DECIDED_KEY) else None
-    answers = [_answer_message(c, decided[str(c["id"])]) for c in last.tool_calls
+    answers = [answer_message(c, decided[str(c["id"])]) for c in last.tool_calls
                if str(c["id"]) in decided
                and decided[str(c["id"])]["type"] in ("reject", "respond")]
     return {"messages": answers, _DECIDED_KEY: decided}
@@ -82,10 +83,10 @@ def review_turn(mw: ToolApprovalMiddleware, state: Any, runtime: Any) -> dict[st
 
 def _final(mw: ToolApprovalMiddleware, review: ReviewRequest, outcome: ReviewOutcome,
            call: Any, tools: Mapping[str, Any], allowed_of: Mapping[str, Any]) -> Any:
-    from hitl_agent.agents.tool_approval import _check
+    from hitl_agent.agents.tool_calls import check_decision
 
     decision = mw.decision(outcome, call["name"])
-    why = _check(decision, allowed_of[review.review_id], tools.get(call["name"]))
+    why = check_decision(decision, allowed_of[review.review_id], tools.get(call["name"]))
     if why is not None:
         decision = {"type": "reject", "message": f"The reviewer's answer was refused ({why}); "
                     "the call was not run."}

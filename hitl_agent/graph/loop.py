@@ -162,7 +162,8 @@ class ReviewLoop:
         builder.add_node("score", nodes.score)
         builder.add_node("route", nodes.route, destinations=("accept", "dispatch"))
         builder.add_node("accept", nodes.accept)
-        builder.add_node("dispatch", nodes.dispatch, destinations=("await_review", "decide"))
+        builder.add_node("dispatch", nodes.dispatch,  # type: ignore[arg-type]
+                         destinations=("await_review", "decide"))
         builder.add_node("await_review", nodes.await_review)
         builder.add_node("decide", nodes.decide,
                          destinations=("learn", "finish", "dispatch", "await_review"))
