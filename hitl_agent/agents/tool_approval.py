@@ -172,6 +172,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
     ) -> None:
         super().__init__()
         self.known_tools = list(known_tools)
+        self._seen_tools: list[BaseTool] = []
         self.policy = policy
         self.reviews = reviews
         self._ledger_spec = ledger
@@ -239,6 +240,22 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             return resolved
         to_run, edited = resolved
         return self._annotate(await handler(to_run), edited)
+
+    def wrap_model_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
+        self._see_tools(request.tools)
+        return handler(request)
+
+    async def awrap_model_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]
+                               ) -> Any:
+        self._see_tools(request.tools)
+        return await handler(request)
+
+    def _see_tools(self, tools: Sequence[Any]) -> None:
+        # The tools the model is given, for the ledger items of its calls (when not passed as
+        # known_tools; after a restart between the model call and the tool call, only the
+        # called tool is known).
+        if not self.known_tools:
+            self._seen_tools = [t for t in tools if isinstance(t, BaseTool)]
 
     def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         if self.interrupt_mode != "batched":
@@ -325,7 +342,8 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             return None
         require_checkpointer(config, where="tool approval")
         item = {"tool_call": {"name": call["name"], "args": dict(call["args"]), "id": call_id},
-                "tools": tool_specs(self.known_tools or ([tool] if tool else [])),
+                "tools": tool_specs(self.known_tools or self._seen_tools
+                                    or ([tool] if tool else [])),
                 "conversation": self.input_of(state)}
         self.ledger.record_routing(key, uncertainty, routing, task=self.task,
                                    input_value=item, prediction=prediction, thread_id=thread_id)

@@ -36,7 +36,7 @@ def review_turn(mw: ToolApprovalMiddleware, state: Any, runtime: Any) -> dict[st
     if last is None or not last.tool_calls:
         return {_DECIDED_KEY: {}} if state.get(_DECIDED_KEY) else None
     config = current_config()
-    tools = {t.name: t for t in mw.known_tools}
+    tools = {t.name: t for t in mw.known_tools or mw._seen_tools}
     decided: dict[str, Any] = {}
     waiting: list[tuple[ReviewRequest, Any]] = []
     allowed_of: dict[str, Any] = {}
