@@ -9,8 +9,8 @@ from hitl_agent import (
     InProcessReviews,
     MaxProbabilityScorer,
     Prediction,
-    SimulatedReviewer,
     ReviewLoop,
+    SimulatedReviewer,
     ThresholdPolicy,
     build_review_graph,
 )

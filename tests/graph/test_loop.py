@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import pytest
-from pydantic import ValidationError as PydanticValidationError
 from graph.helpers import LABELS, cfg, gold_reviewer, keyword_model, make_graph
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
+from pydantic import ValidationError as PydanticValidationError
 
 from hitl_agent import (
     AlreadyDecided,
