@@ -102,6 +102,7 @@ from hitl_agent.uncertainty.base import Scorer
 
 __all__ = [
     "InterruptOnConfig",
+    "ToolApprovalContext",
     "ToolApprovalMiddleware",
     "ToolCallConfidence",
     "ToolRiskPolicy",
@@ -115,6 +116,13 @@ _TO_ACTION: dict[str, ReviewAction] = {"approve": "accept", "edit": "edit", "rej
 _DECIDED_KEY = "hitl_tool_decisions"
 
 
+
+
+class ToolApprovalContext(TypedDict, total=False):
+    """Per-run settings of an agent with tool approval (``context=`` on invoke)."""
+
+    review_timeout_seconds: float
+    """This run's review deadline, in seconds from when a review opens."""
 
 
 class ToolApprovalState(AgentState[Any]):
@@ -299,7 +307,8 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         if gate is None:
             return request, None
         config: RunnableConfig = request.runtime.config if request.runtime is not None else {}
-        review = self.prepare(gate, request.state, request.tool, config)
+        context = getattr(request.runtime, "context", None)
+        review = self.prepare(gate, request.state, request.tool, config, context)
         if review is None:
             return request, None
         decision = self.memory_decision(review)
@@ -322,7 +331,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         return answer_message(call, decision)
 
     def prepare(self, gate: _Gate, state: Any, tool: BaseTool | None,
-                config: RunnableConfig) -> ReviewRequest | None:
+                config: RunnableConfig, context: Any = None) -> ReviewRequest | None:
         """Score and route one gated call; when it escalates, journal it in the ledger and
         return its review request (None: the policy lets it run)."""
         call = gate["call"]
@@ -356,8 +365,8 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
             task=self.task, input=item, model_output=prediction.output,
             uncertainty=uncertainty, decision=routing, confidence=uncertainty.confidence,
             allowed_actions=sorted({_TO_ACTION[d] for d in allowed}),  # type: ignore[arg-type]
-            deadline=utcnow() + self.review_timeout, template=self.template,
-            response_schema=resume_json_schema(),
+            deadline=utcnow() + _timeout(context, self.review_timeout),
+            template=self.template, response_schema=resume_json_schema(),
         )
         markdown = review_markdown(review)
         text = f"{description}\n\n{markdown}" if isinstance(description, str) else markdown
@@ -532,6 +541,13 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         return result
 
 
+def _timeout(context: Any, default: timedelta) -> timedelta:
+    seconds = context.get("review_timeout_seconds") if isinstance(context, Mapping) else None
+    if isinstance(seconds, int | float) and seconds > 0:
+        return timedelta(seconds=float(seconds))
+    return default
+
+
 def current_config() -> RunnableConfig:
     try:
         return get_config()
@@ -591,6 +607,7 @@ def create_review_agent(
     options.setdefault("known_tools", [t if isinstance(t, BaseTool) else as_tool(t)
                                        for t in tools if isinstance(t, BaseTool) or callable(t)])
     approvals = ToolApprovalMiddleware(policy=policy, reviews=reviews, ledger=ledger, **options)
+    agent_options.setdefault("context_schema", ToolApprovalContext)
     agent = create_agent(model, tools, middleware=[approvals, *middleware],
                          checkpointer=None if checkpointer == "server" else checkpointer,
                          **agent_options)

@@ -44,7 +44,8 @@ def review_turn(mw: ToolApprovalMiddleware, state: Any, runtime: Any) -> dict[st
         gate = mw.gate(call, None)
         if gate is None:
             continue
-        review = mw.prepare(gate, state, tools.get(call["name"]), config)
+        review = mw.prepare(gate, state, tools.get(call["name"]), config,
+                            getattr(runtime, "context", None))
         if review is None:
             continue
         allowed_of[review.review_id] = gate["allowed"]
