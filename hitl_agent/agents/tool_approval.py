@@ -6,14 +6,12 @@
 call starts) and ``batched`` (one interrupt per model turn whose ``HITLRequest`` lists every
 gated call, answered with ``{"decisions": [...]}`` by position). Beyond it:
 
-- a call is asked about only when it is **risky or the model is unsure**: an
-  :class:`~hitl_agent.policy.base.EscalationPolicy` (e.g. :class:`ToolRiskPolicy`) decides over
-  the call (``Prediction.output = {"tool", "arguments"}``) and the model's confidence;
+- a call is asked about only when it is **risky or the model is unsure**: a policy (e.g.
+  :class:`ToolRiskPolicy`) decides over the call and the model's confidence;
 - a call a person already decided can be decided again from the **correction memory**
   (``memory=``, keyed by the tool and its arguments), without asking;
-- each reviewed call is a ledger item and a review in the same backends as every other review
-  (in-process, the review service's worker portal with the ``tool-approval`` template, Amazon
-  A2I), with a deadline and a compare-and-set, so :meth:`resumer` resumes the agent once;
+- each reviewed call is a ledger item and a review in any backend (in-process, the review
+  service's portal, Amazon A2I) with a deadline and a compare-and-set; :meth:`resumer` resumes;
 - edited and rejected calls become corrections (preference pairs for export).
 
 The ledger item of a reviewed call (its ``input``, also the review's) is a plain dict::
@@ -52,7 +50,6 @@ from langchain.agents.middleware.types import (
 from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from langgraph.config import get_config
 from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
@@ -60,10 +57,13 @@ from hitl_agent.agents.review_node import require_checkpointer
 from hitl_agent.agents.tool_calls import (
     ALL_DECISIONS,
     InterruptOnConfig,
+    ToolApprovalContext,
+    _timeout,
     answer_message,
     args_error,
     check_decision,
     conversation_input,
+    current_config,
     gates_of,
     message_of,
     tool_specs,
@@ -118,11 +118,6 @@ _DECIDED_KEY = "hitl_tool_decisions"
 
 
 
-class ToolApprovalContext(TypedDict, total=False):
-    """Per-run settings of an agent with tool approval (``context=`` on invoke)."""
-
-    review_timeout_seconds: float
-    """This run's review deadline, in seconds from when a review opens."""
 
 
 class ToolApprovalState(AgentState[Any]):
@@ -541,18 +536,8 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         return result
 
 
-def _timeout(context: Any, default: timedelta) -> timedelta:
-    seconds = context.get("review_timeout_seconds") if isinstance(context, Mapping) else None
-    if isinstance(seconds, int | float) and seconds > 0:
-        return timedelta(seconds=float(seconds))
-    return default
 
 
-def current_config() -> RunnableConfig:
-    try:
-        return get_config()
-    except RuntimeError:
-        return {}
 
 
 

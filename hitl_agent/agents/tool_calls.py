@@ -4,11 +4,14 @@ edited arguments checked against a tool's schema, and the messages a refused cal
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from langchain.agents.middleware.types import ToolCallRequest
 from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.config import get_config
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypedDict
@@ -134,3 +137,24 @@ def conversation_input(state: Any) -> Any:
         if message.type == "ai" and "assistant" not in out and message.text:
             out["assistant"] = message.text
     return out or {"request": ""}
+
+
+class ToolApprovalContext(TypedDict, total=False):
+    """Per-run settings of an agent with tool approval (``context=`` on invoke)."""
+
+    review_timeout_seconds: float
+    """This run's review deadline, in seconds from when a review opens."""
+
+
+def _timeout(context: Any, default: timedelta) -> timedelta:
+    seconds = context.get("review_timeout_seconds") if isinstance(context, Mapping) else None
+    if isinstance(seconds, int | float) and seconds > 0:
+        return timedelta(seconds=float(seconds))
+    return default
+
+
+def current_config() -> RunnableConfig:
+    try:
+        return get_config()
+    except RuntimeError:
+        return {}
