@@ -311,16 +311,37 @@ class Resumer:
         """
         config: RunnableConfig = {"configurable": {"thread_id": review.thread_id}}
         state = self.graph.get_state(config, subgraphs=True)
-        interrupt_id = _find_interrupt(state, review.id)
-        if interrupt_id is None:
+        found = _find_interrupt(state, review.id)
+        if found is None:
             if _went_past(state, review):
                 self.ledger.mark_resumed(review.id, None)
                 return True
             return False
+        interrupt_id, value = found
+        batch = value.get("review_ids") if isinstance(value, dict) else None
+        if isinstance(batch, list) and len(batch) > 1:
+            # One interrupt for several reviews (batched tool approval): resumed once every
+            # one of them is decided, with all their outcomes.
+            outcomes: dict[str, Any] = {}
+            for rid in batch:
+                other = outcome if rid == review.id else self._decided(rid)
+                if other is None:
+                    return False
+                outcomes[rid] = other.model_dump(mode="json")
+            self.graph.invoke(Command(resume={interrupt_id: {"outcomes": outcomes}}), config)
+            for rid in batch:
+                self.ledger.mark_resumed(rid, interrupt_id)
+            return True
         self.graph.invoke(Command(resume={interrupt_id: outcome.model_dump(mode="json")}),
                           config)
         self.ledger.mark_resumed(review.id, interrupt_id)
         return True
+
+    def _decided(self, review_id: str) -> ReviewOutcome | None:
+        record = self.ledger.get_review(review_id)
+        if record is None or record.state not in ("decided", "resumed"):
+            return None
+        return record.outcome
 
 
 def _went_past(state: Any, review: ReviewRecord) -> bool:
@@ -335,14 +356,17 @@ def _went_past(state: Any, review: ReviewRecord) -> bool:
     return rid is None or rid == review.id or state.values.get("tier", 0) > review.tier
 
 
-def _find_interrupt(state: Any, review_id: str) -> str | None:
+def _find_interrupt(state: Any, review_id: str) -> tuple[str, Any] | None:
+    """``(interrupt id, value)`` of the interrupt waiting on ``review_id``."""
     for intr in getattr(state, "interrupts", ()) or ():
         value = intr.value
         rid = getattr(value, "review_id", None)
         if rid is None and isinstance(value, dict):
             rid = value.get("review_id")
+            if review_id in (value.get("review_ids") or ()):
+                rid = review_id
         if rid == review_id:
-            return str(intr.id)
+            return str(intr.id), value
     for task in getattr(state, "tasks", ()) or ():
         sub = getattr(task, "state", None)
         if sub is not None and hasattr(sub, "interrupts"):
