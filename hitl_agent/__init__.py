@@ -40,7 +40,9 @@ _EXPORTS: dict[str, str] = {
     "Resumer": "hitl_agent.graph.resumer",
     "ResumeReport": "hitl_agent.graph.resumer",
     "ReviewWorker": "hitl_agent.graph.worker",
-    # agents
+    # agents (the middleware needs the `agents` extra: LangChain 1.x)
+    "AnswerReviewMiddleware": "hitl_agent.agents.answer_review",
+    "ToolApprovalMiddleware": "hitl_agent.agents.tool_approval",
     "review_node": "hitl_agent.agents.review_node",
     # the resume contract (LangChain decisions, Agent Inbox responses, outcomes)
     "HumanDecision": "hitl_agent.review.decisions",
@@ -126,9 +128,11 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 if TYPE_CHECKING:  # pragma: no cover - every name's real type, for type checkers and IDEs
+    from hitl_agent.agents.answer_review import AnswerReviewMiddleware  # noqa: F401
     from hitl_agent.agents.review_node import (  # noqa: F401
         review_node,
     )
+    from hitl_agent.agents.tool_approval import ToolApprovalMiddleware  # noqa: F401
     from hitl_agent.errors import (  # noqa: F401
         AlreadyDecided,
         ConfigError,
