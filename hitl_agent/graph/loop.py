@@ -115,8 +115,8 @@ class ReviewLoop:
         self.labels: list[str] | None = (
             list(labels) if labels is not None
             else list(declared) if isinstance(declared, Sequence) and declared else None)
-        if task == "classification" and self.labels is None and getattr(
-                self.model, "gives_probabilities", None) is False:
+        if task == "classification" and self.labels is None and _gives_no_probabilities(
+                self.model):
             raise ConfigError(
                 "a classification review needs its choices and this model gives no class "
                 "probabilities: pass labels=[...]", field="labels", rule="required")
@@ -251,6 +251,14 @@ class ReviewLoop:
                 field="checkpointer")
         path = Path(database)
         return open_checkpointer(path.with_name(path.stem + ".checkpoints.db"))
+
+
+def _gives_no_probabilities(model: Any) -> bool:
+    """A model known to answer with text only (a chat model without labels)."""
+    from hitl_agent.models.chat import ChatModelAdapter
+
+    return isinstance(model, ChatModelAdapter) or getattr(
+        model, "gives_probabilities", None) is False
 
 
 def open_ledger(spec: Ledger | str | Path) -> Ledger:

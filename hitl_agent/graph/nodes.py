@@ -25,7 +25,7 @@ from hitl_agent.memory.ledger import content_hash
 from hitl_agent.memory.signal import apply_memory_signal
 from hitl_agent.models.callable import is_empty_output
 from hitl_agent.models.context import model_context
-from hitl_agent.review.decisions import resume_json_schema, resume_type
+from hitl_agent.review.decisions import check_outcome, resume_json_schema, resume_type
 from hitl_agent.review.ids import correction_id, review_id
 from hitl_agent.review.inbox import to_hitl_request, to_human_interrupt
 from hitl_agent.types import (
@@ -156,6 +156,12 @@ class ReviewNodes:
             if is_empty_output(prediction.output):
                 raise ModelError("model returned an empty output", field="output",
                                  rule="non-empty")
+            if (state["task"] == "classification" and self.p.labels is None
+                    and not prediction.probabilities):
+                raise ConfigError(
+                    "a classification review needs its choices: pass labels=[...] to the "
+                    "ReviewLoop (or build_review_graph), or have the model return "
+                    "probabilities", field="labels", rule="required")
         except GraphBubbleUp:
             raise
         except HitlError as exc:
@@ -252,6 +258,7 @@ class ReviewNodes:
         if backend.answers_synchronously:
             outcome = backend.result(request.review_id)
             if outcome is not None:
+                outcome = check_outcome(request, outcome)  # a reviewer function's mistake
                 if self.p.ledger.decide_review(request.review_id, outcome, decided_by="inline"):
                     self.p.ledger.mark_resumed(request.review_id, None)
                 stored = self.p.ledger.get_review(request.review_id)

@@ -20,6 +20,7 @@ from hitl_agent import (
     AlreadyDecided,
     InProcessReviews,
     Ledger,
+    MaxProbabilityScorer,
     ModelError,
     Prediction,
     Resumer,
@@ -421,4 +422,66 @@ def test_agent_inbox_accept(tmp_path: Path) -> None:
     intr = graph.invoke({"input": "maybe win"}, cfg("inbox-2"))["__interrupt__"][0]
     graph.invoke(Command(resume={intr.id: [{"type": "accept", "args": None}]}), cfg("inbox-2"))
     values = graph.get_state(cfg("inbox-2")).values
+    assert values["output"] == "spam" and values["outcome"]["action"] == "accept"
+
+
+def test_classification_choices_come_from_labels_or_probabilities_or_are_required(
+        tmp_path: Path) -> None:
+    from hitl_agent import ChatModelAdapter, ReviewLoop
+    from hitl_agent.agents.fakes import ScriptedChatModel
+
+    # From the model's probabilities when no labels are given.
+    loop = ReviewLoop(model=keyword_model, scorer=MaxProbabilityScorer(),
+                      policy=ThresholdPolicy(0.9), reviews=InProcessReviews(),
+                      ledger=tmp_path / "ledger.db")
+    graph = loop.compile(tmp_path / "checkpoints.db")
+    [intr] = graph.invoke({"input": "maybe win"}, cfg("c1"))["__interrupt__"]
+    assert intr.value["labels"] == ["spam", "ham"]
+    # A label-only model without labels=: refused before any review opens, the item failed.
+    with pytest.raises(ConfigError, match="pass labels=") as err:
+        loop_of_labels = ReviewLoop(model=lambda text: "spam", scorer=MaxProbabilityScorer(),
+                                    policy=ThresholdPolicy(0.9), reviews=InProcessReviews(),
+                                    ledger=tmp_path / "ledger.db")
+        loop_of_labels.compile(tmp_path / "checkpoints.db").invoke({"input": "x"}, cfg("c2"))
+    assert err.value.context["field"] == "labels"
+    assert loop.ledger.get_item("c2").status == "failed"
+    # A chat model without labels: the graph refuses to build.
+    chat = ChatModelAdapter(ScriptedChatModel(lambda m: None))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="pass labels="):
+        ReviewLoop(model=chat, scorer=MaxProbabilityScorer(), policy=ThresholdPolicy(0.9),
+                   reviews=InProcessReviews(), ledger=tmp_path / "ledger.db")
+
+
+def test_an_outcome_outside_the_choices_is_refused_on_every_path(tmp_path: Path) -> None:
+    from hitl_agent.errors import ValidationError
+
+    graph = make_graph(tmp_path, InProcessReviews())
+    [intr] = graph.invoke({"input": "maybe win"}, cfg("o1"))["__interrupt__"]
+    rid = intr.value["review_id"]
+    resumer = Resumer.for_graph(graph)
+    bad_answers = [
+        ReviewOutcome(action="edit", final_output="eggs"),
+        {"action": "edit", "final_output": "eggs"},
+        {"decisions": [{"type": "edit", "edited_action": {"name": "spam",
+                                                          "args": {"output": "eggs"}}}]},
+        {"decisions": [{"type": "respond", "message": "eggs"}]},
+        [{"type": "response", "args": "eggs"}],
+        {"action": "edit", "final_output": {"label": "ham"}},
+    ]
+    for bad in bad_answers:
+        with pytest.raises(ValidationError) as err:
+            resumer.answer(rid, bad)
+        assert err.value.field == "final_output" and err.value.rule in ("choice", "type"), bad
+        with pytest.raises(PydanticValidationError) as perr:
+            graph.invoke(Command(resume={intr.id: bad}), cfg("o1"))
+        [error] = perr.value.errors()
+        assert error["msg"].startswith("final_output: ")
+    with pytest.raises(ValidationError) as err:
+        resumer.answer(rid, {"action": "approve-ish"})
+    assert err.value.field == "action"
+    assert resumer.ledger.get_review(rid).state == "pending"
+    assert graph.get_state(cfg("o1")).interrupts[0].id == intr.id
+    # LangChain's name for keeping the model's output works too.
+    resumer.answer(rid, {"action": "approve"})
+    values = graph.get_state(cfg("o1")).values
     assert values["output"] == "spam" and values["outcome"]["action"] == "accept"
