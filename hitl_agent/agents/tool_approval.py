@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -70,7 +69,7 @@ from hitl_agent.agents.tool_calls import (
 )
 from hitl_agent.agents.tool_policy import ToolCallConfidence, ToolRiskPolicy, call_prediction
 from hitl_agent.errors import ConfigError, ValidationError
-from hitl_agent.graph.loop import open_ledger
+from hitl_agent.graph.loop import LedgerRef
 from hitl_agent.graph.nodes import thread_id_of
 from hitl_agent.memory.base import CorrectionRecall
 from hitl_agent.memory.ledger import Ledger
@@ -178,9 +177,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         self._seen_tools: list[BaseTool] = []
         self.policy = policy
         self.reviews = reviews
-        self._ledger_spec = ledger
-        self._ledger: Ledger | None = ledger if isinstance(ledger, Ledger) else None
-        self._lock = threading.Lock()
+        self._ledger = LedgerRef(ledger)
         self.scorer: Scorer = scorer or ToolCallConfidence()
         if interrupt_on is not None and tools is not None:
             raise ConfigError("pass interrupt_on= (tools= is its deprecated name), not both",
@@ -207,11 +204,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
     @property
     def ledger(self) -> Ledger:
         """The ledger, opened on first use (building an agent does no I/O)."""
-        if self._ledger is None:
-            with self._lock:
-                if self._ledger is None:
-                    self._ledger = open_ledger(self._ledger_spec)
-        return self._ledger
+        return self._ledger.get()
 
     def resumer(self, agent: Any, **options: Any) -> Any:
         """A :class:`~hitl_agent.graph.resumer.Resumer` that resumes ``agent`` (the compiled

@@ -131,20 +131,14 @@ class ReviewLoop:
         self.memory_signal_weight = memory_signal_weight
         self.name = name
         self.durability: Durability = durability
-        self._ledger_spec = ledger
-        self._ledger: Ledger | None = None
-        self._lock = threading.Lock()
+        self._ledger = LedgerRef(ledger)
 
     # -- parts ---------------------------------------------------------------------------------
 
     @property
     def ledger(self) -> Ledger:
         """The ledger, opened on first use."""
-        if self._ledger is None:
-            with self._lock:
-                if self._ledger is None:
-                    self._ledger = open_ledger(self._ledger_spec)
-        return self._ledger
+        return self._ledger.get()
 
     # -- graphs --------------------------------------------------------------------------------
 
@@ -251,6 +245,22 @@ class ReviewLoop:
                 field="checkpointer")
         path = Path(database)
         return open_checkpointer(path.with_name(path.stem + ".checkpoints.db"))
+
+
+class LedgerRef:
+    """A ledger given as an object, a URL or a path, opened on first use (thread-safe)."""
+
+    def __init__(self, spec: Ledger | str | Path) -> None:
+        self.spec = spec
+        self._ledger: Ledger | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Ledger:
+        if self._ledger is None:
+            with self._lock:
+                if self._ledger is None:
+                    self._ledger = open_ledger(self.spec)
+        return self._ledger
 
 
 def _gives_no_probabilities(model: Any) -> bool:

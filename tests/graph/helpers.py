@@ -12,7 +12,6 @@ from hitl_agent import (
     ReviewLoop,
     SimulatedReviewer,
     ThresholdPolicy,
-    build_review_graph,
 )
 
 LABELS = ["spam", "ham"]
@@ -36,17 +35,8 @@ def gold_reviewer(**kwargs: Any) -> SimulatedReviewer:
 
 
 def make_graph(tmp: Path, reviews: Any = None, **kwargs: Any) -> Any:
-    return build_review_graph(
-        model=kwargs.pop("model", keyword_model),
-        scorer=MaxProbabilityScorer(),
-        policy=kwargs.pop("policy", ThresholdPolicy(0.9)),
-        reviews=reviews if reviews is not None else InProcessReviews(gold_reviewer()),
-        ledger=kwargs.pop("ledger", tmp / "ledger.db"),
-        checkpointer=kwargs.pop("checkpointer", tmp / "checkpoints.db"),
-        labels=LABELS,
-        task="spam",
-        **kwargs,
-    )
+    checkpointer = kwargs.pop("checkpointer", tmp / "checkpoints.db")
+    return make_loop(tmp, reviews, **kwargs).compile(checkpointer)
 
 
 def make_loop(tmp: Path, reviews: Any = None, **kwargs: Any) -> ReviewLoop:
@@ -56,17 +46,10 @@ def make_loop(tmp: Path, reviews: Any = None, **kwargs: Any) -> ReviewLoop:
         policy=kwargs.pop("policy", ThresholdPolicy(0.9)),
         reviews=reviews if reviews is not None else InProcessReviews(gold_reviewer()),
         ledger=kwargs.pop("ledger", tmp / "ledger.db"),
-        labels=LABELS,
+        labels=kwargs.pop("labels", LABELS),
         task="spam",
         **kwargs,
     )
-
-
-def ledger_of(graph: Any) -> Any:
-    """The ledger of a graph made by a ReviewLoop (through its resumer, a public seam)."""
-    from hitl_agent import Resumer
-
-    return Resumer.for_graph(graph).ledger
 
 
 def cfg(thread: str) -> dict[str, Any]:
