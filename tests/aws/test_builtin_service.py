@@ -120,7 +120,7 @@ def test_textract_forms_review_through_the_service(
 def _reviewed_pairs(request: Any, new_value: str) -> list[dict[str, Any]]:
     """What crowd-textract-analyze-document submits when the value of the one pair shown is
     corrected (the local element's shape: text on the KEY_VALUE_SET blocks)."""
-    shown = request.decision.details["a2i_input"]["selectedAiServiceResponse"]["blocks"]
+    shown = request["decision"]["details"]["a2i_input"]["selectedAiServiceResponse"]["blocks"]
     key = next(b for b in shown if "KEY" in b.get("entityTypes", []))
     value = next(b for b in shown if "VALUE" in b.get("entityTypes", []))
     return [
