@@ -38,6 +38,7 @@ from langgraph.graph.state import CompiledStateGraph
 from typing_extensions import TypedDict
 
 from hitl_agent.errors import ConfigError, ModelError
+from hitl_agent.graph.internals import has_checkpointer
 from hitl_agent.graph.nodes import next_item_id, thread_id_of
 from hitl_agent.graph.state import ReviewGraphState
 from hitl_agent.models.callable import CallableModel, coerce_prediction
@@ -47,22 +48,12 @@ from hitl_agent.types import ReviewOutcome, RoutingDecision, Uncertainty
 if TYPE_CHECKING:
     from hitl_agent.graph.loop import ReviewLoop
 
-try:  # where a running graph keeps its checkpointer in the config
-    from langgraph._internal._constants import CONFIG_KEY_CHECKPOINTER
-except ImportError:  # pragma: no cover - other layouts
-    CONFIG_KEY_CHECKPOINTER = "__pregel_checkpointer"
-
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 
 __all__ = ["compile_with_checkpointer", "has_checkpointer", "require_checkpointer",
            "review_node"]
 
 _INTERNAL = set(get_type_hints(ReviewGraphState))
-
-
-def has_checkpointer(config: RunnableConfig) -> bool:
-    """Whether the graph running with ``config`` has a checkpointer (its own or a server's)."""
-    return (config.get("configurable") or {}).get(CONFIG_KEY_CHECKPOINTER) is not None
 
 
 def require_checkpointer(config: RunnableConfig, *, where: str = "review") -> None:

@@ -29,6 +29,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Durability
 
 from hitl_agent.errors import ConfigError
+from hitl_agent.graph.internals import with_durability
 from hitl_agent.graph.state import (
     ReviewGraphConfig,
     ReviewGraphInput,
@@ -50,11 +51,6 @@ Graph = CompiledStateGraph[Any, Any, Any, Any]
 Checkpointing = BaseCheckpointSaver[Any] | str | Path | Literal["parent", "server"] | None
 """A saver; a SQLite path or Postgres URL; ``None`` for the durable default beside the ledger;
 ``"parent"`` / ``"server"`` for none of its own (a subgraph, or LangGraph Server's)."""
-
-try:  # where invoke() reads its default durability from (no public setter exists)
-    from langgraph._internal._constants import CONFIG_KEY_DURABILITY
-except ImportError:  # pragma: no cover - older or newer layouts
-    CONFIG_KEY_DURABILITY = "__pregel_durability"
 
 _GRAPHS: dict[int, ReviewLoop] = {}
 _GRAPHS_LOCK = threading.Lock()
@@ -189,7 +185,7 @@ class ReviewLoop:
         graph = self.graph().compile(checkpointer=saver, name=name or self.name)
         if saver is not None:
             # A subgraph inherits its parent's durability; only a top-level graph sets its own.
-            graph = graph.with_config({"configurable": {CONFIG_KEY_DURABILITY: self.durability}})
+            graph = with_durability(graph, self.durability)
         register(graph, self)
         return graph
 
