@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.types import Durability
 
+from hitl_agent.graph.internals import CONFIG_KEY_DURABILITY
 from hitl_agent.graph.loop import Checkpointing, Graph, ReviewLoop
 from hitl_agent.memory.base import CorrectionRecall
 from hitl_agent.models.base import ModelAdapter
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from hitl_agent.memory.ledger import Ledger
 
 __all__ = ["Checkpointing", "build_review_graph"]
+
+_DEPRECATED = (CONFIG_KEY_DURABILITY,)  # importable here for one release (graph.internals now)
 
 
 def build_review_graph(

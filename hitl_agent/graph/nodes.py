@@ -361,3 +361,11 @@ class ReviewNodes:
                                   state.get("output_source", "model"), task=state["task"],
                                   input_value=state["input"], thread_id=thread_id_of(config))
         return {}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ReviewLoopParts":  # deprecated (one release): the parts are the ReviewLoop
+        from hitl_agent.graph.loop import ReviewLoop
+
+        return ReviewLoop
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

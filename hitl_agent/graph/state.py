@@ -66,3 +66,11 @@ class ReviewGraphConfig(TypedDict, total=False):
     graph's ``review_timeout``)."""
     reviewer_tier: int
     """The reviewer tier a review starts at (default 0)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ReviewResume":  # deprecated (one release): the resume contract's public type
+        from hitl_agent.review.decisions import ResumeValue
+
+        return ResumeValue
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
