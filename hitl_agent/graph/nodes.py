@@ -19,7 +19,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
-from hitl_agent.errors import ConfigError, HitlError, ModelError
+from hitl_agent.errors import ConfigError, HitlError, ModelError, ThreadInputConflict
 from hitl_agent.graph.state import ReviewGraphConfig, ReviewGraphState
 from hitl_agent.memory.ledger import content_hash
 from hitl_agent.memory.signal import apply_memory_signal
@@ -48,6 +48,12 @@ log = logging.getLogger(__name__)
 def dump(value: Any) -> Any:
     """The JSON form the state keeps of a typed value."""
     return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+
+def read(kind: Any, value: Any) -> Any:
+    """A flat model (Prediction, Uncertainty, RoutingDecision) back from the state this graph
+    wrote: no second validation on the hot path."""
+    return value if isinstance(value, kind) else kind.model_construct(**value)
 
 
 def next_item_id(ledger: Any, thread_id: str, task: str, input_value: Any) -> str:
@@ -98,11 +104,20 @@ class ReviewNodes:
     def __init__(self, loop: ReviewLoop) -> None:
         self.p = loop
 
-    def _item_id(self, state: ReviewGraphState, config: RunnableConfig, task: str) -> str:
+    def _item(self, state: ReviewGraphState, config: RunnableConfig,
+              task: str) -> tuple[str, Any]:
+        """The run's item id and what the ledger knows of it (one read for a new thread)."""
         given = state.get("item_id")
         if given:
-            return given
-        return next_item_id(self.p.ledger, thread_id_of(config), task, state["input"])
+            return given, self.p.ledger.check_item(given, state["input"])
+        thread = thread_id_of(config)
+        try:
+            if self.p.ledger.check_item(thread, state["input"]) is None:
+                return thread, None  # the thread's first item
+        except ThreadInputConflict:
+            pass  # the thread holds other items: find this run's
+        item_id = next_item_id(self.p.ledger, thread, task, state["input"])
+        return item_id, self.p.ledger.check_item(item_id, state["input"])
 
     # -- recall ------------------------------------------------------------------------------
 
@@ -110,8 +125,7 @@ class ReviewNodes:
         if "input" not in state:
             raise ConfigError("the review graph's input needs an 'input' key", field="input")
         task = state.get("task") or self.p.task
-        item_id = self._item_id(state, config, task)
-        record = self.p.ledger.check_item(item_id, state["input"])
+        item_id, record = self._item(state, config, task)
         # A thread's state outlives a run: start this item clean (and consume the input's
         # item_id, so that the thread's next run derives its own).
         base: dict[str, Any] = {**_FRESH, "item": item_id, "item_id": None, "task": task}
@@ -181,7 +195,7 @@ class ReviewNodes:
                                   thread_id=thread_id_of(config))
 
     def score(self, state: ReviewGraphState) -> dict[str, Any]:
-        prediction = Prediction.model_validate(state["prediction"])
+        prediction = read(Prediction, state["prediction"])
         uncertainty = self.p.scorer(prediction)
         if self.p.memory_signal_weight > 0 and state.get("similar"):
             similar = [SimilarCorrection.model_validate(s) for s in state["similar"]]
@@ -190,8 +204,8 @@ class ReviewNodes:
         return {"uncertainty": dump(uncertainty)}
 
     def route(self, state: ReviewGraphState, config: RunnableConfig) -> Command[Any]:
-        prediction = Prediction.model_validate(state["prediction"])
-        uncertainty = Uncertainty.model_validate(state["uncertainty"])
+        prediction = read(Prediction, state["prediction"])
+        uncertainty = read(Uncertainty, state["uncertainty"])
         decision = self.p.policy.decide(state["item"], uncertainty, prediction)
         journal = {"task": state["task"], "input_value": state["input"],
                    "prediction": prediction, "thread_id": thread_id_of(config),
