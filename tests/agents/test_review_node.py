@@ -62,7 +62,7 @@ def test_review_node_maps_the_users_own_keys(tmp_path: Path, saver: InMemorySave
     waiting = graph.invoke({"ticket": "maybe win"}, cfg("u2", callbacks=[tracer]))
     assert "__interrupt__" in waiting and "category" not in waiting
     assert set(graph.get_state(cfg("u2")).values) == {"ticket", "log"}  # no internal keys
-    report = Resumer(graph, node.hitl_parts.ledger, [reviews]).run_once()  # type: ignore[attr-defined]
+    report = Resumer(graph, Resumer.for_graph(node).ledger, [reviews]).run_once()
     assert len(report.resumed) == 1
     done = graph.get_state(cfg("u2")).values
     assert (done["category"], done["category_source"]) == ("ham", "human")
