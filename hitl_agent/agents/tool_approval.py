@@ -60,11 +60,13 @@ from hitl_agent.agents.tool_calls import (
     _timeout,
     answer_message,
     args_error,
+    call_context,
     check_decision,
     conversation_input,
     current_config,
     gates_of,
     message_of,
+    messages_of,
     tool_specs,
 )
 from hitl_agent.agents.tool_policy import ToolCallConfidence, ToolRiskPolicy, call_prediction
@@ -115,10 +117,6 @@ _TO_ACTION: dict[str, ReviewAction] = {"approve": "accept", "edit": "edit", "rej
 _DECIDED_KEY = "hitl_tool_decisions"
 
 
-
-
-
-
 class ToolApprovalState(AgentState[Any]):
     """The agent state plus the decisions a batched review made for this turn's calls."""
 
@@ -145,8 +143,8 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
       sent back before the call is rejected.
     - ``input_of``: the conversation part of what the reviewer sees (default: the last human
       message and the model's text).
-    - ``known_tools``: every tool the model is given (recorded with each reviewed call, for
-      exports); :func:`create_review_agent` passes them.
+    - ``known_tools``: the tools the model is given, recorded with each reviewed call (default:
+      those seen in the model call).
     """
 
     state_schema = ToolApprovalState  # type: ignore[assignment]
@@ -174,6 +172,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
     ) -> None:
         super().__init__()
         self.known_tools = list(known_tools)
+        self.system_prompt: str | None = None  # create_review_agent sets it (for exports)
         self._seen_tools: list[BaseTool] = []
         self.policy = policy
         self.reviews = reviews
@@ -207,8 +206,7 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         return self._ledger.get()
 
     def resumer(self, agent: Any, **options: Any) -> Any:
-        """A :class:`~hitl_agent.graph.resumer.Resumer` that resumes ``agent`` (the compiled
-        agent this middleware is in) when its reviews end."""
+        """A :class:`~hitl_agent.graph.resumer.Resumer` that resumes ``agent`` (this one's)."""
         from hitl_agent.graph.resumer import Resumer
 
         return Resumer(agent, self.ledger, [self.reviews], **options)
@@ -343,7 +341,8 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
                                     or ([tool] if tool else [])),
                 "conversation": self.input_of(state)}
         self.ledger.record_routing(key, uncertainty, routing, task=self.task,
-                                   input_value=item, prediction=prediction, thread_id=thread_id)
+                                   input_value=item, prediction=prediction, thread_id=thread_id,
+                                   context=self._context(state, call_id, tool))
         allowed = gate["allowed"]
         description = gate["config"].get("description")
         if callable(description):
@@ -369,6 +368,11 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
                 allow_respond="respond" in allowed or "reject" in allowed,
                 allow_ignore="reject" in allowed),
         })
+
+    def _context(self, state: Any, call_id: str, tool: BaseTool | None) -> dict[str, Any] | None:
+        """What the model saw when it made the call (for exports)."""
+        return call_context(messages_of(state), call_id, system=self.system_prompt,
+                            tools=self.known_tools or self._seen_tools or ([tool] if tool else []))
 
     def memory_decision(self, review: ReviewRequest) -> Decision | None:
         """A past person's decision on the same call, from the correction memory."""
@@ -447,17 +451,16 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         known = self.open(review)
         if known is not None:
             return known
-        # One interrupt per round and nothing else that waits: on resume this node re-runs
-        # from its top, and each round's interrupt finds its own answer by position.
+        # One interrupt per round, nothing else waits: on resume this node re-runs from its top
+        # and each round's interrupt finds its answer by position.
         value = {
             **review.model_dump(mode="json", include={
                 "action_requests", "review_configs", "action_request", "config",
                 "description", "review_id", "confidence"}),
             # LangChain's ToolApprovalRequest (per_call)
             "type": "tool_approval", "tool_call_id": call.get("id"), "name": call["name"],
-            "args": call["args"],
-            "allowed_decisions": review.review_configs[0]["allowed_decisions"]
-            if review.review_configs else list(ALL_DECISIONS),
+            "args": call["args"], "allowed_decisions": (review.review_configs or [{}])[0].get(
+                "allowed_decisions", list(ALL_DECISIONS)),
             "review": review.model_dump(mode="json", exclude={"response_schema"}),
         }
         raw = interrupt(value, response_schema=resume_type(review,
@@ -497,8 +500,10 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
                                   decision["edited_action"]["args"]) if kind == "edit" else None)
         d = review.decision
         correction = Correction(
-            id=correction_id(review.thread_id, review.review_id),
-            task=review.task, thread_id=review.thread_id, review_id=review.review_id,
+            # thread_id is the ledger item (the call), as for every correction; split_group keeps
+            # a conversation's calls on one side of a train/validation split.
+            id=correction_id(review.item, review.review_id),
+            task=review.task, thread_id=review.item, review_id=review.review_id,
             input=review.input, model_output=review.model_output, final_output=final,
             action="edit" if kind == "edit" else "reject", agreement=outcome.agreement,
             answers=outcome.answers, source=outcome.source,
@@ -527,26 +532,6 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         if isinstance(result.content, str):
             return result.model_copy(update={"content": f"{notice}\n\n{result.content}"})
         return result
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # -- building an agent ---------------------------------------------------------------------------
@@ -586,6 +571,8 @@ def create_review_agent(
                                        for t in tools if isinstance(t, BaseTool) or callable(t)])
     approvals = ToolApprovalMiddleware(policy=policy, reviews=reviews, ledger=ledger, **options)
     agent_options.setdefault("context_schema", ToolApprovalContext)
+    system = agent_options.get("system_prompt")
+    approvals.system_prompt = system if isinstance(system, str) else getattr(system, "text", None)
     agent = create_agent(model, tools, middleware=[approvals, *middleware],
                          checkpointer=None if checkpointer == "server" else checkpointer,
                          **agent_options)

@@ -3,6 +3,7 @@ edited arguments checked against a tool's schema, and the messages a refused cal
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,10 @@ from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypedDict
 
 from hitl_agent.errors import ConfigError
+from hitl_agent.models.context import context_from_messages
 from hitl_agent.review.inbox import Decision, DecisionType
+
+log = logging.getLogger(__name__)
 
 ALL_DECISIONS: tuple[DecisionType, ...] = ("approve", "edit", "reject", "respond")
 
@@ -158,3 +162,18 @@ def current_config() -> RunnableConfig:
         return get_config()
     except RuntimeError:
         return {}
+
+
+def call_context(messages: Sequence[BaseMessage], call_id: str, *, system: str | None,
+                 tools: Sequence[Any]) -> dict[str, Any] | None:
+    """What the model saw when it made call ``call_id``: the conversation up to its message,
+    the tools offered and the system prompt (:mod:`hitl_agent.models.context`, for exports)."""
+    for i in range(len(messages) - 1, -1, -1):
+        m = messages[i]
+        if isinstance(m, AIMessage) and any(c.get("id") == call_id for c in m.tool_calls):
+            try:
+                return dict(context_from_messages(messages[: i + 1], tools=tools, system=system))
+            except Exception as exc:  # noqa: BLE001 - a record for exports, not the answer
+                log.warning("context of tool call %s not recorded: %s", call_id, exc)
+                return None
+    return None
