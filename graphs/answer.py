@@ -16,6 +16,7 @@ from typing import Any
 from hitl_agent import MeanLogprobScorer, ThresholdPolicy, build_review_graph
 from hitl_agent.agents.fakes import ScriptedChatModel, lookup_answers
 from hitl_agent.agents.ready import (
+    LazyMemory,
     chat_model_from_env,
     data_dir,
     graph_checkpointer,
@@ -43,7 +44,7 @@ def build(*, checkpointer: Any = "server", ledger: Any = None, reviews: Any = No
 
         folder = Path(str(ledger)).parent if not str(ledger).startswith(("postgres", "sqlite:")) \
             else data_dir()
-        memory = CorrectionMemory(ledger, index=ChromaIndex(folder / "memory"))
+        memory = LazyMemory(lambda: CorrectionMemory(ledger, index=ChromaIndex(folder / "memory")))
     return build_review_graph(
         model=ChatModelAdapter(chat, system_prompt=SYSTEM, prompt_version="answer-v1"),
         scorer=MeanLogprobScorer(), policy=ThresholdPolicy(threshold),

@@ -9,15 +9,11 @@ user asks for. ``HITL_TOOL_APPROVAL_MODEL=provider:model`` uses a real tool-call
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.tools import tool
-
+from hitl_agent.agents.examples import lookup_order, refund, scripted_support
 from hitl_agent.agents.fakes import ScriptedChatModel
 from hitl_agent.agents.ready import (
     chat_model_from_env,
@@ -27,36 +23,7 @@ from hitl_agent.agents.ready import (
 )
 from hitl_agent.agents.tool_approval import ToolRiskPolicy, create_review_agent
 
-
-@tool
-def refund(order_id: str, amount: float, currency: str = "USD") -> str:
-    """Refund part or all of an order."""
-    return f"Refunded {amount:.2f} {currency} on order {order_id}."
-
-
-@tool
-def lookup_order(order_id: str) -> str:
-    """Look an order up."""
-    return f"Order {order_id}: 2 items, paid 500.00 USD."
-
-
-def scripted_agent(messages: Sequence[BaseMessage]) -> AIMessage:
-    """Proposes ``refund`` for "refund order N amount X", then reports the tool's answer."""
-    last = messages[-1]
-    if last.type == "tool":
-        return AIMessage(f"Done: {last.text}")
-    text = last.text if last.type == "human" else ""
-    order = re.search(r"order\s+#?(\w+)", text, re.IGNORECASE)
-    amount = re.search(r"(\d+(?:\.\d+)?)", text[order.end():] if order else text)
-    if order and "refund" in text.lower():
-        args = {"order_id": order.group(1), "amount": float(amount.group(1)) if amount else 0.0}
-        return AIMessage("", tool_calls=[{"name": "refund", "args": args,
-                                          "id": f"call-refund-{order.group(1)}"}])
-    if order:
-        return AIMessage("", tool_calls=[{"name": "lookup_order",
-                                          "args": {"order_id": order.group(1)},
-                                          "id": f"call-lookup-{order.group(1)}"}])
-    return AIMessage("How can I help with your order?")
+scripted_agent = scripted_support  # the offline model's script (hitl_agent.agents.examples)
 
 
 def build(*, checkpointer: Any = "server", ledger: Any = None, reviews: Any = None,

@@ -20,24 +20,33 @@ _EXPORTS: dict[str, str] = {
     "LedgerError": "hitl_agent.errors",
     "ModelError": "hitl_agent.errors",
     "ReviewError": "hitl_agent.errors",
+    "ReviewNotFound": "hitl_agent.errors",
     "ThreadInputConflict": "hitl_agent.errors",
     "ValidationError": "hitl_agent.errors",
     # shared types
     "Correction": "hitl_agent.types",
-    "Decision": "hitl_agent.types",
     "HumanAnswer": "hitl_agent.types",
     "Prediction": "hitl_agent.types",
     "ReviewOutcome": "hitl_agent.types",
     "ReviewRequest": "hitl_agent.types",
+    "RoutingDecision": "hitl_agent.types",
     "SimilarCorrection": "hitl_agent.types",
     "Uncertainty": "hitl_agent.types",
     # the graph
+    "ReviewLoop": "hitl_agent.graph.loop",
     "build_review_graph": "hitl_agent.graph.build",
     "open_checkpointer": "hitl_agent.graph.checkpoint",
     "serializer": "hitl_agent.graph.checkpoint",
     "Resumer": "hitl_agent.graph.resumer",
     "ResumeReport": "hitl_agent.graph.resumer",
     "ReviewWorker": "hitl_agent.graph.worker",
+    # agents (the middleware needs the `agents` extra: LangChain 1.x)
+    "AnswerReviewMiddleware": "hitl_agent.agents.answer_review",
+    "ToolApprovalMiddleware": "hitl_agent.agents.tool_approval",
+    "review_node": "hitl_agent.agents.review_node",
+    # the resume contract (LangChain decisions, Agent Inbox responses, outcomes)
+    "HumanDecision": "hitl_agent.review.decisions",
+    "outcome_from_answer": "hitl_agent.review.decisions",
     # models
     "CallableModel": "hitl_agent.models.callable",
     "ChatModelAdapter": "hitl_agent.models.chat",
@@ -90,14 +99,27 @@ _EXPORTS: dict[str, str] = {
     "ActivationConditionPolicy": "hitl_agent.policy",
 }
 
+_DEPRECATED: dict[str, tuple[str, str]] = {
+    # old name: (module, new name) - kept for one release
+    "Decision": ("hitl_agent.types", "RoutingDecision"),
+}
+
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name in _DEPRECATED:
+        module, new = _DEPRECATED[name]
+        import warnings
+
+        warnings.warn(f"hitl_agent.{name} is deprecated: use hitl_agent.{new} (the router's "
+                      "choice; a person's decision is hitl_agent.HumanDecision)",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(module), new)
+    where = _EXPORTS.get(name)
+    if where is None:
         raise AttributeError(f"module 'hitl_agent' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(where), name)
     globals()[name] = value
     return value
 
@@ -105,8 +127,12 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+if TYPE_CHECKING:  # pragma: no cover - every name's real type, for type checkers and IDEs
+    from hitl_agent.agents.answer_review import AnswerReviewMiddleware  # noqa: F401
+    from hitl_agent.agents.review_node import (  # noqa: F401
+        review_node,
+    )
+    from hitl_agent.agents.tool_approval import ToolApprovalMiddleware  # noqa: F401
     from hitl_agent.errors import (  # noqa: F401
         AlreadyDecided,
         ConfigError,
@@ -114,28 +140,107 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         LedgerError,
         ModelError,
         ReviewError,
+        ReviewNotFound,
         ThreadInputConflict,
         ValidationError,
     )
-    from hitl_agent.graph.build import build_review_graph  # noqa: F401
-    from hitl_agent.graph.checkpoint import open_checkpointer, serializer  # noqa: F401
-    from hitl_agent.graph.resumer import Resumer, ResumeReport  # noqa: F401
-    from hitl_agent.memory.ledger import Ledger  # noqa: F401
-    from hitl_agent.models.callable import CallableModel  # noqa: F401
-    from hitl_agent.models.chat import ChatModelAdapter  # noqa: F401
-    from hitl_agent.models.sklearn import SklearnClassifier  # noqa: F401
-    from hitl_agent.policy import ThresholdPolicy  # noqa: F401
-    from hitl_agent.review.a2i import A2IReviews  # noqa: F401
-    from hitl_agent.review.in_process import InProcessReviews  # noqa: F401
-    from hitl_agent.review.simulated import SimulatedReviewer  # noqa: F401
+    from hitl_agent.graph.build import (  # noqa: F401
+        build_review_graph,
+    )
+    from hitl_agent.graph.checkpoint import (  # noqa: F401
+        open_checkpointer,
+        serializer,
+    )
+    from hitl_agent.graph.loop import (  # noqa: F401
+        ReviewLoop,
+    )
+    from hitl_agent.graph.resumer import (  # noqa: F401
+        Resumer,
+        ResumeReport,
+    )
+    from hitl_agent.graph.worker import (  # noqa: F401
+        ReviewWorker,
+    )
+    from hitl_agent.memory.ledger import (  # noqa: F401
+        Ledger,
+    )
+    from hitl_agent.models.callable import (  # noqa: F401
+        CallableModel,
+    )
+    from hitl_agent.models.chat import (  # noqa: F401
+        ChatModelAdapter,
+    )
+    from hitl_agent.models.sklearn import (  # noqa: F401
+        SklearnClassifier,
+    )
+    from hitl_agent.policy import (  # noqa: F401
+        ActivationConditionPolicy,
+        BudgetPolicy,
+        CertifiedThresholdPolicy,
+        NaiveThresholdNoGuarantee,
+        RiskControlledThreshold,
+        ScheduledRecalibration,
+        ThresholdPolicy,
+        UncertifiableTarget,
+    )
+    from hitl_agent.review.a2i import (  # noqa: F401
+        A2IReviews,
+        parse_output,
+    )
+    from hitl_agent.review.aggregate import (  # noqa: F401
+        ClosestText,
+        DawidSkene,
+        MajorityVote,
+        Wawa,
+        fleiss_kappa,
+        krippendorff_alpha,
+    )
+    from hitl_agent.review.base import (  # noqa: F401
+        ReviewBackend,
+        ReviewStatus,
+    )
+    from hitl_agent.review.decisions import (  # noqa: F401
+        HumanDecision,
+        outcome_from_answer,
+    )
+    from hitl_agent.review.in_process import (  # noqa: F401
+        InProcessReviews,
+    )
+    from hitl_agent.review.setup import (  # noqa: F401
+        create_review_flow,
+    )
+    from hitl_agent.review.simulated import (  # noqa: F401
+        SimulatedReviewer,
+    )
     from hitl_agent.types import (  # noqa: F401
         Correction,
-        Decision,
         HumanAnswer,
         Prediction,
         ReviewOutcome,
         ReviewRequest,
+        RoutingDecision,
         SimilarCorrection,
         Uncertainty,
     )
-    from hitl_agent.uncertainty import MaxProbabilityScorer  # noqa: F401
+    from hitl_agent.uncertainty import (  # noqa: F401
+        CalibratedScorer,
+        CombinedScorer,
+        EnsembleDisagreementScorer,
+        EntropyScorer,
+        IsotonicCalibrator,
+        JudgeScorer,
+        LexicalSimilarityScorer,
+        MajorityVoteScorer,
+        MarginScorer,
+        MaxProbabilityScorer,
+        MeanLogprobScorer,
+        MinLogprobScorer,
+        PerplexityScorer,
+        PlattCalibrator,
+        SampleAgreementScorer,
+        SemanticEntropyScorer,
+        TemperatureScaling,
+        TokenEntropyScorer,
+        VerbalizedConfidenceScorer,
+        fit_calibrator,
+    )

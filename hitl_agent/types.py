@@ -1,8 +1,13 @@
 """The pydantic models every part of hitl-agent shares.
 
-They are JSON-serialisable, live in an importable module (never ``__main__``) and are registered
-with the checkpointer's serializer allowlist (:data:`CHECKPOINT_TYPES`), so they survive a new
-process as themselves rather than as plain dicts.
+They are the typed view of the data at the library's boundaries (ledger rows, backend requests,
+resume values). The review graph's state and its interrupts hold their JSON form
+(``model_dump(mode="json")``), so a checkpoint needs no serializer allowlist.
+
+Two decisions, two types: :class:`RoutingDecision` is the *router's* choice (accept the model's
+output or escalate it to people); a *person's* decision on a review is a LangChain decision
+(``approve`` | ``edit`` | ``reject`` | ``respond``, :mod:`hitl_agent.review.decisions`) that
+becomes a :class:`ReviewOutcome`.
 """
 
 from __future__ import annotations
@@ -90,8 +95,9 @@ class Uncertainty(_Model):
     components: dict[str, float] = Field(default_factory=dict)
 
 
-class Decision(_Model):
-    """The routing choice for one item, with the propensity of that choice.
+class RoutingDecision(_Model):
+    """The router's choice for one item (accept the model's output or escalate it), with the
+    propensity of that choice.
 
     ``propensity`` is the probability that the policy makes this choice for this item, so audits of
     accepted items can be weighted back to unbiased estimates (inverse propensity weighting).
@@ -103,6 +109,10 @@ class Decision(_Model):
     policy_id: str
     threshold: float | None = None
     details: dict[str, JSONValue] = Field(default_factory=dict)
+
+
+Decision = RoutingDecision
+"""Deprecated alias of :class:`RoutingDecision` (kept for one release)."""
 
 
 class SimilarCorrection(_Model):
@@ -130,7 +140,8 @@ class HumanAnswer(_Model):
 class ReviewOutcome(_Model):
     """The aggregated verdict a graph resumes with: its resume value and ``response_schema``."""
 
-    action: ReviewAction
+    action: ReviewAction = Field(description="accept (LangChain's approve: keep the model's "
+                                 "output), edit, reject or timeout.")
     final_output: JSONValue = None
     agreement: float | None = Field(default=None, ge=0.0, le=1.0)
     answers: list[HumanAnswer] = Field(default_factory=list)
@@ -139,6 +150,12 @@ class ReviewOutcome(_Model):
     reviewer_tier: int = Field(default=0, ge=0)
     rationale: str | None = None
     decided_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _approve_is_accept(cls, v: Any) -> Any:
+        # LangChain's name for a person keeping the model's output; stored as "accept".
+        return "accept" if v == "approve" else v
 
 
 @functools.cache
@@ -163,21 +180,27 @@ class ReviewRequest(_Model):
     input: JSONValue
     model_output: JSONValue
     uncertainty: Uncertainty
-    decision: Decision
+    decision: RoutingDecision
+    confidence: float | None = Field(default=None, description="The model's confidence "
+                                     "(the scorer's, in [0, 1]).")
     similar: list[SimilarCorrection] = Field(default_factory=list)
     allowed_actions: list[ReviewAction] = Field(default_factory=lambda: _DEFAULT_ACTIONS.copy())
     labels: list[str] | None = Field(default=None, description="Choices, for classification.")
     deadline: datetime
     tier: int = Field(default=0, ge=0)
     template: str | None = None
-    # Agent Inbox reads an interrupt as a ``HumanInterrupt``: these three carry that view of
-    # the request (filled by the graph), so the inbox can show and answer a paused review.
+    # The interrupt value is this request as JSON. LangChain 1.x reads it as a ``HITLRequest``
+    # (``action_requests``, ``review_configs``) and Agent Inbox as a ``HumanInterrupt``
+    # (``action_request``, ``config``, ``description``): the graph fills both views.
+    action_requests: list[dict[str, JSONValue]] | None = None
+    review_configs: list[dict[str, JSONValue]] | None = None
     action_request: dict[str, JSONValue] | None = None
     config: dict[str, bool] | None = None
     description: str | None = None
     response_schema: dict[str, JSONValue] = Field(
         default_factory=lambda: copy.deepcopy(_outcome_schema()),
-        description="JSON Schema of the resume value (a ReviewOutcome).",
+        description="JSON Schema of the resume value: LangChain decisions, an Agent Inbox "
+        "response or a ReviewOutcome.",
     )
 
 
@@ -218,7 +241,7 @@ class Correction(_Model):
 CHECKPOINT_TYPES: tuple[type[BaseModel], ...] = (
     Prediction,
     Uncertainty,
-    Decision,
+    RoutingDecision,
     SimilarCorrection,
     HumanAnswer,
     ReviewOutcome,
@@ -226,4 +249,5 @@ CHECKPOINT_TYPES: tuple[type[BaseModel], ...] = (
     InboxResponse,
     Correction,
 )
-"""Types allowed through the checkpointer's msgpack serializer."""
+"""Types allowed through the checkpointer's msgpack serializer (for checkpoints written by
+earlier versions, which held these types; new ones hold plain JSON)."""

@@ -1,6 +1,7 @@
 """Embedding the review loop in agent applications: a review node for any LangGraph graph,
 tool-call approval for LangChain 1.x agents, and interrupt-safe error handling."""
 
+import importlib
 from typing import TYPE_CHECKING
 
 from hitl_agent.agents.answers import answer_review
@@ -19,14 +20,27 @@ from hitl_agent.agents.safety import (
 )
 
 if TYPE_CHECKING:  # imported lazily below: they need the `langchain` package
+    from hitl_agent.agents.answer_review import AnswerReviewMiddleware
     from hitl_agent.agents.tool_approval import (
+        InterruptOnConfig,
         ToolApprovalMiddleware,
         ToolCallConfidence,
         ToolRiskPolicy,
         create_review_agent,
     )
 
+_LANGCHAIN = {
+    "AnswerReviewMiddleware": "hitl_agent.agents.answer_review",
+    "InterruptOnConfig": "hitl_agent.agents.tool_approval",
+    "ToolApprovalMiddleware": "hitl_agent.agents.tool_approval",
+    "ToolCallConfidence": "hitl_agent.agents.tool_policy",
+    "ToolRiskPolicy": "hitl_agent.agents.tool_policy",
+    "create_review_agent": "hitl_agent.agents.tool_approval",
+}
+
 __all__ = [
+    "AnswerReviewMiddleware",
+    "InterruptOnConfig",
     "SwallowedInterrupt",
     "ToolApprovalMiddleware",
     "ToolCallConfidence",
@@ -45,14 +59,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # The tool-approval middleware needs `langchain` (not only langchain-core): import it lazily.
-    if name in ("ToolApprovalMiddleware", "ToolCallConfidence", "ToolRiskPolicy",
-                "create_review_agent"):
-        try:
-            from hitl_agent.agents import tool_approval
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                f"{name} needs LangChain 1.x agents: pip install 'hitl-agent[agents]' "
-                f"(or pip install 'langchain>=1.0'): {exc}") from exc
-        return getattr(tool_approval, name)
-    raise AttributeError(name)
+    # The middleware needs `langchain` (not only langchain-core): import it lazily.
+    module = _LANGCHAIN.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hitl_agent.agents' has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"{name} needs LangChain 1.x agents: pip install 'hitl-agent[agents]' "
+            f"(or pip install 'langchain>=1.0'): {exc}") from exc
+    globals()[name] = value
+    return value

@@ -23,19 +23,22 @@ need one (a saver, a path, or a URL); ``None`` is refused, since a review cannot
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hitl_agent.errors import ConfigError
 from hitl_agent.review.base import ReviewBackend
 
-__all__ = ["chat_model_from_env", "data_dir", "graph_checkpointer", "reviews_from_env"]
+__all__ = ["LazyMemory", "chat_model_from_env", "data_dir", "graph_checkpointer",
+           "reviews_from_env"]
 
 
 def data_dir() -> Path:
-    path = Path(os.environ.get("HITL_DATA") or ".hitl")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The data folder. Not created here: building a graph does no I/O (the ledger and the
+    in-process reviews create their files when first used)."""
+    return Path(os.environ.get("HITL_DATA") or ".hitl")
 
 
 def reviews_from_env(name: str) -> ReviewBackend:
@@ -76,3 +79,29 @@ def graph_checkpointer(checkpointer: Any) -> Any:
             "or a Postgres URL, or checkpointer='server' when served by `langgraph dev` / "
             "LangGraph Server (which injects its own)", field="checkpointer")
     return "parent" if checkpointer == "server" else checkpointer
+
+
+class LazyMemory:
+    """A correction memory built on first use (its ledger and vector index open files), so that
+    a graph factory does no blocking I/O."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._memory: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        if self._memory is None:
+            with self._lock:
+                if self._memory is None:
+                    self._memory = self._factory()
+        return self._memory
+
+    def recall(self, task: str, input: Any) -> Any:
+        return self._get().recall(task, input)
+
+    def remember(self, correction: Any) -> Any:
+        return self._get().remember(correction)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)

@@ -20,31 +20,33 @@ a :class:`~hitl_agent.errors.ConfigError` before it opens a review if the graph 
 To review an output the user's graph already has (a draft an earlier node wrote), pass
 ``prediction_key``: the node journals that value as the prediction and the model is not called.
 
-One review per thread: the review loop keys its ledger rows by thread id, and the resumer resumes
-the thread that holds the review. A thread that reaches the node again with another input gets a
-:class:`~hitl_agent.errors.ThreadInputConflict`.
+Any number of reviews per thread: each pass through the node is its own ledger item, derived from
+the thread (``<thread>``, ``<thread>#2``, …; a re-run after a crash finds its own item again), or
+named by the user's state key ``item_id_key``. ``loop.resumer(graph)`` resumes the thread that
+holds a review. The node is :meth:`ReviewLoop.node`; ``review_node(**parts, **keys)`` is
+``ReviewLoop(**parts).node(**keys)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypedDict, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from typing_extensions import TypedDict
 
 from hitl_agent.errors import ConfigError, ModelError
-from hitl_agent.graph.build import build_review_graph
-from hitl_agent.graph.nodes import ReviewLoopParts, thread_id_of
+from hitl_agent.graph.internals import has_checkpointer
+from hitl_agent.graph.nodes import next_item_id, thread_id_of
 from hitl_agent.graph.state import ReviewGraphState
 from hitl_agent.models.callable import CallableModel, coerce_prediction
 from hitl_agent.tracing import review_metadata, trace_step
+from hitl_agent.types import ReviewOutcome, RoutingDecision, Uncertainty
 
-try:  # where a running graph keeps its checkpointer in the config
-    from langgraph._internal._constants import CONFIG_KEY_CHECKPOINTER
-except ImportError:  # pragma: no cover - other layouts
-    CONFIG_KEY_CHECKPOINTER = "__pregel_checkpointer"
+if TYPE_CHECKING:
+    from hitl_agent.graph.loop import ReviewLoop
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 
@@ -52,11 +54,6 @@ __all__ = ["compile_with_checkpointer", "has_checkpointer", "require_checkpointe
            "review_node"]
 
 _INTERNAL = set(get_type_hints(ReviewGraphState))
-
-
-def has_checkpointer(config: RunnableConfig) -> bool:
-    """Whether the graph running with ``config`` has a checkpointer (its own or a server's)."""
-    return (config.get("configurable") or {}).get(CONFIG_KEY_CHECKPOINTER) is not None
 
 
 def require_checkpointer(config: RunnableConfig, *, where: str = "review") -> None:
@@ -105,6 +102,7 @@ def review_node(
     prediction_key: str | None = None,
     outputs: Mapping[str, str] | None = None,
     input_mapper: Callable[[Mapping[str, Any]], Any] | None = None,
+    item_id_key: str | None = None,
     name: str = "review",
     **review_options: Any,
 ) -> Graph:
@@ -116,34 +114,55 @@ def review_node(
     - ``outputs``: more of the review's results to copy into the user's state, as
       ``{user_key: review_key}`` with review keys from
       :class:`~hitl_agent.graph.state.ReviewGraphState` (``output_source``, ``decision``,
-      ``uncertainty``, ``outcome``, ``correction_id``, ``prediction``).
+      ``uncertainty``, ``outcome``, ``correction_id``, ``prediction``, ``item_id``).
     - ``input_mapper``: builds the reviewed input from the whole user state instead of one key.
-    - ``review_options``: passed to ``build_review_graph`` (``task``, ``labels``, ``memory``,
-      ``review_timeout``, ``timeout_fallback``, ``template``, …).
+    - ``item_id_key``: the user's state key naming the ledger item (default: derived from the
+      thread, one item per pass through the node).
+    - ``review_options``: passed to :class:`~hitl_agent.graph.loop.ReviewLoop` (``task``,
+      ``labels``, ``memory``, ``review_timeout``, ``timeout_fallback``, ``template``, …).
     """
+    from hitl_agent.graph.loop import ReviewLoop
+
     if model is None and prediction_key is None:
         raise ConfigError("review_node needs model= or prediction_key=", field="model")
+    if "checkpointer" in review_options:
+        raise ConfigError("review_node uses the checkpointer of the graph it is added to; "
+                          "do not pass checkpointer=", field="checkpointer")
+    loop = ReviewLoop(
+        model=model if model is not None else CallableModel(_not_called, model_id="user-state"),
+        scorer=scorer, policy=policy, reviews=reviews, ledger=ledger, name=name,
+        **review_options)
+    return node_of(loop, input_key=input_key, output_key=output_key,
+                   prediction_key=prediction_key, outputs=outputs, input_mapper=input_mapper,
+                   item_id_key=item_id_key, name=name)
+
+
+def node_of(
+    loop: ReviewLoop,
+    *,
+    input_key: str,
+    output_key: str,
+    prediction_key: str | None,
+    outputs: Mapping[str, str] | None,
+    input_mapper: Callable[[Mapping[str, Any]], Any] | None,
+    item_id_key: str | None,
+    name: str,
+) -> Graph:
+    """The node behind :meth:`ReviewLoop.node` and :func:`review_node`."""
+    from hitl_agent.graph.loop import register
+
     outputs = dict(outputs or {})
     for user_key, review_key in outputs.items():
         if review_key not in _INTERNAL:
             raise ConfigError(f"outputs[{user_key!r}] names {review_key!r}, not a key of the "
                               f"review state ({', '.join(sorted(_INTERNAL))})", field="outputs")
-    user_in = [input_key] + ([prediction_key] if prediction_key else [])
+    user_in = [input_key] + [k for k in (prediction_key, item_id_key) if k]
     user_out = [output_key, *outputs]
     for key in {*user_in, *user_out}:
         if key in _INTERNAL and key not in ("input", "output"):
             raise ConfigError(f"state key {key!r} clashes with the review loop's own key; "
                               "name it differently in your state", field="state")
-    if "checkpointer" in review_options:
-        raise ConfigError("review_node uses the checkpointer of the graph it is added to; "
-                          "do not pass checkpointer=", field="checkpointer")
-
-    inner = build_review_graph(
-        model=model if model is not None else CallableModel(_not_called, model_id="user-state"),
-        scorer=scorer, policy=policy, reviews=reviews, ledger=ledger,
-        checkpointer="parent", name=f"{name}_loop", **review_options,
-    )
-    parts: ReviewLoopParts = inner.hitl_parts  # type: ignore[attr-defined]
+    inner = loop.compile("parent", name=f"{name}_loop")
 
     fields: dict[str, Any] = {k: Any for k in get_type_hints(ReviewGraphState)}
     fields.update({k: Any for k in (*user_in, *user_out)})
@@ -162,22 +181,31 @@ def review_node(
         else:
             raise ConfigError(f"review node {name!r} found no {input_key!r} in the state",
                               field=input_key)
-        item_id = thread_id_of(config)
+        if item_id_key is not None and state.get(item_id_key):
+            item_id = str(state[item_id_key])
+        else:
+            item_id = next_item_id(loop.ledger, thread_id_of(config), loop.task, value)
         if prediction_key is not None:
             if prediction_key not in state:
                 raise ConfigError(f"review node {name!r} found no {prediction_key!r} in the "
                                   "state", field=prediction_key)
             prediction = coerce_prediction(state[prediction_key], model_id="user-state")
-            parts.ledger.check_item(item_id, value)  # refuses another input on this thread
-            parts.ledger.record_prediction(item_id, parts.task, value, prediction)
-        return {"input": value}
+            loop.ledger.check_item(item_id, value)  # refuses another input under this item
+            loop.ledger.record_prediction(item_id, loop.task, value, prediction)
+        return {"input": value, "item_id": item_id}
 
     def publish(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        request = state.get("request") or {}
+
+        def typed(key: str, kind: Any) -> Any:
+            return kind.model_validate(state[key]) if state.get(key) is not None else None
+
         trace_step("review", review_metadata(
-            thread_id=state.get("item_id"), task=state.get("task"),
-            review_id=state["request"].review_id if state.get("request") else None,
-            decision=state.get("decision"), uncertainty=state.get("uncertainty"),
-            outcome=state.get("outcome"), output_source=state.get("output_source"),
+            thread_id=state.get("item"), task=state.get("task"),
+            review_id=request.get("review_id"),
+            decision=typed("decision", RoutingDecision),
+            uncertainty=typed("uncertainty", Uncertainty),
+            outcome=typed("outcome", ReviewOutcome), output_source=state.get("output_source"),
         ), config)
         out = {output_key: state.get("output")}
         out.update({user_key: state.get(review_key) for user_key, review_key in outputs.items()})
@@ -193,11 +221,16 @@ def review_node(
     builder.add_edge(f"{name}_loop", "publish")
     builder.add_edge("publish", END)
     graph = builder.compile(name=name)
-    graph.hitl_parts = parts  # type: ignore[attr-defined]  # for Resumer(graph, parts.ledger, ...)
+    register(graph, loop)
     return graph
 
 
 def review_backends(node: Graph) -> Sequence[Any]:
-    """The review backends of a node made by :func:`review_node` (for a Resumer)."""
-    parts: ReviewLoopParts = node.hitl_parts  # type: ignore[attr-defined]
-    return list(parts.tiers)
+    """Deprecated (one release): the review backends of a node made by :func:`review_node`;
+    use ``loop.tiers`` of the :class:`ReviewLoop` instead."""
+    from hitl_agent.graph.loop import loop_of
+
+    loop = loop_of(node)
+    if loop is None:
+        raise ConfigError("not a node made by review_node / ReviewLoop.node", field="node")
+    return list(loop.tiers)

@@ -49,7 +49,7 @@ from hitl_agent.policy.recalibrate import CertifiedThresholdPolicy
 from hitl_agent.policy.risk import RiskControlledThreshold
 from hitl_agent.policy.threshold import ThresholdPolicy
 from hitl_agent.review.in_process import InProcessReviews
-from hitl_agent.types import Decision, Prediction, Uncertainty
+from hitl_agent.types import Decision, Prediction, RoutingDecision, Uncertainty
 from hitl_agent.uncertainty.base import Scorer
 
 BLOCK = 25
@@ -367,8 +367,10 @@ class _Run:
         for k, item in enumerate(block):
             # the state the graph returned; the ledger for items a previous run finished
             state = self._states.pop(item.id, None) or {}
-            prediction, uncertainty = state.get("prediction"), state.get("uncertainty")
-            decision = state.get("decision")
+            # the graph's state is JSON: read it back into the typed models
+            prediction = _typed(Prediction, state.get("prediction"))
+            uncertainty = _typed(Uncertainty, state.get("uncertainty"))
+            decision = _typed(RoutingDecision, state.get("decision"))
             final_output, final_source = state.get("output"), state.get("output_source")
             if prediction is None or uncertainty is None or decision is None:
                 record = self.ledger.get_item(item.id)
@@ -391,6 +393,10 @@ class _Run:
                 calibration=offset + k < calib_n, propensity=decision.propensity,
             ))
         return out
+
+
+def _typed(kind: Any, value: Any) -> Any:
+    return kind.model_validate(value) if isinstance(value, dict) else value
 
 
 # -- the whole suite ---------------------------------------------------------------------------

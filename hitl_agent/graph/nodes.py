@@ -3,65 +3,83 @@
 Each node does one thing. The rule the whole design rests on: ``await_review`` only calls
 ``interrupt()``, because LangGraph re-runs an interrupted node from its top on resume; the model
 call, the ledger writes and the start of the human review happen in earlier nodes.
+
+The state holds JSON (see :mod:`hitl_agent.graph.state`); nodes read it back into the typed
+models of :mod:`hitl_agent.types` where they compute with it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
+from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
-from pydantic import BaseModel
 
-from hitl_agent.errors import ConfigError, HitlError, ModelError
-from hitl_agent.graph.state import ReviewGraphState, ReviewResume
-from hitl_agent.memory.base import CorrectionRecall
-from hitl_agent.memory.ledger import Ledger
+from hitl_agent.errors import ConfigError, HitlError, ModelError, ThreadInputConflict
+from hitl_agent.graph.state import ReviewGraphConfig, ReviewGraphState
+from hitl_agent.memory.ledger import content_hash
 from hitl_agent.memory.signal import apply_memory_signal
-from hitl_agent.models.base import ModelAdapter
 from hitl_agent.models.callable import is_empty_output
 from hitl_agent.models.context import model_context
-from hitl_agent.policy.base import EscalationPolicy
-from hitl_agent.review.base import ReviewBackend
+from hitl_agent.review.decisions import check_outcome, resume_json_schema, resume_type
 from hitl_agent.review.ids import correction_id, review_id
-from hitl_agent.review.inbox import outcome_from_human_response, to_human_interrupt
+from hitl_agent.review.inbox import to_hitl_request, to_human_interrupt
 from hitl_agent.types import (
     Correction,
     Prediction,
     ReviewOutcome,
     ReviewRequest,
-    TimeoutFallback,
+    RoutingDecision,
+    SimilarCorrection,
+    Uncertainty,
     utcnow,
 )
-from hitl_agent.uncertainty.base import Scorer
+
+if TYPE_CHECKING:
+    from hitl_agent.graph.loop import ReviewLoop
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class ReviewLoopParts:
-    """Everything the nodes call. The graph owns no I/O beyond what these parts do."""
+def dump(value: Any) -> Any:
+    """The JSON form the state keeps of a typed value."""
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
 
-    model: ModelAdapter
-    scorer: Scorer
-    policy: EscalationPolicy
-    tiers: Sequence[ReviewBackend]
-    ledger: Ledger
-    task: str = "classification"
-    labels: Sequence[str] | None = None
-    memory: CorrectionRecall | None = None
-    review_timeout: timedelta = timedelta(days=3)
-    timeout_fallback: TimeoutFallback = "accept"
-    """What an overdue review becomes: keep the model's output, reject it (abstain), or send it to
-    the next reviewer tier (then ``final_fallback`` once the last tier has timed out too)."""
-    final_fallback: Literal["accept", "reject"] = "accept"
-    template: str | None = None
-    memory_signal_weight: float = 0.0
+
+def read(kind: Any, value: Any) -> Any:
+    """A flat model (Prediction, Uncertainty, RoutingDecision) back from the state this graph
+    wrote: no second validation on the hot path."""
+    return value if isinstance(value, kind) else kind.model_construct(**value)
+
+
+def next_item_id(ledger: Any, thread_id: str, task: str, input_value: Any) -> str:
+    """The item a run of ``thread_id`` reviews ``input_value`` under.
+
+    A thread's items are ``<thread>``, ``<thread>#2``, ``<thread>#3``, …: the latest one is
+    this run's when it holds the same task and input (a re-run after a crash, or a retried call:
+    exactly once), else the next id is new. Explicit ids (``item_id``) bypass this.
+    """
+    digest = content_hash(input_value)
+    latest: str | None = None
+    n = 1
+    while True:
+        candidate = thread_id if n == 1 else f"{thread_id}#{n}"
+        record = ledger.get_item(candidate)
+        if record is None:
+            break
+        latest, n = candidate, n + 1
+        if n > 10_000:  # pragma: no cover - a guard, not a limit anyone should meet
+            raise ConfigError(f"thread {thread_id!r} holds over 10000 items; pass item_id",
+                              field="item_id")
+    if latest is not None:
+        record = ledger.get_item(latest)
+        if record is not None and record.task == task and content_hash(record.input) == digest:
+            return latest
+    return thread_id if n == 1 else f"{thread_id}#{n}"
 
 
 def thread_id_of(config: RunnableConfig) -> str:
@@ -75,25 +93,45 @@ def thread_id_of(config: RunnableConfig) -> str:
     return str(thread)
 
 
-class ReviewNodes:
-    def __init__(self, parts: ReviewLoopParts) -> None:
-        self.p = parts
+_FRESH: dict[str, Any] = {
+    "similar": [], "prediction": None, "uncertainty": None, "decision": None, "tier": 0,
+    "request": None, "outcome": None, "output": None, "output_source": None,
+    "correction_id": None,
+}
 
-    def _item_id(self, state: ReviewGraphState, config: RunnableConfig) -> str:
-        return state.get("item_id") or thread_id_of(config)
+
+class ReviewNodes:
+    def __init__(self, loop: ReviewLoop) -> None:
+        self.p = loop
+
+    def _item(self, state: ReviewGraphState, config: RunnableConfig,
+              task: str) -> tuple[str, Any]:
+        """The run's item id and what the ledger knows of it (one read for a new thread)."""
+        given = state.get("item_id")
+        if given:
+            return given, self.p.ledger.check_item(given, state["input"])
+        thread = thread_id_of(config)
+        try:
+            if self.p.ledger.check_item(thread, state["input"]) is None:
+                return thread, None  # the thread's first item
+        except ThreadInputConflict:
+            pass  # the thread holds other items: find this run's
+        item_id = next_item_id(self.p.ledger, thread, task, state["input"])
+        return item_id, self.p.ledger.check_item(item_id, state["input"])
 
     # -- recall ------------------------------------------------------------------------------
 
     def recall(self, state: ReviewGraphState, config: RunnableConfig) -> Command[Any]:
         if "input" not in state:
             raise ConfigError("the review graph's input needs an 'input' key", field="input")
-        item_id = self._item_id(state, config)
         task = state.get("task") or self.p.task
-        record = self.p.ledger.check_item(item_id, state["input"])
-        base: dict[str, Any] = {"item_id": item_id, "task": task, "tier": 0}
+        item_id, record = self._item(state, config, task)
+        # A thread's state outlives a run: start this item clean (and consume the input's
+        # item_id, so that the thread's next run derives its own).
+        base: dict[str, Any] = {**_FRESH, "item": item_id, "item_id": None, "task": task}
         if record is not None and record.prediction is not None:
             # A re-run after a crash: the journaled prediction, not a second model call.
-            base["prediction"] = record.prediction
+            base["prediction"] = dump(record.prediction)
         if record is not None and record.status == "finished":
             # Same thread, same input, already done: answer from the ledger, start nothing new.
             return Command(
@@ -108,7 +146,7 @@ class ReviewNodes:
             except Exception as exc:  # noqa: BLE001 - the index is optional; the ledger is truth
                 log.warning("correction memory unavailable, continuing without recall: %s", exc)
             else:
-                similar = list(found.similar)
+                similar = [dump(s) for s in found.similar]
                 if found.reuse is not None:
                     return Command(
                         goto="finish",
@@ -120,17 +158,24 @@ class ReviewNodes:
     # -- predict, score, route ---------------------------------------------------------------
 
     def predict(self, state: ReviewGraphState, config: RunnableConfig) -> dict[str, Any]:
-        item_id = state["item_id"]
+        item_id = state["item"]
         if state.get("prediction") is not None:
             return {}  # journaled before a crash (see recall)
         try:
-            prediction = self.p.model.predict(state["input"], examples=state.get("similar", []))
+            examples = [SimilarCorrection.model_validate(s) for s in state.get("similar") or []]
+            prediction = self.p.model.predict(state["input"], examples=examples)
             if not isinstance(prediction, Prediction):
                 raise ModelError(f"model adapter returned {type(prediction).__name__}, "
                                  "not a Prediction", field="prediction")
             if is_empty_output(prediction.output):
                 raise ModelError("model returned an empty output", field="output",
                                  rule="non-empty")
+            if (state["task"] == "classification" and self.p.labels is None
+                    and not prediction.probabilities):
+                raise ConfigError(
+                    "a classification review needs its choices: pass labels=[...] to the "
+                    "ReviewLoop (or build_review_graph), or have the model return "
+                    "probabilities", field="labels", rule="required")
         except GraphBubbleUp:
             raise
         except HitlError as exc:
@@ -141,118 +186,142 @@ class ReviewNodes:
             self._fail(state, config, exc)
             raise ModelError(f"model {getattr(self.p.model, 'model_id', '?')!r} raised "
                              f"{type(exc).__name__}: {exc}", thread_id=item_id) from exc
-        return {"prediction": prediction}
+        return {"prediction": dump(prediction)}
 
     def _fail(self, state: ReviewGraphState, config: RunnableConfig,
               exc: BaseException) -> None:
-        self.p.ledger.mark_failed(state["item_id"], state["task"], state["input"],
+        self.p.ledger.mark_failed(state["item"], state["task"], state["input"],
                                   f"{type(exc).__name__}: {exc}",
                                   thread_id=thread_id_of(config))
 
     def score(self, state: ReviewGraphState) -> dict[str, Any]:
+        prediction = read(Prediction, state["prediction"])
         with_memory = getattr(self.p.scorer, "score_with_memory", None)
         if with_memory is not None and state.get("similar"):
             # a learned confidence reads the recalled corrections as signals of its own
-            uncertainty = with_memory(state["prediction"], state["similar"])
+            uncertainty = with_memory(
+                prediction, [SimilarCorrection.model_validate(s) for s in state["similar"]])
         else:
-            uncertainty = self.p.scorer(state["prediction"])
+            uncertainty = self.p.scorer(prediction)
         if self.p.memory_signal_weight > 0 and state.get("similar"):
-            uncertainty = apply_memory_signal(
-                uncertainty, state["prediction"], state["similar"], self.p.memory_signal_weight
-            )
-        return {"uncertainty": uncertainty}
+            similar = [SimilarCorrection.model_validate(s) for s in state["similar"]]
+            uncertainty = apply_memory_signal(uncertainty, prediction, similar,
+                                              self.p.memory_signal_weight)
+        return {"uncertainty": dump(uncertainty)}
 
     def route(self, state: ReviewGraphState, config: RunnableConfig) -> Command[Any]:
-        decision = self.p.policy.decide(state["item_id"], state["uncertainty"],
-                                        state["prediction"])
+        prediction = read(Prediction, state["prediction"])
+        uncertainty = read(Uncertainty, state["uncertainty"])
+        decision = self.p.policy.decide(state["item"], uncertainty, prediction)
         journal = {"task": state["task"], "input_value": state["input"],
-                   "prediction": state["prediction"], "thread_id": thread_id_of(config),
-                   "context": model_context(self.p.model, state["input"],
-                                            state.get("similar", []), labels=self.p.labels)}
+                   "prediction": prediction, "thread_id": thread_id_of(config),
+                   "context": model_context(
+                       self.p.model, state["input"],
+                       [SimilarCorrection.model_validate(s) for s in state.get("similar") or []],
+                       labels=self.p.labels)}
         if decision.action == "escalate":
-            self.p.ledger.record_routing(state["item_id"], state["uncertainty"], decision,
-                                         **journal)
-            return Command(goto="dispatch", update={"decision": decision})
-        output = state["prediction"].output
-        self.p.ledger.record_routing(state["item_id"], state["uncertainty"], decision,
-                                     final_output=output, final_source="model", **journal)
-        return Command(goto="accept", update={"decision": decision})
+            self.p.ledger.record_routing(state["item"], uncertainty, decision, **journal)
+            return Command(goto="dispatch", update={"decision": dump(decision)})
+        self.p.ledger.record_routing(state["item"], uncertainty, decision,
+                                     final_output=prediction.output, final_source="model",
+                                     **journal)
+        return Command(goto="accept", update={"decision": dump(decision)})
 
     def accept(self, state: ReviewGraphState) -> dict[str, Any]:
         # The route node already finished the item in the ledger (one write on this path).
-        return {"output": state["prediction"].output, "output_source": "model"}
+        return {"output": state["prediction"]["output"], "output_source": "model"}
 
     # -- the human review --------------------------------------------------------------------
 
-    def dispatch(self, state: ReviewGraphState, config: RunnableConfig) -> Command[Any]:
-        tier = state.get("tier", 0)
+    def dispatch(self, state: ReviewGraphState, config: RunnableConfig,
+                 runtime: Runtime[ReviewGraphConfig]) -> Command[Any]:
+        context: ReviewGraphConfig = runtime.context or {}  # type: ignore[assignment]
+        tier = state.get("tier") or int(context.get("reviewer_tier", 0))
+        if not 0 <= tier < len(self.p.tiers):
+            raise ConfigError(f"reviewer_tier {tier} does not exist (tiers: 0.."
+                              f"{len(self.p.tiers) - 1})", field="reviewer_tier")
+        timeout = self.p.review_timeout
+        if context.get("review_timeout_seconds"):
+            timeout = timedelta(seconds=float(context["review_timeout_seconds"]))
         backend = self.p.tiers[tier]
-        item_id = state["item_id"]
+        item_id = state["item"]
+        thread = thread_id_of(config)
+        prediction = Prediction.model_validate(state["prediction"])
+        uncertainty = Uncertainty.model_validate(state["uncertainty"])
         request = ReviewRequest(
             review_id=review_id(item_id, tier),
-            thread_id=thread_id_of(config),
-            item_id=item_id if item_id != thread_id_of(config) else None,
+            thread_id=thread,
+            item_id=item_id if item_id != thread else None,
             task=state["task"],
             input=state["input"],
-            model_output=state["prediction"].output,
-            uncertainty=state["uncertainty"],
-            decision=state["decision"],
-            similar=state.get("similar", []),
-            labels=list(self.p.labels) if self.p.labels is not None else None,
-            deadline=utcnow() + self.p.review_timeout,
+            model_output=prediction.output,
+            uncertainty=uncertainty,
+            decision=RoutingDecision.model_validate(state["decision"]),
+            confidence=uncertainty.confidence,
+            similar=[SimilarCorrection.model_validate(s) for s in state.get("similar", [])],
+            labels=self._labels(state["task"], prediction, item_id),
+            deadline=utcnow() + timeout,
             tier=tier,
             template=self.p.template,
+            response_schema=resume_json_schema(),
         )
-        request = request.model_copy(update=dict(to_human_interrupt(request)))
+        request = request.model_copy(update={**to_human_interrupt(request),
+                                             **to_hitl_request(request)})
         # The ledger row first: a crash after it and before the start leaves a pending row whose
         # re-run finds it (same id, same stored deadline) and starts the review then.
         record = self.p.ledger.open_review(request, backend.name)
         request = record.request
         if record.outcome is not None:
-            return Command(goto="decide", update={"request": request, "outcome": record.outcome})
+            return Command(goto="decide", update={"request": dump(request),
+                                                  "outcome": dump(record.outcome), "tier": tier})
         backend.start(request)
         if backend.answers_synchronously:
             outcome = backend.result(request.review_id)
             if outcome is not None:
+                outcome = check_outcome(request, outcome)  # a reviewer function's mistake
                 if self.p.ledger.decide_review(request.review_id, outcome, decided_by="inline"):
                     self.p.ledger.mark_resumed(request.review_id, None)
                 stored = self.p.ledger.get_review(request.review_id)
-                assert stored is not None and stored.outcome is not None
-                return Command(goto="decide", update={"request": request,
-                                                      "outcome": stored.outcome})
-        return Command(goto="await_review", update={"request": request})
+                if stored is None or stored.outcome is None:  # pragma: no cover - invariant
+                    raise HitlError(f"review {request.review_id} vanished from the ledger")
+                return Command(goto="decide", update={"request": dump(request), "tier": tier,
+                                                      "outcome": dump(stored.outcome)})
+        return Command(goto="await_review", update={"request": dump(request), "tier": tier})
+
+    def _labels(self, task: str, prediction: Prediction, item_id: str) -> list[str] | None:
+        """A classification review's choices: the loop's labels, else the model's classes."""
+        if self.p.labels is not None:
+            return list(self.p.labels)
+        if prediction.probabilities:
+            return list(prediction.probabilities)
+        if task == "classification":
+            raise ConfigError(
+                "a classification review needs its choices: pass labels=[...] to the "
+                "ReviewLoop (or build_review_graph), or have the model return probabilities",
+                field="labels", rule="required", item_id=item_id)
+        return None
 
     def await_review(self, state: ReviewGraphState) -> dict[str, Any]:
-        # Nothing else here: this node re-runs from its top when the graph is resumed.
-        outcome = interrupt(state["request"], response_schema=ReviewResume)  # type: ignore[call-overload]
+        # Nothing else here: this node re-runs from its top when the graph is resumed. A resume
+        # value that does not fit the review is refused by LangGraph before anything is saved.
+        request = ReviewRequest.model_validate(state["request"])
+        outcome = interrupt(state["request"], response_schema=resume_type(request))
         return {"outcome": outcome}
 
-    def decide(self, state: ReviewGraphState) -> Command[Any]:  # noqa: C901
-        outcome: Any = state["outcome"]
+    def decide(self, state: ReviewGraphState) -> Command[Any]:
+        outcome = ReviewOutcome.model_validate(state["outcome"])
         request = state["request"]
-        if isinstance(outcome, list):
-            try:
-                outcome = outcome_from_human_response(
-                    request, [r.model_dump() if isinstance(r, BaseModel) else r for r in outcome])
-            except HitlError as exc:
-                # An inbox answer that does not fit the review (a label that is not one of the
-                # choices, an empty reply): ask again, saying why, instead of failing the item.
-                note = f"**Your last answer was refused:** {exc}\n\n"
-                retry = request.model_copy(update={
-                    "description": note + (request.description or "").split("\n\n", 1)[-1]})
-                return Command(goto="await_review", update={"request": retry})
-        elif isinstance(outcome, dict):
-            outcome = ReviewOutcome.model_validate(outcome)
+        rid = request["review_id"]
         # A resume that bypassed the Resumer still lands in the ledger (the CAS is a no-op if the
         # Resumer already moved the row).
-        self.p.ledger.decide_review(request.review_id, outcome, decided_by="graph")
-        self.p.ledger.mark_resumed(request.review_id, None)  # the graph has the outcome now
+        self.p.ledger.decide_review(rid, outcome, decided_by="graph")
+        self.p.ledger.mark_resumed(rid, None)  # the graph has the outcome now
         prediction = state["prediction"]
-        update: dict[str, Any] = {"outcome": outcome}
+        update: dict[str, Any] = {"outcome": dump(outcome)}
         if outcome.action == "timeout":
             return self._fallback(state, update)
         # accept keeps the model's output; edit and reject give the human's (None = abstain)
-        output = prediction.output if outcome.action == "accept" else outcome.final_output
+        output = prediction["output"] if outcome.action == "accept" else outcome.final_output
         update.update(output=output, output_source="human")
         return Command(goto="learn", update=update)
 
@@ -263,17 +332,16 @@ class ReviewNodes:
             if tier + 1 < len(self.p.tiers):
                 return Command(goto="dispatch", update={**update, "tier": tier + 1})
             choice = self.p.final_fallback
-        output = state["prediction"].output if choice == "accept" else None
+        output = state["prediction"]["output"] if choice == "accept" else None
         update.update(output=output, output_source="fallback")
         return Command(goto="finish", update=update)
 
     def learn(self, state: ReviewGraphState) -> dict[str, Any]:
-        outcome = state["outcome"]
-        assert isinstance(outcome, ReviewOutcome)  # decide turned inbox answers into one
-        request = state["request"]
-        prediction = state["prediction"]
-        decision = state["decision"]
-        item_id = state["item_id"]
+        outcome = ReviewOutcome.model_validate(state["outcome"])
+        request = ReviewRequest.model_validate(state["request"])
+        prediction = Prediction.model_validate(state["prediction"])
+        decision = RoutingDecision.model_validate(state["decision"])
+        item_id = state["item"]
         correction = Correction(
             id=correction_id(item_id, request.review_id),
             task=state["task"],
@@ -286,14 +354,14 @@ class ReviewNodes:
             agreement=outcome.agreement,
             answers=outcome.answers,
             source=outcome.source,
-            confidence=state["uncertainty"].confidence,
+            confidence=request.uncertainty.confidence,
             policy_id=decision.policy_id,
             reason=decision.reason,
             propensity=decision.propensity,
             model_id=prediction.model_id,
             model_version=prediction.model_version,
             prompt_version=prediction.prompt_version,
-            created_at=request.deadline - self.p.review_timeout,
+            created_at=min(request.deadline - self.p.review_timeout, outcome.decided_at),
             decided_at=outcome.decided_at,
             split_group=item_id,
         )
@@ -309,7 +377,15 @@ class ReviewNodes:
     def finish(self, state: ReviewGraphState, config: RunnableConfig) -> dict[str, Any]:
         if state.get("output_source") == "model" and state.get("decision") is not None:
             return {}  # written by route
-        self.p.ledger.finish_item(state["item_id"], state.get("output"),
+        self.p.ledger.finish_item(state["item"], state.get("output"),
                                   state.get("output_source", "model"), task=state["task"],
                                   input_value=state["input"], thread_id=thread_id_of(config))
         return {}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ReviewLoopParts":  # deprecated (one release): the parts are the ReviewLoop
+        from hitl_agent.graph.loop import ReviewLoop
+
+        return ReviewLoop
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,9 +19,10 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from hitl_agent.errors import AlreadyDecided, ReviewError, ReviewNotFound
+from hitl_agent.errors import AlreadyDecided, ReviewError, ReviewNotFound, ValidationError
 from hitl_agent.memory.ledger import ITEM_STATUSES, Ledger, ReviewRecord
 from hitl_agent.review.base import ReviewBackend, ReviewChangeFeed
+from hitl_agent.review.decisions import check_outcome, outcome_from_answer
 from hitl_agent.types import ReviewOutcome, utcnow
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,15 @@ class Resumer:
 
     @classmethod
     def for_graph(cls, graph: CompiledStateGraph[Any, Any, Any, Any], **kwargs: Any) -> Resumer:
-        """A resumer wired from a graph made by ``build_review_graph``."""
-        parts = getattr(graph, "hitl_parts", None)
-        if parts is None:
-            raise ReviewError("graph was not built by build_review_graph; pass ledger and "
-                              "backends to Resumer()", field="graph")
-        return cls(graph, parts.ledger, list(parts.tiers), **kwargs)
+        """A resumer for a graph made by :meth:`ReviewLoop.compile` or ``build_review_graph``
+        (same as ``loop.resumer(graph)``)."""
+        from hitl_agent.graph.loop import loop_of
+
+        loop = loop_of(graph)
+        if loop is None:
+            raise ReviewError("graph was not made by a ReviewLoop; use loop.resumer(graph) or "
+                              "pass ledger and backends to Resumer()", field="graph")
+        return cls(graph, loop.ledger, list(loop.tiers), **kwargs)
 
     # -- one pass ----------------------------------------------------------------------------
 
@@ -154,6 +158,14 @@ class Resumer:
                 log.warning("polling review %s failed: %s", review.id, exc)
                 report.failed.append(review.id)
                 continue
+            try:
+                outcome = check_outcome(review.request, outcome)
+            except ValidationError as exc:
+                # The backend's answer does not fit the review: it stays pending (and is
+                # reported), never resumed with an answer the graph would refuse.
+                log.warning("review %s: the backend's answer is refused: %s", review.id, exc)
+                report.failed.append(review.id)
+                continue
             result = self._decide_and_resume(review, outcome)
             if result == "resumed":
                 (report.timed_out if outcome.action == "timeout" else report.resumed).append(
@@ -209,7 +221,9 @@ class Resumer:
         if not self.ledger.claim_resume(review.id, by=self.worker_id,
                                         lease_seconds=self.lease_seconds):
             return report
-        assert review.outcome is not None
+        if review.outcome is None:  # pragma: no cover - decided rows carry their outcome
+            raise ReviewError(f"review {review.id} is decided without an outcome",
+                              review_id=review.id)
         if self._resume(review, review.outcome):
             report.resumed.append(review.id)
         else:
@@ -247,17 +261,28 @@ class Resumer:
                 continued.append(item.id)
         return continued
 
-    def answer(self, review_id: str, outcome: ReviewOutcome | dict[str, Any]) -> None:
-        """Decide a review directly (a console, an inbox UI): CAS, then resume. Raises
-        :class:`AlreadyDecided` when someone else decided it first."""
+    def answer(self, review_id: str, answer: Any, *,
+               worker_id: str | None = None) -> ReviewOutcome:
+        """Decide a review directly (a console, an inbox UI): CAS, then resume; returns the
+        outcome used.
+
+        ``answer`` is anything a review is resumed with (LangChain's ``{"decisions": [...]}``
+        or one decision, Agent Inbox's ``[HumanResponse]``, a :class:`ReviewOutcome` or its
+        dict). Raises :class:`~hitl_agent.errors.ValidationError` (naming the field and the rule)
+        when it does not fit the review, which stays pending, and :class:`AlreadyDecided` when
+        someone else decided it first.
+        """
         review = self.ledger.get_review(review_id)
         if review is None:
             raise ReviewNotFound(f"no review {review_id!r} in the ledger", review_id=review_id)
-        if isinstance(outcome, dict):
-            outcome = ReviewOutcome.model_validate(outcome)
+        if review.state != "pending":
+            raise AlreadyDecided(f"review {review_id!r} is {review.state}, no longer pending",
+                                 review_id=review_id, state=review.state)
+        outcome = outcome_from_answer(review.request, answer, worker_id=worker_id)
         if self._decide_and_resume(review, outcome) == "lost":
             raise AlreadyDecided(f"review {review_id!r} was decided already",
                                  review_id=review_id, state=review.state)
+        return outcome
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -286,15 +311,37 @@ class Resumer:
         """
         config: RunnableConfig = {"configurable": {"thread_id": review.thread_id}}
         state = self.graph.get_state(config, subgraphs=True)
-        interrupt_id = _find_interrupt(state, review.id)
-        if interrupt_id is None:
+        found = _find_interrupt(state, review.id)
+        if found is None:
             if _went_past(state, review):
                 self.ledger.mark_resumed(review.id, None)
                 return True
             return False
-        self.graph.invoke(Command(resume={interrupt_id: outcome}), config)
+        interrupt_id, value = found
+        batch = value.get("review_ids") if isinstance(value, dict) else None
+        if isinstance(batch, list) and len(batch) > 1:
+            # One interrupt for several reviews (batched tool approval): resumed once every
+            # one of them is decided, with all their outcomes.
+            outcomes: dict[str, Any] = {}
+            for rid in batch:
+                other = outcome if rid == review.id else self._decided(rid)
+                if other is None:
+                    return False
+                outcomes[rid] = other.model_dump(mode="json")
+            self.graph.invoke(Command(resume={interrupt_id: {"outcomes": outcomes}}), config)
+            for rid in batch:
+                self.ledger.mark_resumed(rid, interrupt_id)
+            return True
+        self.graph.invoke(Command(resume={interrupt_id: outcome.model_dump(mode="json")}),
+                          config)
         self.ledger.mark_resumed(review.id, interrupt_id)
         return True
+
+    def _decided(self, review_id: str) -> ReviewOutcome | None:
+        record = self.ledger.get_review(review_id)
+        if record is None or record.state not in ("decided", "resumed"):
+            return None
+        return record.outcome
 
 
 def _went_past(state: Any, review: ReviewRecord) -> bool:
@@ -309,14 +356,17 @@ def _went_past(state: Any, review: ReviewRecord) -> bool:
     return rid is None or rid == review.id or state.values.get("tier", 0) > review.tier
 
 
-def _find_interrupt(state: Any, review_id: str) -> str | None:
+def _find_interrupt(state: Any, review_id: str) -> tuple[str, Any] | None:
+    """``(interrupt id, value)`` of the interrupt waiting on ``review_id``."""
     for intr in getattr(state, "interrupts", ()) or ():
         value = intr.value
         rid = getattr(value, "review_id", None)
         if rid is None and isinstance(value, dict):
             rid = value.get("review_id")
+            if review_id in (value.get("review_ids") or ()):
+                rid = review_id
         if rid == review_id:
-            return str(intr.id)
+            return str(intr.id), value
     for task in getattr(state, "tasks", ()) or ():
         sub = getattr(task, "state", None)
         if sub is not None and hasattr(sub, "interrupts"):

@@ -1,5 +1,7 @@
 """Escalation policies: pure functions and small classes that decide who looks at an item."""
 
+from typing import TYPE_CHECKING
+
 from hitl_agent._lazy import lazy_exports
 
 _EXPORTS = {
@@ -31,3 +33,36 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers and IDEs
+    from hitl_agent.policy.activation import (  # noqa: F401
+        ActivationConditionPolicy,
+        ActivationResult,
+        evaluate_activation_conditions,
+        parse_activation_conditions,
+        prediction_fields,
+    )
+    from hitl_agent.policy.base import (  # noqa: F401
+        EscalationPolicy,
+    )
+    from hitl_agent.policy.budget import (  # noqa: F401
+        BudgetPolicy,
+    )
+    from hitl_agent.policy.recalibrate import (  # noqa: F401
+        CertifiedThresholdPolicy,
+        FitRecord,
+        ScheduledRecalibration,
+    )
+    from hitl_agent.policy.risk import (  # noqa: F401
+        NaiveThresholdNoGuarantee,
+        RiskControlledThreshold,
+        UncertifiableTarget,
+        binomial_p_value,
+        clopper_pearson_upper,
+        learn_then_test,
+        min_accepted_for,
+        selective_guaranteed_risk,
+    )
+    from hitl_agent.policy.threshold import (  # noqa: F401
+        ThresholdPolicy,
+    )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
-
-from pydantic import ValidationError as PydanticValidationError
 
 from hitl_agent.errors import ReviewError, ReviewNotFound
 from hitl_agent.review.base import ReviewState, ReviewStatus
@@ -47,24 +46,35 @@ class InProcessReviews:
         )
         if self.answers_synchronously and reviewer is None:
             raise ReviewError("answers_synchronously needs a reviewer", field="reviewer")
-        self._lock = threading.Lock()
-        self._conn = connect_sqlite(path if path is not None else ":memory:",
-                                    what="in-process reviews", field="path")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS in_process_reviews ("
-            " id TEXT PRIMARY KEY, request_json TEXT NOT NULL, outcome_json TEXT,"
-            " state TEXT NOT NULL)"
-        )
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS in_process_changes ("
-            " seq INTEGER PRIMARY KEY AUTOINCREMENT, review_id TEXT NOT NULL)"
-        )
-        # Written by the same statement that answers or stops a review (atomic with it).
-        self._conn.execute(
-            "CREATE TRIGGER IF NOT EXISTS in_process_changed AFTER UPDATE OF state"
-            " ON in_process_reviews WHEN NEW.state != OLD.state"
-            " BEGIN INSERT INTO in_process_changes (review_id) VALUES (NEW.id); END"
-        )
+        self._lock = threading.RLock()
+        self.path = Path(path) if path is not None else None
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        # Opened on first use, so that building a graph does no I/O (``langgraph dev`` runs
+        # graph factories on its event loop).
+        if self._db is None:
+            with self._lock:
+                if self._db is None:
+                    if self.path is not None:
+                        self.path.parent.mkdir(parents=True, exist_ok=True)
+                    conn = connect_sqlite(self.path if self.path is not None else ":memory:",
+                                          what="in-process reviews", field="path")
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS in_process_reviews ("
+                        " id TEXT PRIMARY KEY, request_json TEXT NOT NULL, outcome_json TEXT,"
+                        " state TEXT NOT NULL)")
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS in_process_changes ("
+                        " seq INTEGER PRIMARY KEY AUTOINCREMENT, review_id TEXT NOT NULL)")
+                    # Written by the same statement that answers or stops a review (atomic).
+                    conn.execute(
+                        "CREATE TRIGGER IF NOT EXISTS in_process_changed AFTER UPDATE OF state"
+                        " ON in_process_reviews WHEN NEW.state != OLD.state"
+                        " BEGIN INSERT INTO in_process_changes (review_id) VALUES (NEW.id); END")
+                    self._db = conn
+        return self._db
 
     # -- ReviewBackend -----------------------------------------------------------------------
 
@@ -123,8 +133,12 @@ class InProcessReviews:
 
     # -- manual answers ----------------------------------------------------------------------
 
-    def answer(self, review_id: str, outcome: ReviewOutcome | dict[str, Any]) -> ReviewOutcome:
-        """Record an answer given outside a reviewer function (first answer wins)."""
+    def answer(self, review_id: str, outcome: Any) -> ReviewOutcome:
+        """Record an answer given outside a reviewer function (first answer wins).
+
+        ``outcome``: anything a review is resumed with (a :class:`ReviewOutcome` or its dict,
+        LangChain's ``{"decisions": [...]}``, Agent Inbox's ``[HumanResponse]``); one that does
+        not fit the review raises :class:`~hitl_agent.errors.ValidationError`."""
         if self._row(review_id) is None:
             raise ReviewNotFound(f"no in-process review {review_id!r}", review_id=review_id)
         return self._store(review_id, outcome)
@@ -163,14 +177,14 @@ class InProcessReviews:
             return None
         return self._store(review_id, raw)
 
-    def _store(self, review_id: str, raw: ReviewOutcome | dict[str, Any]) -> ReviewOutcome:
-        try:
-            outcome = (
-                raw if isinstance(raw, ReviewOutcome) else ReviewOutcome.model_validate(raw)
-            )
-        except PydanticValidationError as exc:
-            raise ReviewError(f"reviewer answer is not a valid outcome: {exc}",
-                              review_id=review_id) from exc
+    def _store(self, review_id: str, raw: Any) -> ReviewOutcome:
+        from hitl_agent.review.decisions import outcome_from_answer
+
+        row = self._row(review_id)
+        if row is None:  # pragma: no cover - callers checked
+            raise ReviewNotFound(f"no in-process review {review_id!r}", review_id=review_id)
+        request = ReviewRequest.model_validate_json(row[0])
+        outcome = outcome_from_answer(request, raw)  # ValidationError: field and rule named
         update: dict[str, Any] = {"review_id": review_id}
         if outcome.source == "manual":
             update["source"] = "in_process"

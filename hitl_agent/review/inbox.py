@@ -109,8 +109,10 @@ class HITLRequest(TypedDict):
 
 
 Decision = dict[str, Any]
-"""One LangChain decision: ``{"type": "approve"}``, ``{"type": "edit", "edited_action": {"name",
-"args"}}``, ``{"type": "reject", "message"?}``, ``{"type": "respond", "message"}``."""
+"""One LangChain decision as a plain dict: ``{"type": "approve"}``, ``{"type": "edit",
+"edited_action": {"name", "args"}}``, ``{"type": "reject", "message"?}``, ``{"type": "respond",
+"message"}``. Deprecated name (one release): the typed form is
+:data:`hitl_agent.review.decisions.HumanDecision`."""
 
 DECISION_KEY = "langchain_decision"
 INBOX_KEY = "agent_inbox_response"
@@ -169,8 +171,9 @@ def output_from_args(request: ReviewRequest, args: Any) -> Any:
 
 def _check_label(request: ReviewRequest, value: Any) -> Any:
     if request.labels is not None and value not in request.labels:
-        raise ValidationError(f"{value!r} is not one of the labels {request.labels}",
-                              field="output", rule="label", review_id=request.review_id)
+        raise ValidationError(f"final_output {value!r} is not one of the choices "
+                              f"{request.labels}", field="final_output", rule="choice",
+                              review_id=request.review_id)
     return value
 
 

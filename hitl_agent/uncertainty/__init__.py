@@ -4,6 +4,8 @@ Functions take probability arrays, logprobs or samples and return a confidence i
 (higher = more sure); the ``*Scorer`` classes apply them to a :class:`~hitl_agent.types.Prediction`.
 """
 
+from typing import TYPE_CHECKING
+
 from hitl_agent._lazy import lazy_exports
 
 _EXPORTS = {
@@ -59,3 +61,66 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers and IDEs
+    from hitl_agent.uncertainty.base import (  # noqa: F401
+        Scorer,
+    )
+    from hitl_agent.uncertainty.calibration import (  # noqa: F401
+        CalibratedScorer,
+        CalibrationReport,
+        Calibrator,
+        IsotonicCalibrator,
+        PlattCalibrator,
+        TemperatureScaling,
+        brier_score,
+        expected_calibration_error,
+        fit_calibrator,
+    )
+    from hitl_agent.uncertainty.classifier import (  # noqa: F401
+        ensemble_disagreement,
+        entropy_confidence,
+        margin,
+        max_probability,
+    )
+    from hitl_agent.uncertainty.combine import (  # noqa: F401
+        CombinedScorer,
+    )
+    from hitl_agent.uncertainty.logprob import (  # noqa: F401
+        mean_logprob_confidence,
+        min_logprob_confidence,
+        perplexity_confidence,
+        token_entropy_confidence,
+    )
+    from hitl_agent.uncertainty.reflexive import (  # noqa: F401
+        JudgeScorer,
+        parse_judge_verdict,
+        parse_verbalized_confidence,
+    )
+    from hitl_agent.uncertainty.sampling import (  # noqa: F401
+        cluster_answers,
+        embedding_equivalence,
+        embedding_similarity,
+        judge_equivalence,
+        majority_vote_fraction,
+        mean_pairwise_lexical_similarity,
+        normalize_answer,
+        normalized_match,
+        sample_agreement,
+        semantic_entropy,
+    )
+    from hitl_agent.uncertainty.scorers import (  # noqa: F401
+        EnsembleDisagreementScorer,
+        EntropyScorer,
+        LexicalSimilarityScorer,
+        MajorityVoteScorer,
+        MarginScorer,
+        MaxProbabilityScorer,
+        MeanLogprobScorer,
+        MinLogprobScorer,
+        PerplexityScorer,
+        SampleAgreementScorer,
+        SemanticEntropyScorer,
+        TokenEntropyScorer,
+        VerbalizedConfidenceScorer,
+    )

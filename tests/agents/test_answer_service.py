@@ -48,7 +48,7 @@ def test_answer_through_the_review_service(tmp_path: Path, saver: InMemorySaver)
                              reviews=reviews, memory=None)
         out = graph.invoke({"input": "What is the tallest mountain in Africa?"}, cfg("q1"))
         [intr] = out["__interrupt__"]
-        loop = intr.value.review_id
+        loop = intr.value["review_id"]
 
         assert loop in worker.task_names()
         fixed = "Kilimanjaro (5,895 m) is the tallest mountain in Africa."
@@ -63,7 +63,7 @@ def test_answer_through_the_review_service(tmp_path: Path, saver: InMemorySaver)
             time.sleep(0.2)
         final = graph.get_state(cfg("q1")).values
         assert (final["output"], final["output_source"]) == (fixed, "human")
-        [row] = list(graph.hitl_parts.ledger.iter_corrections())
+        [row] = list(Resumer.for_graph(graph).ledger.iter_corrections())
         c = row.correction
         assert (c.action, c.source, c.final_output) == ("edit", "service", fixed)
         assert c.answers[0].worker_id is not None

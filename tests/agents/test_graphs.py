@@ -30,7 +30,7 @@ def test_classify_accepts_sure_labels_and_asks_about_unsure_ones(
     assert (unsure["output"], unsure["output_source"]) == ("technical", "human")
     assert seen[0].labels == ["billing", "technical", "other"]
     assert seen[0].template == "classification"
-    [row] = list(graph.hitl_parts.ledger.iter_corrections())
+    [row] = list(Resumer.for_graph(graph).ledger.iter_corrections())
     assert (row.correction.model_output, row.correction.final_output) == ("billing", "technical")
     assert row.correction.answers[0].worker_id == "ann"
 
@@ -47,7 +47,7 @@ def test_answer_learns_from_corrections(tmp_path: Path, saver: InMemorySaver) ->
     assert known["output_source"] == "model"
     corrected = graph.invoke({"input": "What is the capital of Australia?"}, cfg("a2"))
     assert (corrected["output"], corrected["output_source"]) == (fixed, "human")
-    [row] = list(graph.hitl_parts.ledger.iter_corrections())
+    [row] = list(Resumer.for_graph(graph).ledger.iter_corrections())
     assert (row.correction.model_output, row.correction.final_output) == ("I am not sure.", fixed)
     # A similar question: the correction is a few-shot example, and the model now knows.
     similar = graph.invoke({"input": "what's the capital city of Australia?"}, cfg("a3"))
@@ -67,7 +67,7 @@ def test_extract_is_reviewed_field_by_field(tmp_path: Path, saver: InMemorySaver
     doc = "Invoice no: INV-2026-0117, 2026-11-14. Subtotal 1000 EUR. Total: 1184.50 EUR"
     out = graph.invoke({"input": doc}, cfg("e1"))
     [intr] = out["__interrupt__"]
-    request: ReviewRequest = intr.value
+    request = ReviewRequest.model_validate(intr.value)
     assert request.template == "extraction"
     assert request.uncertainty.components["invoice_number"] > 0.9
     assert request.uncertainty.components["total"] < 0.5  # two totals found

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hitl_agent import Decision, ReviewOutcome, ReviewRequest, Uncertainty, ValidationError
+from hitl_agent import ReviewOutcome, ReviewRequest, RoutingDecision, Uncertainty, ValidationError
 from hitl_agent.review.inbox import (
     decision_from_outcome,
     outcome_from_decision,
@@ -21,7 +21,7 @@ def request(model_output: Any, labels: list[str] | None = None, **kw: Any) -> Re
     return ReviewRequest(
         review_id="r1", thread_id="t1", task="task", input="in", model_output=model_output,
         uncertainty=Uncertainty(confidence=0.4, scorer="s"),
-        decision=Decision(action="escalate", reason="threshold", propensity=1.0,
+        decision=RoutingDecision(action="escalate", reason="threshold", propensity=1.0,
                           policy_id="p"),
         labels=labels, deadline=datetime(2030, 1, 1, tzinfo=UTC), **kw)
 
@@ -40,7 +40,7 @@ def test_label_review_through_agent_inbox() -> None:
     assert outcome_from_human_response(req, {"type": "response", "args": "ham"}).final_output \
         == "ham"
     assert outcome_from_human_response(req, [{"type": "ignore", "args": None}]).action == "reject"
-    with pytest.raises(ValidationError, match="not one of the labels"):
+    with pytest.raises(ValidationError, match="not one of the choices"):
         outcome_from_human_response(req, [{"type": "response", "args": "eggs"}])
 
 

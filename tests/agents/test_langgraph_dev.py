@@ -42,7 +42,7 @@ class DevServer:
         log = open(self.workdir / f"dev-{port}.log", "wb")  # noqa: SIM115
         self.log_path = Path(log.name)
         self.proc = subprocess.Popen(
-            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--allow-blocking",
+            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload",
              "--host", "127.0.0.1", "--port", str(port), "--config", str(self.config)],
             cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
@@ -121,3 +121,76 @@ def test_thread_survives_a_dev_server_restart(tmp_path: Path) -> None:
         assert again.run_once().resumed == []  # nothing twice
     finally:
         server.stop()
+
+
+def served_config(tmp_path: Path) -> Path:
+    """The repository's langgraph.json with absolute paths (every graph, the review service)."""
+    spec = json.loads((ROOT / "langgraph.json").read_text())
+    graphs = {name: str(ROOT / target.split(":")[0]) + ":" + target.split(":")[1]
+              for name, target in spec["graphs"].items()}
+    config = tmp_path / "langgraph.json"
+    config.write_text(json.dumps({
+        **spec, "dependencies": [str(ROOT)], "graphs": graphs,
+        "http": {"app": str(ROOT / "graphs" / "service_app.py") + ":app"}}))
+    return config
+
+
+def test_every_graph_is_served_without_allow_blocking(tmp_path: Path) -> None:
+    """No --allow-blocking; every graph shows its schemas; two inputs on one thread are both
+    reviewed, one answered with LangChain decisions, one with an Agent Inbox response; the log
+    has no deserialisation warning."""
+    from langgraph_sdk import get_sync_client
+
+    from hitl_agent import Ledger
+
+    data = tmp_path / "data"
+    env = {**os.environ, "HITL_DATA": str(data), "HITL_REVIEWS": "in_process",
+           "LANGSMITH_TRACING": "false", "LANGCHAIN_TRACING_V2": "false",
+           "LANGGRAPH_NO_TELEMETRY": "true", "PYTHONPATH": str(ROOT)}
+    server = DevServer(tmp_path, served_config(tmp_path), env).start()
+    try:
+        client = get_sync_client(url=server.url)
+        served = {a["graph_id"]: a for a in client.assistants.search()}
+        assert set(served) == {"classify", "answer", "extract", "tool_approval"}
+        for graph_id, assistant in served.items():
+            schemas = client.assistants.get_schemas(assistant["assistant_id"])
+            assert schemas["input_schema"]["properties"], graph_id
+            assert schemas["output_schema"]["properties"], graph_id
+            settings = schemas.get("context_schema") or schemas.get("config_schema") or {}
+            assert settings.get("properties"), (graph_id, schemas.get("context_schema"))
+        classify = client.assistants.get_schemas(served["classify"]["assistant_id"])
+        assert {"input", "item_id"} <= set(classify["input_schema"]["properties"])
+        assert "review_timeout_seconds" in classify["context_schema"]["properties"]
+
+        thread = client.threads.create()["thread_id"]
+        first = client.runs.wait(thread, "classify",
+                                 input={"input": "Why was I charged after the crash?"})
+        [ask] = first["__interrupt__"]
+        assert ask["value"]["action_requests"][0]["name"] == "classification"
+        assert ask["value"]["review_configs"][0]["allowed_decisions"] == [
+            "approve", "edit", "reject", "respond"]
+        assert ask["value"]["labels"] == ["billing", "technical", "other"]
+        done = client.runs.wait(thread, "classify", command={"resume": {"decisions": [
+            {"type": "edit", "edited_action": {"name": "classification",
+                                               "args": {"output": "technical"}}}]}})
+        assert (done["output"], done["output_source"]) == ("technical", "human")
+
+        second = client.runs.wait(thread, "classify",
+                                  input={"input": "The invoice page shows an error"})
+        [ask2] = second["__interrupt__"]
+        assert ask2["value"]["review_id"] != ask["value"]["review_id"]
+        assert ask2["value"]["action_request"]["action"] == "classification"
+        done2 = client.runs.wait(thread, "classify", command={"resume": [
+            {"type": "edit", "args": {"action": "classification",
+                                      "args": {"output": "billing"}}}]})
+        assert (done2["output"], done2["output_source"]) == ("billing", "human")
+        assert done2["item"] == f"{thread}#2"
+    finally:
+        server.stop()
+    log = server.log_path.read_text()
+    assert "BlockingError" not in log
+    assert "unregistered" not in log.lower() and "deserializ" not in log.lower()
+    ledger = Ledger(data / "ledger.db")
+    finals = {c.correction.thread_id: c.correction.final_output
+              for c in ledger.iter_corrections()}
+    assert finals == {thread: "technical", f"{thread}#2": "billing"}

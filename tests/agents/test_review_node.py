@@ -23,6 +23,7 @@ from hitl_agent import (  # noqa: E402
     ThresholdPolicy,
 )
 from hitl_agent.agents import answer_review, compile_with_checkpointer, review_node  # noqa: E402
+from hitl_agent.errors import ValidationError  # noqa: E402
 from hitl_agent.tracing import HitlTraceCollector  # noqa: E402
 
 
@@ -61,7 +62,7 @@ def test_review_node_maps_the_users_own_keys(tmp_path: Path, saver: InMemorySave
     waiting = graph.invoke({"ticket": "maybe win"}, cfg("u2", callbacks=[tracer]))
     assert "__interrupt__" in waiting and "category" not in waiting
     assert set(graph.get_state(cfg("u2")).values) == {"ticket", "log"}  # no internal keys
-    report = Resumer(graph, node.hitl_parts.ledger, [reviews]).run_once()  # type: ignore[attr-defined]
+    report = Resumer(graph, Resumer.for_graph(node).ledger, [reviews]).run_once()
     assert len(report.resumed) == 1
     done = graph.get_state(cfg("u2")).values
     assert (done["category"], done["category_source"]) == ("ham", "human")
@@ -88,12 +89,19 @@ def test_review_node_reviews_an_output_already_in_the_state(
     builder.add_edge("check", END)
     graph = compile_with_checkpointer(builder, checkpointer=saver)
     [intr] = graph.invoke({"question": "6 x 7?"}, cfg("d1"))["__interrupt__"]
-    resumer = Resumer(graph, node.hitl_parts.ledger, [reviews])  # type: ignore[attr-defined]
+    resumer = Resumer(graph, Resumer.for_graph(node).ledger, [reviews])
+    # The choices come from the draft's probabilities: another answer is refused, the review
+    # stays pending.
+    assert intr.value["labels"] == ["42", "41"]
+    with pytest.raises(ValidationError) as err:
+        answer_review(resumer, intr.value["review_id"], [{"type": "response", "args": "40"}])
+    assert (err.value.field, err.value.rule) == ("final_output", "choice")
+    assert resumer.ledger.get_review(intr.value["review_id"]).state == "pending"
     # Answered from an Agent Inbox-style UI, through the ledger's compare-and-set.
-    answer_review(resumer, intr.value.review_id, [{"type": "response", "args": "forty-two"}])
-    assert graph.get_state(cfg("d1")).values["answer"] == "forty-two"
+    answer_review(resumer, intr.value["review_id"], [{"type": "response", "args": "41"}])
+    assert graph.get_state(cfg("d1")).values["answer"] == "41"
     with pytest.raises(AlreadyDecided):
-        answer_review(resumer, intr.value.review_id, [{"type": "accept", "args": None}])
+        answer_review(resumer, intr.value["review_id"], [{"type": "accept", "args": None}])
 
 
 def test_a_graph_without_checkpointer_is_refused(tmp_path: Path) -> None:

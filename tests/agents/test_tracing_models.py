@@ -137,8 +137,8 @@ def test_sagemaker_endpoint_in_the_review_loop(moto_url: str, tmp_path: Path,
                                task="spam")
     sure = graph.invoke({"input": "win now"}, cfg("sm1"))
     assert (sure["output"], sure["output_source"]) == ("spam", "model")
-    assert sure["prediction"].model_id == "sagemaker:spam-clf"
-    assert sure["prediction"].model_version == "AllTraffic"
+    assert sure["prediction"]["model_id"] == "sagemaker:spam-clf"
+    assert sure["prediction"]["model_version"] == "AllTraffic"
     unsure = graph.invoke({"input": "maybe win"}, cfg("sm2"))
     assert (unsure["output"], unsure["output_source"]) == ("ham", "human")
 

@@ -127,7 +127,7 @@ def test_textract_key_value_review_in_the_portal(
         stub.add_response("analyze_document", textract_form(INTAKE), None)
         out = graph.invoke({"input": "s3://intake-forms/form-8.png"},
                            {"configurable": {"thread_id": "form-8"}})
-    loop = out["__interrupt__"][0].value.review_id
+    loop = out["__interrupt__"][0].value["review_id"]
 
     page, _ = sign_in_and_open(browser, review_service.url, reviewer, loop)
     task = page.frame_locator("#task-frame")
@@ -159,7 +159,7 @@ def test_moderation_review_in_the_portal(
         stub.add_response("detect_moderation_labels", moderation(SWIMWEAR), None)
         out = graph.invoke({"input": "s3://uploads/u-90.jpg"},
                            {"configurable": {"thread_id": "img-90"}})
-    loop = out["__interrupt__"][0].value.review_id
+    loop = out["__interrupt__"][0].value["review_id"]
 
     page, _ = sign_in_and_open(browser, review_service.url, reviewer, loop)
     task = page.frame_locator("#task-frame")

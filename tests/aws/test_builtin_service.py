@@ -84,7 +84,7 @@ def test_textract_forms_review_through_the_service(
             "Document": ANY, "FeatureTypes": ["FORMS"]})
         out = graph.invoke({"input": doc}, cfg("form-7"))
     [intr] = out["__interrupt__"]
-    loop = intr.value.review_id
+    loop = intr.value["review_id"]
     [task] = [t for t in worker.tasks() if t["humanLoopName"] == loop]
 
     # what the template sees is A2I's built-in input
@@ -120,7 +120,7 @@ def test_textract_forms_review_through_the_service(
 def _reviewed_pairs(request: Any, new_value: str) -> list[dict[str, Any]]:
     """What crowd-textract-analyze-document submits when the value of the one pair shown is
     corrected (the local element's shape: text on the KEY_VALUE_SET blocks)."""
-    shown = request.decision.details["a2i_input"]["selectedAiServiceResponse"]["blocks"]
+    shown = request["decision"]["details"]["a2i_input"]["selectedAiServiceResponse"]["blocks"]
     key = next(b for b in shown if "KEY" in b.get("entityTypes", []))
     value = next(b for b in shown if "VALUE" in b.get("entityTypes", []))
     return [
@@ -146,7 +146,7 @@ def test_moderation_review_through_the_service(
         clean = graph.invoke({"input": "s3://uploads/u-82.jpg"}, cfg("img-82"))
     assert clean["output"] == {"moderationLabels": []}  # no label: no condition true
     [intr] = out["__interrupt__"]
-    loop = intr.value.review_id
+    loop = intr.value["review_id"]
     answer = {REKOGNITION_SOURCE: {"moderationLabels": [
         {"name": "Swimwear or Underwear", "parentName": ""},
         {"name": "Female Swimwear or Underwear", "parentName": "Swimwear or Underwear"}]}}

@@ -44,7 +44,9 @@ def test_the_ledger_records_what_the_model_saw(run_ledgers: dict[str, Ledger]) -
         "messages": [{"role": "user", "content": "three (item 3)"}],
         "labels": [str(d) for d in range(10)],
     }
-    agent = json.loads(run_ledgers["tool_approval"].item_contexts(["agent-5"])["agent-5"])
+    # A reviewed tool call is its own ledger item: <thread>:<tool call id>
+    item = "agent-5:call-8805"
+    agent = json.loads(run_ledgers["tool_approval"].item_contexts([item])[item])
     assert agent["system"] == AGENT_SYSTEM
     assert [t["function"]["name"] for t in agent["tools"]] == ["refund", "lookup"]
     assert agent["tools"][0]["function"]["parameters"]["required"] == ["order_id", "amount"]

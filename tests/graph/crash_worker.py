@@ -59,7 +59,7 @@ graph = build_review_graph(
     reviews=reviews, ledger=data / "ledger.db", checkpointer=data / "checkpoints.db",
     labels=LABELS, task="spam",
 )
-ledger = graph.hitl_parts.ledger
+ledger = Resumer.for_graph(graph).ledger
 
 real_open, real_decide, real_record = ledger.open_review, ledger.decide_review, \
     ledger.record_correction

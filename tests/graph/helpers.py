@@ -9,9 +9,9 @@ from hitl_agent import (
     InProcessReviews,
     MaxProbabilityScorer,
     Prediction,
+    ReviewLoop,
     SimulatedReviewer,
     ThresholdPolicy,
-    build_review_graph,
 )
 
 LABELS = ["spam", "ham"]
@@ -35,14 +35,18 @@ def gold_reviewer(**kwargs: Any) -> SimulatedReviewer:
 
 
 def make_graph(tmp: Path, reviews: Any = None, **kwargs: Any) -> Any:
-    return build_review_graph(
+    checkpointer = kwargs.pop("checkpointer", tmp / "checkpoints.db")
+    return make_loop(tmp, reviews, **kwargs).compile(checkpointer)
+
+
+def make_loop(tmp: Path, reviews: Any = None, **kwargs: Any) -> ReviewLoop:
+    return ReviewLoop(
         model=kwargs.pop("model", keyword_model),
         scorer=MaxProbabilityScorer(),
         policy=kwargs.pop("policy", ThresholdPolicy(0.9)),
         reviews=reviews if reviews is not None else InProcessReviews(gold_reviewer()),
         ledger=kwargs.pop("ledger", tmp / "ledger.db"),
-        checkpointer=kwargs.pop("checkpointer", tmp / "checkpoints.db"),
-        labels=LABELS,
+        labels=kwargs.pop("labels", LABELS),
         task="spam",
         **kwargs,
     )

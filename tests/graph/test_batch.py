@@ -17,6 +17,7 @@ from graph.helpers import cfg, gold_reviewer, keyword_model, make_graph
 from hitl_agent import InProcessReviews, Ledger, Prediction, Resumer
 from hitl_agent.errors import ConfigError, ThreadInputConflict
 from hitl_agent.graph.batch import BatchItem, ingest, run_batch
+from hitl_agent.graph.loop import loop_of
 
 
 class CountingModel:
@@ -44,12 +45,12 @@ def test_batch_gives_what_one_invoke_per_item_gives(tmp_path: Path) -> None:
         expected = single.invoke({"input": x}, cfg(f"t{i}"))
         if "__interrupt__" in expected:
             assert "__interrupt__" in result
-            assert result["__interrupt__"][0].value.review_id == \
-                expected["__interrupt__"][0].value.review_id
+            assert result["__interrupt__"][0].value["review_id"] == \
+                expected["__interrupt__"][0].value["review_id"]
         else:
             assert (result["output"], result["output_source"]) == (expected["output"], "model")
     assert set(model.calls.values()) == {1}, "a model was asked twice"
-    a, b = batched.hitl_parts.ledger, single.hitl_parts.ledger
+    a, b = loop_of(batched).ledger, loop_of(single).ledger
     assert a.counts() == b.counts()
     for i in range(12):
         ia, ib = a.get_item(f"t{i}"), b.get_item(f"t{i}")
@@ -64,7 +65,7 @@ def test_batch_gives_what_one_invoke_per_item_gives(tmp_path: Path) -> None:
     assert a.counts() == b.counts()
 
     # The escalated items wait like any other: a person answers, the Resumer finishes them.
-    reviews = batched.hitl_parts.tiers[0]
+    reviews = loop_of(batched).tiers[0]
     for request in reviews.pending():
         reviews.answer(request.review_id, {"action": "edit", "final_output": "ham"})
     report = Resumer.for_graph(batched).run_once()
@@ -76,10 +77,10 @@ def test_batch_refuses_a_thread_reused_with_another_input_before_writing(
         tmp_path: Path) -> None:
     graph = make_graph(tmp_path, InProcessReviews(gold_reviewer()))
     run_batch(graph, [("t1", "win 1")])
-    before = graph.hitl_parts.ledger.counts()
+    before = loop_of(graph).ledger.counts()
     with pytest.raises(ThreadInputConflict):
         run_batch(graph, [("t2", "win 2"), ("t1", "another input")])
-    assert graph.hitl_parts.ledger.counts() == before
+    assert loop_of(graph).ledger.counts() == before
     with pytest.raises(ConfigError, match="one item per thread"):
         run_batch(graph, [("t3", "a"), ("t3", "b")])
     with pytest.raises(ConfigError, match="thread_id"):
@@ -108,7 +109,8 @@ graph = make_graph(data, InProcessReviews(), model=model)
 items = [("t%d" % i, ("maybe win " if i % 3 == 0 else "win ") + str(i)) for i in range(40)]
 for _ in ingest(graph, items, batch_size=8):
     pass
-print(graph.hitl_parts.ledger.counts())
+from hitl_agent.graph.loop import loop_of
+print(loop_of(graph).ledger.counts())
 """
 
 
@@ -143,5 +145,5 @@ def test_batch_on_postgres(tmp_path: Path, postgres_server: Any) -> None:
     again = run_batch(graph, items)
     assert [r.get("output") for r in first] == [r.get("output") for r in again]
     assert set(model.calls.values()) == {1}
-    counts = graph.hitl_parts.ledger.counts()
+    counts = loop_of(graph).ledger.counts()
     assert counts["items.finished"] == 6 and counts["reviews.pending"] == 3

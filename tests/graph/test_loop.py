@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -13,11 +14,13 @@ import pytest
 from graph.helpers import LABELS, cfg, gold_reviewer, keyword_model, make_graph
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
+from pydantic import ValidationError as PydanticValidationError
 
 from hitl_agent import (
     AlreadyDecided,
     InProcessReviews,
     Ledger,
+    MaxProbabilityScorer,
     ModelError,
     Prediction,
     Resumer,
@@ -34,8 +37,8 @@ def test_confident_item_is_accepted_without_review(tmp_path: Path) -> None:
     out = graph.invoke({"input": "win a prize"}, cfg("t1"))
     assert out["output"] == "spam"
     assert out["output_source"] == "model"
-    assert out["decision"].action == "accept"
-    ledger = graph.hitl_parts.ledger
+    assert out["decision"]["action"] == "accept"
+    ledger = Resumer.for_graph(graph).ledger
     item = ledger.get_item("t1")
     assert item.status == "finished" and item.final_output == "spam"
     assert ledger.counts().get("reviews.pending", 0) == 0
@@ -45,10 +48,10 @@ def test_unsure_item_is_reviewed_synchronously_and_corrected(tmp_path: Path) -> 
     graph = make_graph(tmp_path)
     out = graph.invoke({"input": "maybe win"}, cfg("t2"))
     # The model said spam (0.6), the reviewer knows it is ham.
-    assert out["prediction"].output == "spam"
+    assert out["prediction"]["output"] == "spam"
     assert out["output"] == "ham" and out["output_source"] == "human"
-    assert out["outcome"].action == "edit"
-    ledger = graph.hitl_parts.ledger
+    assert out["outcome"]["action"] == "edit"
+    ledger = Resumer.for_graph(graph).ledger
     [review] = ledger.reviews_for_item("t2")
     assert review.state == "resumed"
     [rec] = list(ledger.iter_corrections())
@@ -62,15 +65,22 @@ def test_async_review_pauses_and_resumer_resumes_once(tmp_path: Path) -> None:
     graph = make_graph(tmp_path, reviews)
     out = graph.invoke({"input": "maybe win"}, cfg("t3"))
     [intr] = out["__interrupt__"]
-    assert isinstance(intr.value, ReviewRequest)
-    assert intr.value.labels == LABELS
-    assert intr.response_schema is not None  # typed form for Studio / Agent Inbox
-    ledger = graph.hitl_parts.ledger
+    assert isinstance(intr.value, dict)  # JSON-native: a ReviewRequest's JSON form
+    assert ReviewRequest.model_validate(intr.value).labels == LABELS
+    # LangChain 1.x HITLRequest shape, Agent Inbox's HumanInterrupt beside it
+    [action] = intr.value["action_requests"]
+    assert action["name"] == "spam" and action["args"] == {"output": "spam"}
+    assert intr.value["review_configs"] == [
+        {"action_name": "spam", "allowed_decisions": ["approve", "edit", "reject", "respond"]}]
+    assert intr.value["action_request"] == {"action": "spam", "args": {"output": "spam"}}
+    assert intr.value["confidence"] == pytest.approx(0.6)
+    assert intr.response_schema is not None and intr.response_schema["title"] == "ResumeValue"
+    ledger = Resumer.for_graph(graph).ledger
     assert ledger.get_item("t3").status == "pending_review"
 
     resumer = Resumer.for_graph(graph)
     report = resumer.run_once()
-    assert report.resumed == [intr.value.review_id]
+    assert report.resumed == [intr.value["review_id"]]
     state = graph.get_state(cfg("t3"))
     assert not state.next and state.values["output"] == "ham"
     # A second pass finds nothing to do: no double resume, no second correction.
@@ -89,9 +99,9 @@ def test_bad_resume_value_is_refused_and_item_stays_pending(tmp_path: Path) -> N
 
     assert is_invalid_resume(err.value)
     assert graph.get_state(cfg("t4")).next == ("await_review",)
-    assert graph.hitl_parts.ledger.get_review(intr.value.review_id).state == "pending"
+    assert Resumer.for_graph(graph).ledger.get_review(intr.value["review_id"]).state == "pending"
     # A valid answer then goes through.
-    Resumer.for_graph(graph).answer(intr.value.review_id,
+    Resumer.for_graph(graph).answer(intr.value["review_id"],
                                     {"action": "edit", "final_output": "ham"})
     assert graph.get_state(cfg("t4")).values["output"] == "ham"
 
@@ -100,7 +110,7 @@ def test_racing_resumers_resume_once(tmp_path: Path) -> None:
     reviews = InProcessReviews()
     graph = make_graph(tmp_path, reviews)
     out = graph.invoke({"input": "maybe win"}, cfg("t5"))
-    rid = out["__interrupt__"][0].value.review_id
+    rid = out["__interrupt__"][0].value["review_id"]
     resumers = [Resumer.for_graph(graph, worker_id=f"w{i}") for i in range(4)]
     wins: list[str] = []
     losses: list[str] = []
@@ -120,7 +130,7 @@ def test_racing_resumers_resume_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert len(wins) == 1 and len(losses) == 3
-    ledger = graph.hitl_parts.ledger
+    ledger = Resumer.for_graph(graph).ledger
     assert ledger.counts()["corrections"] == 1
     assert ledger.get_review(rid).decided_by == wins[0]
 
@@ -129,14 +139,14 @@ def test_deadline_sweeper_times_out_and_falls_back(tmp_path: Path) -> None:
     graph = make_graph(tmp_path, InProcessReviews(), review_timeout=timedelta(seconds=1),
                        timeout_fallback="reject")
     out = graph.invoke({"input": "maybe win"}, cfg("t6"))
-    rid = out["__interrupt__"][0].value.review_id
-    review = graph.hitl_parts.ledger.get_review(rid)
+    rid = out["__interrupt__"][0].value["review_id"]
+    review = Resumer.for_graph(graph).ledger.get_review(rid)
     report = Resumer.for_graph(graph).sweep(now=review.deadline + timedelta(seconds=1))
     assert report.timed_out == [rid]
     values = graph.get_state(cfg("t6")).values
-    assert values["outcome"].action == "timeout"
+    assert values["outcome"]["action"] == "timeout"
     assert values["output"] is None and values["output_source"] == "fallback"
-    assert graph.hitl_parts.ledger.counts()["corrections"] == 0  # no human verdict to learn
+    assert Resumer.for_graph(graph).ledger.counts()["corrections"] == 0  # no human verdict to learn
 
 
 def test_timeout_escalates_to_second_tier(tmp_path: Path) -> None:
@@ -147,18 +157,18 @@ def test_timeout_escalates_to_second_tier(tmp_path: Path) -> None:
                        timeout_fallback="escalate")
     out = graph.invoke({"input": "maybe win"}, cfg("t7"))
     first = out["__interrupt__"][0].value
-    ledger = graph.hitl_parts.ledger
+    ledger = Resumer.for_graph(graph).ledger
     resumer = Resumer.for_graph(graph)
-    resumer.sweep(now=ledger.get_review(first.review_id).deadline + timedelta(seconds=1))
+    resumer.sweep(now=ledger.get_review(first["review_id"]).deadline + timedelta(seconds=1))
     state = graph.get_state(cfg("t7"))
     [second] = state.interrupts
-    assert second.value.tier == 1 and second.value.review_id != first.review_id
+    assert second.value["tier"] == 1 and second.value["review_id"] != first["review_id"]
     resumer.run_once()
     values = graph.get_state(cfg("t7")).values
-    assert values["output"] == "ham" and values["outcome"].answers[0].worker_id == "senior"
+    assert values["output"] == "ham" and values["outcome"]["answers"][0]["worker_id"] == "senior"
 
 
-def test_thread_reuse_with_other_input_is_refused(tmp_path: Path) -> None:
+def test_a_thread_holds_many_items(tmp_path: Path) -> None:
     calls: list[str] = []
 
     def counting_model(text: str) -> Prediction:
@@ -168,13 +178,18 @@ def test_thread_reuse_with_other_input_is_refused(tmp_path: Path) -> None:
     graph = make_graph(tmp_path, model=counting_model)
     graph.invoke({"input": "win a prize"}, cfg("t8"))
     assert calls == ["win a prize"]
-    with pytest.raises(ThreadInputConflict) as err:
-        graph.invoke({"input": "something else"}, cfg("t8"))
-    assert err.value.context["field"] == "thread_id"
-    # The same input again answers from the ledger without a second run of the model.
+    # The same input again (a retried call) answers from the ledger without a second model run.
     out = graph.invoke({"input": "win a prize"}, cfg("t8"))
-    assert out["output"] == "spam" and calls == ["win a prize"]
-    assert graph.hitl_parts.ledger.get_item("t8").status == "finished"
+    assert out["output"] == "spam" and calls == ["win a prize"] and out["item"] == "t8"
+    # Another input on the thread is the thread's next item.
+    out = graph.invoke({"input": "something else"}, cfg("t8"))
+    assert out["item"] == "t8#2" and calls == ["win a prize", "something else"]
+    ledger = Resumer.for_graph(graph).ledger
+    assert ledger.get_item("t8").status == ledger.get_item("t8#2").status == "finished"
+    # An explicit item id that already holds another input is refused.
+    with pytest.raises(ThreadInputConflict) as err:
+        graph.invoke({"input": "other", "item_id": "t8"}, cfg("t8"))
+    assert err.value.context["field"] == "thread_id"
 
 
 @pytest.mark.parametrize(
@@ -194,10 +209,10 @@ def test_bad_model_output_is_a_clear_error_and_ledger_stays_consistent(
     with pytest.raises((ModelError, ValueError)) as err:
         graph.invoke({"input": "x"}, cfg("bad"))
     assert message in str(err.value)
-    item = graph.hitl_parts.ledger.get_item("bad")
+    item = Resumer.for_graph(graph).ledger.get_item("bad")
     # Every case fails inside the model call, so the item is recorded as failed, not lost.
     assert item is not None and item.status == "failed" and item.error
-    assert graph.hitl_parts.ledger.counts().get("reviews.pending", 0) == 0
+    assert Resumer.for_graph(graph).ledger.counts().get("reviews.pending", 0) == 0
 
 
 def test_unopenable_ledger_is_a_clear_error(tmp_path: Path) -> None:
@@ -231,29 +246,50 @@ def test_sync_async_batch_stream(tmp_path: Path) -> None:
     assert asyncio.run(run())["output"] == "spam"
 
 
-def test_types_survive_a_new_process_without_unregistered_warning(tmp_path: Path) -> None:
-    graph = make_graph(tmp_path, InProcessReviews())
-    graph.invoke({"input": "maybe win"}, cfg("p1"))
+def test_state_is_json_native_under_strict_msgpack_with_a_plain_saver(tmp_path: Path) -> None:
+    """A plain SqliteSaver (LangGraph's default serializer, no allowlist) under
+    LANGGRAPH_STRICT_MSGPACK=true: a review pauses, a new process reads and resumes it, and
+    nothing is blocked or warned about."""
     import subprocess
     import sys
 
     code = f"""
-import warnings, sys
+import logging, sqlite3, sys, warnings
 sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
 warnings.simplefilter("error")
-from graph.helpers import make_graph, cfg
-from hitl_agent import InProcessReviews, ReviewRequest, Prediction
+records = []
+class Keep(logging.Handler):
+    def emit(self, record): records.append(record.getMessage())
+logging.getLogger().addHandler(Keep())
 from pathlib import Path
-g = make_graph(Path({str(tmp_path)!r}), InProcessReviews())
-s = g.get_state(cfg("p1"))
-assert isinstance(s.interrupts[0].value, ReviewRequest), type(s.interrupts[0].value)
-assert isinstance(s.values["prediction"], Prediction)
+from langgraph.checkpoint.sqlite import SqliteSaver
+from graph.helpers import make_loop, cfg
+from hitl_agent import InProcessReviews
+tmp = Path({str(tmp_path)!r})
+saver = SqliteSaver(sqlite3.connect(str(tmp / "plain.db"), check_same_thread=False))
+saver.setup()
+loop = make_loop(tmp, InProcessReviews())
+graph = loop.compile(saver)
+if sys.argv[1] == "pause":
+    out = graph.invoke({{"input": "maybe win"}}, cfg("strict-1"))
+    assert out["__interrupt__"]
+else:
+    [intr] = graph.get_state(cfg("strict-1")).interrupts
+    assert isinstance(intr.value, dict) and intr.value["action_requests"]
+    loop.resumer(graph).answer(intr.value["review_id"], {{"decisions": [{{"type": "edit",
+        "edited_action": {{"name": "spam", "args": {{"output": "ham"}}}}}}]}})
+    values = graph.get_state(cfg("strict-1")).values
+    assert values["output"] == "ham" and isinstance(values["outcome"], dict), values
+bad = [m for m in records if "unregistered" in m.lower() or "blocked" in m.lower()]
+assert not bad, bad
 print("ok")
 """
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "ok" in result.stdout
+    env = {**os.environ, "LANGGRAPH_STRICT_MSGPACK": "true"}
+    for step in ("pause", "resume"):
+        result = subprocess.run([sys.executable, "-c", code, step], capture_output=True,
+                                text=True, timeout=120, env=env)
+        assert result.returncode == 0, result.stderr
+        assert "ok" in result.stdout and "unregistered" not in result.stderr.lower()
 
 
 class ParentState(TypedDict, total=False):
@@ -291,7 +327,7 @@ def test_review_graph_works_as_a_subgraph(tmp_path: Path) -> None:
 
     out = parent.invoke({"input": "maybe win"}, cfg("sub1"))
     assert "__interrupt__" in out
-    resumer = Resumer(parent, review.hitl_parts.ledger, [reviews])
+    resumer = Resumer(parent, Resumer.for_graph(review).ledger, [reviews])
     report = resumer.run_once()
     assert len(report.resumed) == 1
     final = parent.get_state(cfg("sub1")).values
@@ -304,13 +340,13 @@ def test_policy_audit_is_deterministic_and_records_propensity(tmp_path: Path) ->
     graph = make_graph(tmp_path, policy=policy)
     reasons = [graph.invoke({"input": f"win {i}"}, cfg(f"au{i}"))["decision"]
                for i in range(20)]
-    audited = [d for d in reasons if d.reason == "audit"]
+    audited = [d for d in reasons if d["reason"] == "audit"]
     assert 0 < len(audited) < 20
-    assert all(d.propensity == 0.5 for d in reasons)
+    assert all(d["propensity"] == 0.5 for d in reasons)
     again = make_graph(tmp_path / "again", policy=ThresholdPolicy(0.9, audit_rate=0.5, seed="s"))
-    reasons2 = [again.invoke({"input": f"win {i}"}, cfg(f"au{i}"))["decision"].reason
+    reasons2 = [again.invoke({"input": f"win {i}"}, cfg(f"au{i}"))["decision"]["reason"]
                 for i in range(20)]
-    assert reasons2 == [d.reason for d in reasons]
+    assert reasons2 == [d["reason"] for d in reasons]
 
 
 
@@ -318,11 +354,11 @@ def test_item_id_other_than_thread_id_is_resumed_on_its_thread(tmp_path: Path) -
     graph = make_graph(tmp_path, InProcessReviews(gold_reviewer(), answers_synchronously=False))
     out = graph.invoke({"input": "maybe win", "item_id": "ticket-7"}, cfg("conversation-1"))
     request = out["__interrupt__"][0].value
-    assert request.thread_id == "conversation-1" and request.item == "ticket-7"
+    assert request["thread_id"] == "conversation-1" and request["item_id"] == "ticket-7"
     report = Resumer.for_graph(graph).run_once()
-    assert report.resumed == [request.review_id]
+    assert report.resumed == [request["review_id"]]
     assert graph.get_state(cfg("conversation-1")).values["output"] == "ham"
-    item = graph.hitl_parts.ledger.get_item("ticket-7")
+    item = Resumer.for_graph(graph).ledger.get_item("ticket-7")
     assert item.status == "finished" and item.thread_id == "conversation-1"
 
 
@@ -335,15 +371,15 @@ def test_ledger_from_an_older_version_is_upgraded_in_place(tmp_path: Path) -> No
 
     graph = make_graph(tmp_path, reviews())
     out = graph.invoke({"input": "maybe win"}, cfg("old-1"))
-    rid = out["__interrupt__"][0].value.review_id
-    graph.hitl_parts.ledger.close()
+    rid = out["__interrupt__"][0].value["review_id"]
+    Resumer.for_graph(graph).ledger.close()
     # The ledger as the first release wrote it: no thread_id columns, no schema version.
     with sqlite3.connect(tmp_path / "ledger.db") as conn:
         conn.execute("DROP TABLE hitl_ledger_version")
         conn.execute("ALTER TABLE items DROP COLUMN thread_id")
         conn.execute("ALTER TABLE reviews DROP COLUMN thread_id")
     again = make_graph(tmp_path, reviews())
-    review = again.hitl_parts.ledger.get_review(rid)
+    review = Resumer.for_graph(again).ledger.get_review(rid)
     assert review is not None and review.thread_id == "old-1"
     assert Resumer.for_graph(again).run_once().resumed == [rid]
     assert again.get_state(cfg("old-1")).values["output"] == "ham"
@@ -355,25 +391,29 @@ def test_agent_inbox_can_answer_a_paused_review(tmp_path: Path) -> None:
     graph = make_graph(tmp_path, InProcessReviews())
     out = graph.invoke({"input": "maybe win"}, cfg("inbox-1"))
     [intr] = out["__interrupt__"]
-    request = intr.value
+    request = ReviewRequest.model_validate(intr.value)
     assert request.action_request == {"action": "spam", "args": {"output": "spam"}}
     assert request.config is not None and request.config["allow_edit"] is True
     assert request.description and "spam" in request.description
     assert "anyOf" in json.dumps(intr.response_schema)
 
-    # A label that is no choice: refused back to the reviewer, the item stays pending.
+    # A label that is no choice: refused with one error naming the field and the rule; nothing
+    # is saved, the interrupt and the review stay pending.
     bad = [{"type": "edit", "args": {"action": "spam", "args": {"output": "eggs"}}}]
-    graph.invoke(Command(resume={intr.id: bad}), cfg("inbox-1"))
+    with pytest.raises(PydanticValidationError) as err:
+        graph.invoke(Command(resume={intr.id: bad}), cfg("inbox-1"))
+    [error] = err.value.errors()
+    assert error["type"] == "choice" and error["msg"].startswith("final_output: ")
     [again] = graph.get_state(cfg("inbox-1")).interrupts
-    assert again.id != intr.id and "refused" in again.value.description
-    assert graph.hitl_parts.ledger.get_review(request.review_id).state == "pending"
+    assert again.id == intr.id
+    assert Resumer.for_graph(graph).ledger.get_review(request.review_id).state == "pending"
 
     good = [{"type": "edit", "args": {"action": "spam", "args": {"output": "ham"}}}]
     graph.invoke(Command(resume={again.id: good}), cfg("inbox-1"))
     values = graph.get_state(cfg("inbox-1")).values
-    assert values["output"] == "ham" and values["outcome"].action == "edit"
-    assert graph.hitl_parts.ledger.get_review(request.review_id).state == "resumed"
-    [rec] = list(graph.hitl_parts.ledger.iter_corrections())
+    assert values["output"] == "ham" and values["outcome"]["action"] == "edit"
+    assert Resumer.for_graph(graph).ledger.get_review(request.review_id).state == "resumed"
+    [rec] = list(Resumer.for_graph(graph).ledger.iter_corrections())
     assert rec.correction.final_output == "ham"
 
 
@@ -382,4 +422,66 @@ def test_agent_inbox_accept(tmp_path: Path) -> None:
     intr = graph.invoke({"input": "maybe win"}, cfg("inbox-2"))["__interrupt__"][0]
     graph.invoke(Command(resume={intr.id: [{"type": "accept", "args": None}]}), cfg("inbox-2"))
     values = graph.get_state(cfg("inbox-2")).values
-    assert values["output"] == "spam" and values["outcome"].action == "accept"
+    assert values["output"] == "spam" and values["outcome"]["action"] == "accept"
+
+
+def test_classification_choices_come_from_labels_or_probabilities_or_are_required(
+        tmp_path: Path) -> None:
+    from hitl_agent import ChatModelAdapter, ReviewLoop
+    from hitl_agent.agents.fakes import ScriptedChatModel
+
+    # From the model's probabilities when no labels are given.
+    loop = ReviewLoop(model=keyword_model, scorer=MaxProbabilityScorer(),
+                      policy=ThresholdPolicy(0.9), reviews=InProcessReviews(),
+                      ledger=tmp_path / "ledger.db")
+    graph = loop.compile(tmp_path / "checkpoints.db")
+    [intr] = graph.invoke({"input": "maybe win"}, cfg("c1"))["__interrupt__"]
+    assert intr.value["labels"] == ["spam", "ham"]
+    # A label-only model without labels=: refused before any review opens, the item failed.
+    with pytest.raises(ConfigError, match="pass labels=") as err:
+        loop_of_labels = ReviewLoop(model=lambda text: "spam", scorer=MaxProbabilityScorer(),
+                                    policy=ThresholdPolicy(0.9), reviews=InProcessReviews(),
+                                    ledger=tmp_path / "ledger.db")
+        loop_of_labels.compile(tmp_path / "checkpoints.db").invoke({"input": "x"}, cfg("c2"))
+    assert err.value.context["field"] == "labels"
+    assert loop.ledger.get_item("c2").status == "failed"
+    # A chat model without labels: the graph refuses to build.
+    chat = ChatModelAdapter(ScriptedChatModel(lambda m: None))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="pass labels="):
+        ReviewLoop(model=chat, scorer=MaxProbabilityScorer(), policy=ThresholdPolicy(0.9),
+                   reviews=InProcessReviews(), ledger=tmp_path / "ledger.db")
+
+
+def test_an_outcome_outside_the_choices_is_refused_on_every_path(tmp_path: Path) -> None:
+    from hitl_agent.errors import ValidationError
+
+    graph = make_graph(tmp_path, InProcessReviews())
+    [intr] = graph.invoke({"input": "maybe win"}, cfg("o1"))["__interrupt__"]
+    rid = intr.value["review_id"]
+    resumer = Resumer.for_graph(graph)
+    bad_answers = [
+        ReviewOutcome(action="edit", final_output="eggs"),
+        {"action": "edit", "final_output": "eggs"},
+        {"decisions": [{"type": "edit", "edited_action": {"name": "spam",
+                                                          "args": {"output": "eggs"}}}]},
+        {"decisions": [{"type": "respond", "message": "eggs"}]},
+        [{"type": "response", "args": "eggs"}],
+        {"action": "edit", "final_output": {"label": "ham"}},
+    ]
+    for bad in bad_answers:
+        with pytest.raises(ValidationError) as err:
+            resumer.answer(rid, bad)
+        assert err.value.field == "final_output" and err.value.rule in ("choice", "type"), bad
+        with pytest.raises(PydanticValidationError) as perr:
+            graph.invoke(Command(resume={intr.id: bad}), cfg("o1"))
+        [error] = perr.value.errors()
+        assert error["msg"].startswith("final_output: ")
+    with pytest.raises(ValidationError) as err:
+        resumer.answer(rid, {"action": "approve-ish"})
+    assert err.value.field == "action"
+    assert resumer.ledger.get_review(rid).state == "pending"
+    assert graph.get_state(cfg("o1")).interrupts[0].id == intr.id
+    # LangChain's name for keeping the model's output works too.
+    resumer.answer(rid, {"action": "approve"})
+    values = graph.get_state(cfg("o1")).values
+    assert values["output"] == "spam" and values["outcome"]["action"] == "accept"

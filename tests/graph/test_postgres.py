@@ -20,7 +20,7 @@ def test_loop_on_postgres_survives_a_new_process(tmp_path: Path, postgres_server
     reviews_path = tmp_path / "reviews.db"
     reviews = InProcessReviews(gold_reviewer(), answers_synchronously=False, path=reviews_path)
     graph = make_graph(tmp_path, reviews, ledger=url, checkpointer=None)
-    assert graph.hitl_parts.ledger.engine.url.get_backend_name() == "postgresql"
+    assert Resumer.for_graph(graph).ledger.engine.url.get_backend_name() == "postgresql"
     assert graph.invoke({"input": "win now"}, cfg("pg1"))["output"] == "spam"
     out = graph.invoke({"input": "maybe win"}, cfg("pg2"))
     assert "__interrupt__" in out

@@ -50,7 +50,7 @@ def test_webhook_event_resumes_at_once(tmp_path: Path) -> None:
     thread = start_worker(worker)
     try:
         out = graph.invoke({"input": "maybe win"}, cfg("w1"))
-        name = out["__interrupt__"][0].value.review_id
+        name = out["__interrupt__"][0].value["review_id"]
         assert worker.webhook is not None
         req = urllib.request.Request(f"http://127.0.0.1:{worker.webhook.port}/events",
                                      data=json.dumps(event(name)).encode(), method="POST")
@@ -85,7 +85,7 @@ def test_sqs_eventbridge_events_resume(tmp_path: Path) -> None:
         thread = start_worker(worker)
         try:
             out = graph.invoke({"input": "maybe win"}, cfg("q1"))
-            name = out["__interrupt__"][0].value.review_id
+            name = out["__interrupt__"][0].value["review_id"]
             sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event(name)))
             wait_for(lambda: graph.get_state(cfg("q1")).values.get("output") == "ham")
             wait_for(lambda: "Messages" not in sqs.receive_message(

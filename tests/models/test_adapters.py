@@ -128,5 +128,5 @@ def test_chat_model_in_the_graph_with_review(tmp_path: Path) -> None:
         ledger=tmp_path / "l.db", task="sentiment", labels=["positive", "negative"],
     )
     out = graph.invoke({"input": "loved it"}, {"configurable": {"thread_id": "c1"}})
-    assert out["prediction"].output == "negative"
-    assert out["output"] == "positive" and out["outcome"].action == "edit"
+    assert out["prediction"]["output"] == "negative"
+    assert out["output"] == "positive" and out["outcome"]["action"] == "edit"
