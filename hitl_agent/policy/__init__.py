@@ -42,12 +42,19 @@ if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers
         parse_activation_conditions,
         prediction_fields,
     )
+    from hitl_agent.policy.active import (  # noqa: F401
+        TeachingReviews,
+        ipw_error,
+        teaching_utility,
+        uniform_subsample,
+    )
     from hitl_agent.policy.base import (  # noqa: F401
         EscalationPolicy,
     )
     from hitl_agent.policy.budget import (  # noqa: F401
         BudgetPolicy,
     )
+    from hitl_agent.policy.certify import certify  # noqa: F401
     from hitl_agent.policy.recalibrate import (  # noqa: F401
         CertifiedThresholdPolicy,
         FitRecord,

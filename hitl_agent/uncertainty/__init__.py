@@ -86,6 +86,11 @@ if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers
     from hitl_agent.uncertainty.combine import (  # noqa: F401
         CombinedScorer,
     )
+    from hitl_agent.uncertainty.learned import (  # noqa: F401
+        LearnedConfidence,
+        LearnedScorer,
+        memory_signals,
+    )
     from hitl_agent.uncertainty.logprob import (  # noqa: F401
         mean_logprob_confidence,
         min_logprob_confidence,

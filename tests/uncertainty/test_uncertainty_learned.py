@@ -144,6 +144,6 @@ def test_review_graph_gives_recalled_corrections_to_a_learned_scorer(tmp_path: P
         ledger=tmp_path / "ledger.db", checkpointer=tmp_path / "cp.db", memory=Memory(),
         labels=["spam", "ham"], task="spam")
     state = graph.invoke({"input": "win big"}, {"configurable": {"thread_id": "t1"}})
-    assert state["uncertainty"].components["memory_agreement"] == 0.0
-    assert state["uncertainty"].confidence < 0.5  # people corrected this output before
-    assert state["decision"].action == "escalate"
+    assert state["uncertainty"]["components"]["memory_agreement"] == 0.0
+    assert state["uncertainty"]["confidence"] < 0.5  # people corrected this output before
+    assert state["decision"]["action"] == "escalate"
