@@ -6,6 +6,8 @@ Speed, on N synthetic corrections of one task (one collection, the worst case fo
   chromadb upsert included), and the embedding rate alone;
 - ``query``: p50/p95 latency of ``CorrectionMemory.search`` (k=5, a metadata filter matching a
   fifth of the corrections) and of ``recall`` (which adds the exact-match lookup for reuse);
+- ``plain_vectors_only_add``: chromadb's own floor, ``add`` of the bare vectors (no metadata, no
+  documents), alone and plus the embedding: no store on chromadb ingests faster;
 - ``plain``: a plain chromadb collection in the same run, fed the same vectors, queried with the
   same query vectors and filter; ``ratio`` = ours / plain (target <= 1.2 on queries). Both sides
   embed the query text, so the ratio measures what the memory adds.
@@ -134,6 +136,15 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
         ingest_s[name] = time.perf_counter() - start
         plains[name] = col
 
+    # chromadb's floor for any store built on it: ``add`` of the bare vectors (no metadata, no
+    # documents, no ids read back), in the same batches.
+    bare = client.create_collection("vectors_only", embedding_function=None,
+                                    configuration={"hnsw": {"space": "cosine"}})
+    start = time.perf_counter()
+    for i in range(0, n, 2048):
+        bare.add(ids=[c.id for c in corrections[i:i + 2048]], embeddings=vectors[i:i + 2048])
+    ingest_s["vectors_only_add"] = time.perf_counter() - start
+
     rng = random.Random(11)
     queries = [texts[rng.randrange(n)].replace("the", "a", 1) + " please"
                for _ in range(n_queries)]
@@ -149,6 +160,9 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
         "ours_recall": lambda t: memory.recall("support", t, where=where),
         "plain_same_metadata": lambda t: plain_query(plains["same_metadata"], t),
         "plain_model_id_only": lambda t: plain_query(plains["model_id_only"], t),
+        # chromadb's floor for a query: k=5 nearest bare vectors, no filter, no metadata read.
+        "plain_vectors_only_unfiltered": lambda t: bare.query(
+            query_embeddings=[embedder.embed_query(t)], n_results=5, include=["distances"]),
     }
     samples: dict[str, list[float]] = {name: [] for name in sides}
     for fn in sides.values():
@@ -170,12 +184,17 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
         "ingest_per_s": {
             "ours": round(n / ours_ingest_s),
             **{f"plain_{k}_plus_embedding": round(n / (v + embed_s)) for k, v in ingest_s.items()},
+            "plain_vectors_only_add_alone": round(n / ingest_s["vectors_only_add"]),
         },
         "query_k5_filtered": {
             **lat,
             "ratio_vs_plain_same_metadata": {
                 name: {"p50": round(lat[name]["p50_ms"] / base["p50_ms"], 3),
                        "p95": round(lat[name]["p95_ms"] / base["p95_ms"], 3)}
+                for name in ("ours_search", "ours_recall")},
+            "ratio_vs_plain_vectors_only_unfiltered": {
+                name: round(lat[name]["p50_ms"] / lat["plain_vectors_only_unfiltered"]["p50_ms"],
+                            3)
                 for name in ("ours_search", "ours_recall")},
         },
     }

@@ -30,6 +30,13 @@ def test_upsert_is_idempotent(ledger: Ledger, make_memory: MakeMemory) -> None:
     hits = memory.search(c.input, task="sentiment", k=5)
     assert [h.correction.correction_id for h in hits] == ["c1"]
     assert hits[0].correction.final_output == "mixed"
+    # One batch of a held id (updated in place) and a new one (added): no duplicate, both found.
+    fresh = correction(2, "The soundtrack was the best part")
+    memory.remember_many([c.model_copy(update={"final_output": "negative"}), fresh])
+    assert memory.stats()["tasks"]["sentiment"]["documents"] == 2
+    got = {h.correction.correction_id: h.correction.final_output
+           for h in memory.search(c.input, task="sentiment", k=5)}
+    assert got == {"c1": "negative", "c2": fresh.final_output}
 
 
 def test_few_shot_recall_is_by_task_and_metadata(ledger: Ledger, make_memory: MakeMemory) -> None:
