@@ -25,12 +25,9 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 
 def _chromadb() -> Any:
-    try:
-        import chromadb
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise ImportError('the correction index needs chromadb: pip install hitl-agent'
-                          ) from exc
-    return chromadb
+    from hitl_agent._extras import require
+
+    return require("chromadb", "memory")
 
 
 def _settings() -> Any:
