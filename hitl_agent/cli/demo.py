@@ -26,9 +26,9 @@ TERMS = [
      "right"),
     ("model", "the model version used in the round, and its accuracy on held-out digits; each "
      "round retrains it on the corrections so far"),
-    ("threshold / guarantee", "escalate below this confidence; from the first certified fit on, "
-     "accepted error ≤ alpha with probability ≥ 1 - delta (recalibrated after every round on "
-     "audited verdicts)"),
+    ("threshold (guarantee)", "escalate below this confidence. \"guess\": the starting "
+     "threshold, no guarantee yet; \"≤5%\": recalibrated on the audited verdicts so that "
+     "accepted error ≤ alpha (5%) with probability ≥ 1 - delta (90%)"),
     ("index size", "corrections in the chromadb index after the round (the ledger holds them "
      "too)"),
     ("rows exported", "new rows of the round's training export (SageMaker Ground Truth "
@@ -48,7 +48,7 @@ def demo(
     audit_rate: Annotated[float, typer.Option(
         help="Share of items people check whatever the confidence.")] = 0.08,
     reviewer_error_rate: Annotated[float, typer.Option(
-        help="How often a simulated person answers wrongly.")] = 0.01,
+        help="How often a simulated person answers wrongly.")] = 0.0,
     review: Annotated[str, typer.Option(help="in-process, or service (a real review service "
                                         "process and boto3)")] = "in-process",
     json_path: Annotated[Path | None, typer.Option("--json", help="Write every figure as JSON "
@@ -92,19 +92,19 @@ def demo(
 
 
 def _table(result: DemoResult) -> Table:
-    table = Table(title="hitl-agent demo: the feedback loop on digits, round by round")
+    table = Table(title="hitl-agent demo: the feedback loop on digits, round by round",
+                  padding=(0, 1), collapse_padding=True)
     for column in ("round", "items", "reviewed\nper 100", "from\nmemory", "accepted\nerror",
-                   "final\naccuracy", "model", "threshold", "guarantee", "index\nsize",
+                   "final\naccuracy", "model", "threshold\n(guarantee)", "index\nsize",
                    "rows\nexported"):
-        table.add_column(column, justify="left" if column == "guarantee" else "right",
-                         no_wrap=column in ("model", "guarantee"))
+        table.add_column(column, justify="right", no_wrap=True)
     for r in result.rounds:
+        threshold = "" if r.threshold is None else f"{r.threshold:.2f}"
         table.add_row(
             str(r.round), str(r.items), f"{r.reviewed_per_100:.1f}", str(r.from_memory),
             f"{100 * r.accepted_error:.1f}%", f"{100 * r.final_accuracy:.1f}%",
             f"{r.model_version} {100 * r.model_accuracy:.0f}%",
-            "" if r.threshold is None else f"{r.threshold:.3f}", r.guarantee,
-            str(r.index_size), str(r.rows_exported))
+            f"{threshold} ({r.guarantee})", str(r.index_size), str(r.rows_exported))
     return table
 
 

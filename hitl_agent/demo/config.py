@@ -37,14 +37,14 @@ class DemoConfig:
     rounds: int = 5
     items: int = 240
     seed: int = 0
-    train_size: int = 40
+    train_size: int = 50
     start_threshold: float = 0.9
     alpha: float = 0.05
     delta: float = 0.1
     audit_rate: float = 0.08
-    first_audit_rate: float = 0.3
+    first_audit_rate: float = 0.5
     repeat_rate: float = 0.1
-    reviewer_error_rate: float = 0.01
+    reviewer_error_rate: float = 0.0
     review: ReviewMode = "in-process"
 
     def unique_per_round(self, round_no: int) -> int:
@@ -65,8 +65,9 @@ class DemoConfig:
             raise ConfigError("--rounds must be at least 1", field="rounds")
         if self.items < 10:
             raise ConfigError("--items must be at least 10 per round", field="items")
-        if self.train_size < 20:
-            raise ConfigError("the first model needs at least 20 digits", field="train_size")
+        if self.train_size < 30:
+            raise ConfigError("the first model needs at least 30 digits (3 of each)",
+                              field="train_size")
         for name in ("start_threshold", "alpha", "delta", "audit_rate", "first_audit_rate",
                      "repeat_rate",
                      "reviewer_error_rate"):

@@ -19,6 +19,7 @@ import numpy as np
 from hitl_agent.data_folder import DataFolder
 from hitl_agent.demo.config import DemoConfig
 from hitl_agent.demo.stream import DemoStream
+from hitl_agent.errors import ExportError
 from hitl_agent.memory.ledger import Ledger
 from hitl_agent.policy._hashing import unit_hash
 from hitl_agent.types import Correction
@@ -45,8 +46,8 @@ class Guarantee:
 
     def label(self) -> str:
         if self.certified and self.alpha is not None and self.delta is not None:
-            return f"≤{100 * self.alpha:g}% @{100 * (1 - self.delta):g}%"
-        return "none yet"
+            return f"≤{100 * self.alpha:g}%"
+        return "guess"
 
     def to_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "certified": self.certified, "alpha": self.alpha,
@@ -135,7 +136,7 @@ def _key(value: Any) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class ExportedRound:
-    path: str
+    path: str | None
     rows: int
 
 
@@ -149,7 +150,14 @@ def export_round(ledger: Ledger, folder: DataFolder, number: int,
     out = folder.exports / f"round-{number}"
     if out.exists():  # a re-run on the same folder writes the same export again
         shutil.rmtree(out)
-    result = export_dataset(ledger, out, ExportOptions(format=EXPORT_FORMAT, task=TASK),
-                            since=previous.path if previous is not None else None)
+    options = ExportOptions(format=EXPORT_FORMAT, task=TASK, include_audited_accepts=True)
+    try:
+        result = export_dataset(ledger, out, options,
+                                since=previous.path if previous is not None else None)
+    except ExportError as exc:
+        if exc.context.get("rule", "").endswith("min_examples"):
+            # Too few new rows for the format this round: the next export picks them up.
+            return ExportedRound(previous.path if previous else None, 0)
+        raise
     counts = result.counts
     return ExportedRound(str(out), counts.get("rows_train", 0) + counts.get("rows_validation", 0))

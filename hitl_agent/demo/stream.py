@@ -43,10 +43,14 @@ def prepare_stream(cfg: DemoConfig, run_prefix: str = "demo") -> DemoStream:
     cfg.validate()
     x, y = load_digits(return_X_y=True)
     rng = np.random.default_rng(cfg.seed)
-    order = rng.permutation(len(y))
-    train = order[: cfg.train_size]
-    fresh = iter(order[cfg.train_size : cfg.train_size + cfg.stream_size()])
-    held_out = order[cfg.train_size + cfg.stream_size():]
+    shuffled = rng.permutation(len(y))
+    # The first model sees the same number of each digit.
+    per_class = cfg.train_size // 10
+    train = np.concatenate([shuffled[y[shuffled] == c][:per_class] for c in range(10)])
+    rest = np.setdiff1d(shuffled, train, assume_unique=True)
+    order = shuffled[np.isin(shuffled, rest)]
+    fresh = iter(order[: cfg.stream_size()])
+    held_out = order[cfg.stream_size():]
     run = f"{run_prefix}-s{cfg.seed}-t{cfg.train_size}-i{cfg.items}"
     rounds: list[RoundItems] = []
     gold: dict[str, str] = {}
