@@ -84,7 +84,8 @@ def demo(
     except HitlError as exc:
         exit_for(exc)
     report_path = write_report(result, report or data / "report.html")
-    console.print(_table(result))
+    # Ten columns: wider than the 80 a pipe gets by default.
+    console.print(_table(result), width=max(console.width, 104))
     _explain(result, report_path, json_path)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -144,11 +144,14 @@ def export_round(ledger: Ledger, folder: DataFolder, number: int,
                  previous: ExportedRound | None) -> ExportedRound:
     """The round's new corrections as a SageMaker Ground Truth manifest (train/validation
     split, manifest.json, dataset card), continuing the previous round's export."""
+    from hitl_agent.export.manifest import load_manifest
     from hitl_agent.export.options import ExportOptions
     from hitl_agent.export.pipeline import export_dataset
 
     out = folder.exports / f"round-{number}"
-    if out.exists():  # a re-run on the same folder writes the same export again
+    if (out / "manifest.json").exists():  # a re-run keeps the round's export as it was
+        return ExportedRound(str(out), _rows(load_manifest(out).counts))
+    if out.exists():  # an export that died half-way
         shutil.rmtree(out)
     options = ExportOptions(format=EXPORT_FORMAT, task=TASK, include_audited_accepts=True)
     try:
@@ -159,5 +162,8 @@ def export_round(ledger: Ledger, folder: DataFolder, number: int,
             # Too few new rows for the format this round: the next export picks them up.
             return ExportedRound(previous.path if previous else None, 0)
         raise
-    counts = result.counts
-    return ExportedRound(str(out), counts.get("rows_train", 0) + counts.get("rows_validation", 0))
+    return ExportedRound(str(out), _rows(result.counts))
+
+
+def _rows(counts: dict[str, int]) -> int:
+    return counts.get("rows_train", 0) + counts.get("rows_validation", 0)
