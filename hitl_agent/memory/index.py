@@ -68,6 +68,8 @@ class ChromaIndex:
         if sum(x is not None for x in (path, url, client)) != 1:
             raise ConfigError("ChromaIndex needs exactly one of path, url or client",
                               field="index")
+        if client is None:
+            _chromadb()  # without the 'memory' extra: MissingExtra now, naming it
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}", prefix):
             raise ConfigError(f"collection prefix {prefix!r} must be letters, digits, - and _",
                               field="prefix")
