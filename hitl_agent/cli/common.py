@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hitl_agent.data_folder import DataFolder, data_dir
 from hitl_agent.errors import ConfigError, HitlError, MissingExtra, ValidationError
@@ -82,7 +83,8 @@ def print_json(value: Any) -> None:
 
 
 def fail(message: str, *, code: int = EXIT_FAILED) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False,
+                      soft_wrap=True)
     raise typer.Exit(code)
 
 

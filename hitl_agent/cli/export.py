@@ -26,6 +26,7 @@ from hitl_agent.export.pipeline import ExportResult, export_dataset
 from hitl_agent.export.redact import Redactor, presidio_redactor, regex_redactor
 from hitl_agent.export.s3 import parse_s3_uri, upload_export
 
+
 def fail(message: str, code: int) -> typer.Exit:
     Console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False,
                                soft_wrap=True)

@@ -17,6 +17,7 @@ try:  # where invoke() reads its default durability from (no public setter exist
 except ImportError:  # pragma: no cover - older or newer layouts
     CONFIG_KEY_DURABILITY = "__pregel_durability"
 
+from hitl_agent.data_folder import checkpoints_beside
 from hitl_agent.errors import ConfigError
 from hitl_agent.graph.checkpoint import open_checkpointer
 from hitl_agent.graph.nodes import ReviewLoopParts, ReviewNodes
@@ -59,7 +60,8 @@ def build_review_graph(
       the next tier when ``timeout_fallback="escalate"``).
     - ``ledger``: a :class:`Ledger`, a SQLAlchemy/Postgres URL, or a SQLite path.
     - ``checkpointer``: a saver, a SQLite path or Postgres URL, ``None`` for the durable default
-      (a SQLite file beside a SQLite ledger, or the ledger's Postgres database), or ``"parent"``
+      (a SQLite file beside a SQLite ledger: ``checkpoints.db`` beside ``ledger.db``, as in the
+      data folder; or the ledger's Postgres database), or ``"parent"``
       to compile without one for use as a subgraph of a graph that has its own.
     - ``review_timeout``: the deadline of every review (a timedelta or seconds).
     - ``durability``: when LangGraph writes checkpoints. The default ``"exit"`` writes one at the
@@ -146,5 +148,4 @@ def _resolve_checkpointer(
             "(a path, a Postgres URL or a saver such as InMemorySaver for tests)",
             field="checkpointer",
         )
-    path = Path(database)
-    return open_checkpointer(path.with_name(path.stem + ".checkpoints.db"))
+    return open_checkpointer(checkpoints_beside(database))

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from docs_blocks import ROOT, Block, blocks, documents
 
 PAGES = [p for p in documents() if blocks(p)]
@@ -21,8 +20,8 @@ PAGES = [p for p in documents() if blocks(p)]
 
 def _env(tmp: Path, extra: dict[str, str]) -> dict[str, str]:
     bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "HITL_DATA": str(tmp / ".hitl"), "PATH": f"{bin_dir}:{os.environ['PATH']}",
-            "PYTHONPATH": str(ROOT), **extra}
+    return {**os.environ, "HITL_DATA": str(tmp / ".hitl"),
+            "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT), **extra}
 
 
 def _run(block: Block, cwd: Path, env: dict[str, str]) -> None:
