@@ -7,7 +7,8 @@ read and write the same files:
 ``ledger.db``      the system of record: items, reviews, corrections
 ``checkpoints.db`` LangGraph checkpoints of waiting graphs
 ``memory/``        the chromadb correction index (rebuildable from the ledger)
-``service/``       the review service's database, output files and portal secret
+``service.db``     the review service's database (``portal.secret`` beside it; ``output/``
+                   for output.json files written to a local folder)
 ``exports/``       datasets written by the demo (``hitl-agent export --out`` goes where told)
 =================  =====================================================================
 
@@ -70,7 +71,9 @@ class DataFolder:
 
     @property
     def service(self) -> Path:
-        return self.root / "service"
+        """The folder the review service keeps its files in: the data folder itself, as
+        ``hitl-agent serve --data DIR`` does."""
+        return self.root
 
     @property
     def exports(self) -> Path:

@@ -132,8 +132,10 @@ def _explain(result: DemoResult, report: Path, json_path: Path | None) -> None:
     ]
     if json_path is not None:
         where.append((json_path, "every figure, as JSON"))
-    if (data / "service").exists():
-        where.append((data / "service", "the review service's database and output.json files"))
+    if (data / "service.db").exists():
+        where.append((data / "service.db", "the review service's database (`hitl-agent serve "
+                      f"--data {data}` serves it)"))
+        where.append((data / "output", "the human loops' output.json files"))
     for path, what in where:
         console.print(f"  {path}  [dim]{what}[/]")
     d = f" --data {data}" if str(data) != ".hitl" else ""

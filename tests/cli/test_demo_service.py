@@ -24,7 +24,7 @@ def test_demo_through_the_review_service(tmp_path: Path) -> None:
     assert figures["output_files"] == figures["reviewed"]
     # People fixed the unsure items: the loop beats the first model alone.
     assert figures["rounds"][0]["final_accuracy"] > figures["rounds"][0]["model_accuracy"]
-    [doc_path, *_] = (tmp_path / "data" / "service" / "output").rglob("output.json")
+    [doc_path, *_] = (tmp_path / "data" / "output").rglob("output.json")
     doc = json.loads(doc_path.read_text())
     assert doc["humanAnswers"][0]["workerId"]
     assert "label" in doc["humanAnswers"][0]["answerContent"]["label"]
