@@ -11,6 +11,26 @@ from hitl_agent.memory.ledger import Ledger
 if TYPE_CHECKING:
     from hitl_agent.demo.learn import Guarantee
 
+TERMS = [  # what the table's columns mean, printed under it and in the report
+    ("reviewed per 100", "items out of every 100 that people answered (escalated as unsure, "
+     "or audited at random)"),
+    ("from memory", "repeated inputs answered from an earlier human verdict in the chromadb "
+     "index, with no model call and no review"),
+    ("accepted error", "share of the items accepted without review whose answer was wrong"),
+    ("final accuracy", "share of all items whose final answer (model, person or memory) is "
+     "right"),
+    ("model", "the model version used in the round, and its accuracy on held-out digits; each "
+     "round retrains it on the corrections so far"),
+    ("threshold (guarantee)", "escalate below this confidence. \"guess\": the starting "
+     "threshold, no guarantee yet; \"≤5%\": recalibrated on the audited verdicts so that "
+     "accepted error ≤ alpha (5%) with probability ≥ 1 - delta (90%)"),
+    ("index size", "corrections in the chromadb index after the round (the ledger holds them "
+     "too)"),
+    ("rows exported", "new rows of the round's training export (SageMaker Ground Truth "
+     "manifest, train/validation split, manifest.json)"),
+]
+
+
 
 @dataclass
 class RoundFigures:

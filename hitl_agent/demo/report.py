@@ -8,18 +8,19 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from hitl_agent.demo.figures import DemoResult
+from hitl_agent.demo.figures import TERMS, DemoResult
 
-WIDTH, HEIGHT, PAD = 520, 260, 44
+WIDTH, HEIGHT, PAD = 520, 300, 44
 
 
 def _chart(title: str, series: dict[str, list[float]], colours: list[str], y_max: float,
            unit: str) -> str:
     n = max(len(v) for v in series.values())
     x_step = (WIDTH - 2 * PAD) / max(n - 1, 1)
+    bottom = HEIGHT - 30 - 16 * len(series)  # the x axis; round labels and the legend below
 
     def xy(i: int, v: float) -> tuple[float, float]:
-        return PAD + i * x_step, HEIGHT - PAD - (HEIGHT - 2 * PAD) * min(v, y_max) / y_max
+        return PAD + i * x_step, bottom - (bottom - PAD) * min(v, y_max) / y_max
 
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
              f'role="img" aria-label="{html.escape(title)}">',
@@ -34,7 +35,7 @@ def _chart(title: str, series: dict[str, list[float]], colours: list[str], y_max
                      f'{value:g}{unit}</text>')
     for i in range(n):
         x, _ = xy(i, 0)
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD + 16}" text-anchor="middle" '
+        parts.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" '
                      f'font-size="11">round {i + 1}</text>')
     for (name, values), colour in zip(series.items(), colours, strict=False):
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in
@@ -47,7 +48,7 @@ def _chart(title: str, series: dict[str, list[float]], colours: list[str], y_max
                          f'<title>{html.escape(name)}, round {i + 1}: {v:.1f}{unit}</title>'
                          '</circle>')
     for j, ((name, _), colour) in enumerate(zip(series.items(), colours, strict=False)):
-        y = HEIGHT - 10 - 14 * (len(series) - 1 - j)
+        y = bottom + 40 + 16 * j
         parts.append(f'<rect x="{PAD}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
                      f'<text x="{PAD + 14}" y="{y}" font-size="11">{html.escape(name)}</text>')
     parts.append("</svg>")
@@ -76,6 +77,8 @@ def write_report(result: DemoResult, path: Path) -> Path:
         f"<td>{'' if r.threshold is None else f'{r.threshold:.3f}'}</td>"
         f"<td>{html.escape(r.guarantee)}</td><td>{r.index_size}</td>"
         f"<td>{r.rows_exported}</td></tr>" for r in rounds)
+    terms = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(meaning)}</dd>"
+                    for term, meaning in TERMS)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hitl-agent demo: the feedback loop</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
@@ -86,6 +89,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 <code>{html.escape(result.data)}</code>; {result.seconds:.1f} s.</p>
 <div class="charts">{reviews}{accuracy}</div>
 <table>{head}{rows}</table>
+<dl>{terms}</dl>
 <p>The model after the last round ({result.final_model_version}) scores
 {100 * result.final_model_accuracy:.1f}% on {result.held_out_items} held-out digits.</p>
 </body></html>
