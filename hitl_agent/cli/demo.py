@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -66,7 +67,7 @@ def demo(
         exit_for(exc)
     report_path = write_report(result, report or data / "report.html")
     # Ten columns: wider than the 80 a pipe gets by default.
-    console.print(_table(result), width=max(console.width, 104))
+    Console(file=console.file, width=max(console.width, 104)).print(_table(result))
     _explain(result, report_path, json_path)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
