@@ -43,8 +43,7 @@ def test_page_runs_as_written(page: Path, tmp_path: Path) -> None:
         from hitl_agent.service.process import ServiceProcess
 
         service = ServiceProcess(tmp_path / ".hitl").start()
-        extra = {"HITL_ENDPOINT": service.url, "AWS_ACCESS_KEY_ID": "local",
-                 "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+        extra = {"HITL_ENDPOINT": service.url, "AWS_DEFAULT_REGION": "us-east-1"}
     try:
         env = _env(tmp_path, extra)
         for block in page_blocks:
