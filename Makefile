@@ -5,18 +5,26 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The CPU build of torch (the export-check extra's trainers); see pyproject.toml.
 TORCH  ?= 2.13.0
+DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test system-deps lint bench clean
+.PHONY: demo test docs system-deps lint bench clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test,postgres,browser,dev]"
+
+# The demo needs the core and the correction memory, nothing of the test or browser tooling.
+$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e ".[demo]"
+	touch $(DEMO_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e ".[test,postgres,browser,docs,dev]"
 	$(BIN)/pip install -q "torch==$(TORCH)"
 	$(BIN)/pip install -q -e ".[export-check]"
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/hitl-agent demo
 
 system-deps:
@@ -24,6 +32,10 @@ system-deps:
 
 test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(MAKE) docs
+
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d $(VENV)/site
 
 lint: $(STAMP)
 	$(BIN)/ruff check hitl_agent tests benchmarks graphs
@@ -33,4 +45,4 @@ bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .hitl test-output
+	rm -rf $(VENV) .hitl test-output site

@@ -1,6 +1,6 @@
 """The review service (A2I-compatible runtime API, control plane, worker API and portal), mounted
-in the LangGraph server through ``langgraph.json``'s ``http.app``; its data lives in
-``$HITL_DATA/service``."""
+in the LangGraph server through ``langgraph.json``'s ``http.app``; its data lives in the data
+folder (``$HITL_DATA``), as with ``hitl-agent serve --data``."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from hitl_agent.agents.ready import data_dir
 from hitl_agent.service.app import create_app
 from hitl_agent.service.settings import ServiceSettings
 
-app = create_app(ServiceSettings(data_dir=data_dir() / "service"))
+app = create_app(ServiceSettings(data_dir=data_dir()))

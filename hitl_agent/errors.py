@@ -72,3 +72,13 @@ class ExportError(HitlError):
 
 class EvalError(HitlError):
     """An evaluation suite is invalid or its data does not fit it."""
+
+
+class MissingExtra(HitlError, ImportError):
+    """An optional part is used without its extra installed; the message names the extra."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        super().__init__(
+            f"{module} is not installed: it comes with the {extra!r} extra "
+            f"(pip install 'hitl-agent[{extra}]')", module=module, extra=extra)
+        self.extra = extra

@@ -8,7 +8,6 @@ usage or input (options, paths, an unreadable --since manifest, a missing ledger
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hitl_agent.cli.common import ledger_location
 from hitl_agent.errors import ConfigError, ExportError, HitlError
 from hitl_agent.export.formats import FORMATS
 from hitl_agent.export.manifest import load_manifest
@@ -25,18 +25,6 @@ from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.pipeline import ExportResult, export_dataset
 from hitl_agent.export.redact import Redactor, presidio_redactor, regex_redactor
 from hitl_agent.export.s3 import parse_s3_uri, upload_export
-
-DEFAULT_DATA = ".hitl"
-
-
-def ledger_location(data: Path | None, ledger: str | None) -> str:
-    """``--ledger`` as given, else ``DATA/ledger.db`` (DATA: --data, $HITL_DATA or .hitl/)."""
-    if ledger is not None and data is not None:
-        raise ConfigError("give --data or --ledger, not both", field="ledger")
-    if ledger is not None:
-        return ledger
-    root = data if data is not None else Path(os.environ.get("HITL_DATA") or DEFAULT_DATA)
-    return str(root / "ledger.db")
 
 
 def fail(message: str, code: int) -> typer.Exit:

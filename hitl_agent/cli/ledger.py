@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from hitl_agent.cli.common import DataOption, DataPaths, JsonFlag, console, exit_for, print_json
+from hitl_agent.cli.common import DataOption, JsonFlag, console, exit_for, print_json
+from hitl_agent.data_folder import DataFolder
 from hitl_agent.errors import HitlError
 from hitl_agent.memory.ledger import LEDGER_MIGRATIONS, upgrade_ledger
 from hitl_agent.storage.engine import make_engine
@@ -27,7 +28,7 @@ def upgrade_command(data: DataOption, ledger: LedgerOption = None,
                     as_json: JsonFlag = False) -> None:
     """Upgrade the ledger's schema to this version's newest revision (in one transaction)."""
     try:
-        engine = make_engine(ledger or DataPaths(data).ledger, what="ledger")
+        engine = make_engine(ledger or DataFolder(data).ledger, what="ledger")
         report = upgrade_ledger(engine)
     except HitlError as exc:
         exit_for(exc)
@@ -44,7 +45,7 @@ def revision_command(data: DataOption, ledger: LedgerOption = None,
                      as_json: JsonFlag = False) -> None:
     """Show the ledger's schema revision and the newest this version knows."""
     try:
-        engine = make_engine(ledger or DataPaths(data).ledger, what="ledger")
+        engine = make_engine(ledger or DataFolder(data).ledger, what="ledger")
         with engine.connect() as conn:
             found = current_revision(conn, LEDGER_MIGRATIONS.version_table)
     except HitlError as exc:

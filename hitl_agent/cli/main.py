@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from hitl_agent.cli.demo import demo
@@ -28,9 +30,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from hitl_agent import __version__
+
+        typer.echo(f"hitl-agent {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
-    """hitl-agent: every command takes --data DIR (default $HITL_DATA or .hitl/)."""
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """hitl-agent: every command that reads or writes data takes --data DIR (default
+    $HITL_DATA or .hitl/). Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 environment
+    not ready (a port in use, an extra not installed)."""
 
 
 app.command()(demo)

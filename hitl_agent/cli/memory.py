@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,14 +12,16 @@ from rich.table import Table
 
 from hitl_agent.cli.common import (
     EXIT_BAD_INPUT,
-    DataOption,
-    DataPaths,
     JsonFlag,
+    LedgerOption,
+    OptionalDataOption,
     console,
     exit_for,
     fail,
+    ledger_location,
     print_json,
 )
+from hitl_agent.data_folder import DataFolder
 from hitl_agent.errors import HitlError
 from hitl_agent.memory.correction_memory import CorrectionMemory
 from hitl_agent.memory.index import ChromaIndex
@@ -36,12 +39,23 @@ ChromaUrlOption = Annotated[
 ]
 
 
-def open_memory(data: Any, chroma_url: str | None, *, check_index: bool = True) -> CorrectionMemory:
-    paths = DataPaths(data)
-    if not paths.ledger.exists():
-        fail(f"no ledger at {paths.ledger} (is --data right?)", code=EXIT_BAD_INPUT)
-    index = ChromaIndex(url=chroma_url) if chroma_url else ChromaIndex(paths.memory)
-    return CorrectionMemory(paths.ledger, index=index, check_index=check_index)
+def open_memory(data: Any, chroma_url: str | None, *, ledger: str | None = None,
+                check_index: bool = True) -> CorrectionMemory:
+    """The ledger of ``--ledger`` or ``DATA/ledger.db``; the index of ``--chroma-url``, else
+    ``DATA/memory/`` (with ``--ledger`` alone: ``memory/`` beside a SQLite ledger)."""
+    try:
+        location = ledger_location(data, ledger)
+    except HitlError as exc:
+        exit_for(exc)
+    if ledger is None and not Path(location).exists():
+        fail(f"no ledger at {location} (is --data right?)", code=EXIT_BAD_INPUT)
+    if chroma_url:
+        index: ChromaIndex | None = ChromaIndex(url=chroma_url)
+    elif ledger is None:
+        index = ChromaIndex(DataFolder.resolve(data).memory)
+    else:
+        index = None
+    return CorrectionMemory(location, index=index, check_index=check_index)
 
 
 def _parse_where(pairs: list[str]) -> dict[str, Any]:
@@ -61,12 +75,12 @@ def _show(value: Any, width: int = 60) -> str:
 
 
 @memory_app.command()
-def rebuild(data: DataOption, chroma_url: ChromaUrlOption = None, json_out: JsonFlag = False
-            ) -> None:
+def rebuild(data: OptionalDataOption = None, ledger: LedgerOption = None,
+            chroma_url: ChromaUrlOption = None, json_out: JsonFlag = False) -> None:
     """Recreate the index from the ledger alone (forgotten corrections left out). Repairs a
     missing or corrupt index, and one built with another embedding model."""
     try:
-        with open_memory(data, chroma_url, check_index=False) as memory:
+        with open_memory(data, chroma_url, ledger=ledger, check_index=False) as memory:
             if json_out or not console.is_terminal:
                 report = memory.rebuild()
             else:
@@ -89,7 +103,8 @@ def rebuild(data: DataOption, chroma_url: ChromaUrlOption = None, json_out: Json
 @memory_app.command()
 def search(
     text: Annotated[str, typer.Argument(help="The text (or a JSON input) to look for.")],
-    data: DataOption,
+    data: OptionalDataOption = None,
+    ledger: LedgerOption = None,
     k: Annotated[int, typer.Option("--k", min=1, help="How many corrections.")] = 5,
     task: Annotated[str | None, typer.Option("--task", help="Only this task.")] = None,
     where: Annotated[list[str] | None, typer.Option(
@@ -105,7 +120,7 @@ def search(
         except json.JSONDecodeError:
             query = text
     try:
-        with open_memory(data, chroma_url) as memory:
+        with open_memory(data, chroma_url, ledger=ledger) as memory:
             hits = memory.search(query, task=task, k=k, where=_parse_where(where or []))
     except HitlError as exc:
         exit_for(exc)
@@ -125,9 +140,12 @@ def search(
 
 @memory_app.command()
 def forget(
-    data: DataOption,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="A correction id (repeatable).")
-                   ] = None,
+    ids: Annotated[list[str] | None, typer.Argument(
+        help="Correction ids (as `memory search` shows them).", show_default=False)] = None,
+    data: OptionalDataOption = None,
+    ledger: LedgerOption = None,
+    id_options: Annotated[list[str] | None, typer.Option(
+        "--id", help="A correction id (repeatable; same as the arguments).")] = None,
     where: Annotated[list[str] | None, typer.Option(
         "--where", help="key=value over the ledger's corrections (repeatable, all must match): "
         "a field (thread_id=t1), a dotted path (input.user_id=42), or reviewer=WORKER.")] = None,
@@ -136,11 +154,12 @@ def forget(
 ) -> None:
     """Remove corrections from the index and mark them in the ledger, so that no query and no
     export uses them again."""
+    ids = [*(ids or []), *(id_options or [])]
     if not ids and not where:
-        fail("give --id ID and/or --where key=value", code=EXIT_BAD_INPUT)
+        fail("give correction ids and/or --where key=value", code=EXIT_BAD_INPUT)
     try:
-        with open_memory(data, chroma_url) as memory:
-            report = memory.forget(ids or [], where=_parse_where(where or []))
+        with open_memory(data, chroma_url, ledger=ledger) as memory:
+            report = memory.forget(ids, where=_parse_where(where or []))
     except HitlError as exc:
         exit_for(exc)
     if json_out:
@@ -156,11 +175,11 @@ def forget(
 
 
 @memory_app.command()
-def stats(data: DataOption, chroma_url: ChromaUrlOption = None, json_out: JsonFlag = False
-          ) -> None:
+def stats(data: OptionalDataOption = None, ledger: LedgerOption = None,
+          chroma_url: ChromaUrlOption = None, json_out: JsonFlag = False) -> None:
     """Documents per task, the embedding model, and whether the index matches the ledger."""
     try:
-        with open_memory(data, chroma_url) as memory:
+        with open_memory(data, chroma_url, ledger=ledger) as memory:
             info = memory.stats()
     except HitlError as exc:
         exit_for(exc)

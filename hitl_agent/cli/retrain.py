@@ -100,7 +100,14 @@ def sklearn_command(
         help="Write the refitted model to this bundle path.")] = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Refit a scikit-learn model on its training data plus the corrections; show accuracy."""
+    """Refit a scikit-learn model on its training data plus the corrections; show accuracy.
+
+    The bundle (--model) is a joblib file holding a dict: ``estimator`` (the scikit-learn
+    classifier), ``X_train``/``y_train`` (what it was trained on) and ``X_test``/``y_test``
+    (held-out rows, scored before and after). Write one with
+    ``hitl_agent.export.retrain.sklearn.save_bundle(path, estimator, X_train, y_train, X_test,
+    y_test)``. Corrections whose input is also a test row are warned about.
+    """
     try:
         bundle = load_bundle(model)
         options = ExportOptions(format="csv", task=task, min_agreement=min_agreement)
@@ -110,9 +117,15 @@ def sklearn_command(
     except (ConfigError, ValueError) as exc:
         raise fail(str(exc), 2) from None
     try:
+        corrections = list(select_corrections(source, options))
+        overlap = _test_overlap(corrections, bundle.X_test)
+        if overlap:
+            Console(stderr=True).print(
+                f"[yellow]warning:[/] {overlap} correction(s) have an input that is also in the "
+                "bundle's test split: the accuracy after retraining is measured partly on "
+                "training data (take those rows out of X_test)", highlight=False)
         report = retrain_sklearn(bundle.estimator, bundle.X_train, bundle.y_train,
-                                 select_corrections(source, options), bundle.X_test,
-                                 bundle.y_test)
+                                 corrections, bundle.X_test, bundle.y_test)
     except HitlError as exc:
         raise fail(str(exc), 1) from None
     if save is not None:
@@ -133,6 +146,21 @@ def sklearn_command(
         f"{report.accuracy_before:.1%} -> {report.accuracy_after:.1%} "
         f"({report.gain:+.1%} on {report.n_test} held-out items)"
     )
+
+
+def _test_overlap(corrections: list[Any], x_test: Any) -> int:
+    """How many corrections' inputs are rows of the test split."""
+    import numpy as np
+
+    test_rows = {tuple(np.asarray(row, dtype=float).ravel().tolist()) for row in x_test}
+    overlap = 0
+    for c in corrections:
+        try:
+            key = tuple(np.asarray(c.input, dtype=float).ravel().tolist())
+        except (TypeError, ValueError):
+            continue
+        overlap += key in test_rows
+    return overlap
 
 
 @retrain_app.command("bedrock")

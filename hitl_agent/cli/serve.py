@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from hitl_agent.cli.common import check_port_free
+
 DataOption = Annotated[
     Path,
     typer.Option("--data", envvar="HITL_DATA", help="Data folder (database and local outputs)."),
@@ -90,13 +92,19 @@ def serve(
     ] = 64,
 ) -> None:
     """Serve the A2I runtime API, the SageMaker control-plane subset and the worker API."""
-    import uvicorn
     from pydantic import ValidationError
 
-    from hitl_agent.errors import HitlError
-    from hitl_agent.service.app import create_app
-    from hitl_agent.service.connections import guarded_protocol, is_loopback
-    from hitl_agent.service.settings import ServiceSettings
+    from hitl_agent._extras import require
+    from hitl_agent.errors import HitlError, MissingExtra
+
+    try:
+        uvicorn = require("uvicorn", "service")
+        from hitl_agent.service.app import create_app
+        from hitl_agent.service.connections import guarded_protocol, is_loopback
+        from hitl_agent.service.settings import ServiceSettings
+    except MissingExtra as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(3) from exc
 
     if no_auth and not is_loopback(host):
         typer.echo(f"error: --no-auth is refused on a non-loopback address ({host})", err=True)
@@ -133,6 +141,7 @@ def serve(
     except (ValidationError, HitlError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    check_port_free(host, port)
     if database and settings.auth and not os.environ.get("HITL_SERVICE_SECRET"):
         typer.echo(
             "note: several processes on one database must share one $HITL_SERVICE_SECRET "

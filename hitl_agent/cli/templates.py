@@ -13,13 +13,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hitl_agent.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, err_console, print_json
 from hitl_agent.resources import templates_dir
-from hitl_agent.service.liquid import TemplateIssue, TemplateReport, check_template
+
+if TYPE_CHECKING:
+    from hitl_agent.service.liquid import TemplateIssue, TemplateReport
 
 app = typer.Typer(
     name="templates",
@@ -117,6 +119,8 @@ def render(file: FileArg, input: InputOption = None) -> None:  # noqa: A002
     """Print the rendered HTML; Liquid errors (with line numbers) exit 2."""
     path = resolve_template(file)
     source = _read(path)
+    from hitl_agent.service.liquid import check_template
+
     report = check_template(source, _load_input(input))
     _print_issues(path, report, source)
     if not report.ok or report.html is None:
@@ -136,6 +140,8 @@ def check(
     """Report errors and warnings without printing the HTML (exit 2 on errors)."""
     path = resolve_template(file)
     source = _read(path)
+    from hitl_agent.service.liquid import check_template
+
     report = check_template(source, _load_input(input))
     if json_output:
         print_json({"template": str(path), **report.to_dict()})
@@ -179,6 +185,8 @@ def preview(
     path = resolve_template(file)
     source = _read(path)
     task_input = _load_input(input)
+    from hitl_agent.service.liquid import check_template
+
     report = check_template(source, task_input)
     _print_issues(path, report, source)
     if not report.ok:

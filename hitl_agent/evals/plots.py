@@ -16,7 +16,8 @@ def _pyplot() -> Any:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise EvalError(
-            "the eval report's plots need matplotlib: pip install 'matplotlib>=3.8'",
+            "the eval report's plots need matplotlib, which comes with the 'eval' extra: "
+            "pip install 'hitl-agent[eval]'",
             field="report",
         ) from exc
     return plt

@@ -28,6 +28,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Durability
 
+from hitl_agent.data_folder import checkpoints_beside
 from hitl_agent.errors import ConfigError
 from hitl_agent.graph.internals import with_durability
 from hitl_agent.graph.state import (
@@ -240,7 +241,7 @@ class ReviewLoop:
                 "(a path, a Postgres URL or a saver such as InMemorySaver for tests)",
                 field="checkpointer")
         path = Path(database)
-        return open_checkpointer(path.with_name(path.stem + ".checkpoints.db"))
+        return open_checkpointer(checkpoints_beside(path))
 
 
 class LedgerRef:

@@ -116,10 +116,10 @@ def _load_wordllama(config: str, dim: int) -> Any:
         from wordllama import WordLlama
 
         root.handlers[:], root.level = handlers, level
-    except ImportError as exc:  # pragma: no cover - wordllama is a core dependency
-        raise ImportError(
-            'the default embeddings need wordllama: pip install hitl-agent'
-        ) from exc
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        from hitl_agent.errors import MissingExtra
+
+        raise MissingExtra("wordllama", "memory") from exc
     # WordLlama.load() looks for its bundled tokenizer in the wrong place unless the package
     # folder is passed as the cache; disable_download keeps it from ever reaching the network.
     package_dir = Path(wordllama.__file__).parent

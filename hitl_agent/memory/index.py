@@ -25,12 +25,9 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 
 def _chromadb() -> Any:
-    try:
-        import chromadb
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise ImportError('the correction index needs chromadb: pip install hitl-agent'
-                          ) from exc
-    return chromadb
+    from hitl_agent._extras import require
+
+    return require("chromadb", "memory")
 
 
 def _settings() -> Any:
@@ -71,6 +68,8 @@ class ChromaIndex:
         if sum(x is not None for x in (path, url, client)) != 1:
             raise ConfigError("ChromaIndex needs exactly one of path, url or client",
                               field="index")
+        if client is None:
+            _chromadb()  # without the 'memory' extra: MissingExtra now, naming it
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}", prefix):
             raise ConfigError(f"collection prefix {prefix!r} must be letters, digits, - and _",
                               field="prefix")

@@ -18,6 +18,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hitl_agent._extras import require
+
+for _module in ("fastapi", "uvicorn", "liquid", "bcrypt"):
+    require(_module, "service")
+
 if TYPE_CHECKING:
     from .app import create_app
     from .services import ReviewServices, build_services

@@ -1,40 +1,30 @@
-"""The demo through a real review-service process and real boto3 calls.
+"""The demo's review mode through a real review-service process and real boto3 calls.
 
-The same digits stream as :mod:`hitl_agent.demo`, but unsure items become A2I human loops on the
-project's review service (started here on 127.0.0.1); simulated workers answer them through the
-service's worker API, output.json files land in the data folder, and the worker loop resumes the
-graphs from the service's status.
+Unsure items become A2I human loops on the project's review service (started here on
+127.0.0.1); a simulated worker answers them through the service's worker API, output.json files
+land in the data folder, and the loop resumes the graphs from the service's status.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import httpx
 
 from hitl_agent._boto import RETRY_CONFIG
-from hitl_agent.demo import (
-    DemoConfig,
-    DemoResult,
-    prepare_stream,
-    retrain_on_corrections,
-    summarise,
-)
-from hitl_agent.graph.build import build_review_graph
-from hitl_agent.graph.resumer import Resumer
-from hitl_agent.memory.ledger import Ledger
-from hitl_agent.models.sklearn import SklearnClassifier
-from hitl_agent.policy.threshold import ThresholdPolicy
+from hitl_agent.data_folder import DataFolder
+from hitl_agent.demo.config import DemoConfig
+from hitl_agent.demo.loop import ReviewSession
+from hitl_agent.demo.stream import DemoStream
 from hitl_agent.resources import templates_dir
 from hitl_agent.review.a2i import A2IReviews
 from hitl_agent.review.setup import create_review_flow
 from hitl_agent.service.process import ServiceProcess
-from hitl_agent.uncertainty.scorers import MaxProbabilityScorer
 
 TEAM = "demo-reviewers"
 CREDENTIALS = {"region_name": "us-east-1"}  # keys: the service's local admin key
@@ -72,14 +62,12 @@ class WorkerApiReviewer:
                 self.answered += 1
 
 
-def run_demo_with_service(
-    cfg: DemoConfig, *, progress: Callable[[int], None] | None = None
-) -> DemoResult:
-    stream = prepare_stream(cfg, "demo-svc")
-    split, estimator, labels = stream.split, stream.estimator, stream.labels
-    thread_ids, gold = stream.thread_ids, stream.gold
-    run = stream.run
-    service_dir = cfg.data / "service"
+@contextmanager
+def service_reviews(cfg: DemoConfig, stream: DemoStream, folder: DataFolder
+                    ) -> Iterator[ReviewSession]:
+    """A review-service process on 127.0.0.1, a flow created through boto3, and a simulated
+    worker answering through the worker API while the loop runs."""
+    service_dir = folder.service
     with ServiceProcess(service_dir) as service:
         sagemaker: Any = boto3.client("sagemaker", endpoint_url=service.url,
                                       config=RETRY_CONFIG, **CREDENTIALS,
@@ -92,42 +80,22 @@ def run_demo_with_service(
         token = _add_worker(service.url, service_dir)
         runtime = boto3.client("sagemaker-a2i-runtime", endpoint_url=service.url,
                                config=RETRY_CONFIG, **CREDENTIALS, **service.credentials)
-        reviews = A2IReviews(flow.flow_definition_arn, runtime_client=runtime, name="service")
-        ledger = Ledger(cfg.data / "ledger.db")
-        graph = build_review_graph(
-            model=SklearnClassifier(estimator, model_id="digits-logreg", model_version=run),
-            scorer=MaxProbabilityScorer(),
-            policy=ThresholdPolicy(cfg.threshold, audit_rate=cfg.audit_rate, seed=str(cfg.seed)),
-            reviews=reviews, ledger=ledger, checkpointer=cfg.data / "checkpoints.db",
-            labels=labels, task="digits", template="classification",
-        )
-        reviewer = WorkerApiReviewer(service.url, token, gold, labels, cfg.reviewer_error_rate,
-                                     cfg.seed)
+        reviewer = WorkerApiReviewer(service.url, token, stream.gold, stream.labels,
+                                     cfg.reviewer_error_rate, cfg.seed)
         reviewer_thread = threading.Thread(target=reviewer.run, daemon=True)
         reviewer_thread.start()
-        resumer = Resumer.for_graph(graph)
-        start = time.perf_counter()
+
+        def extra() -> dict[str, Any]:
+            return {"review_backend": "service", "service_url": service.url,
+                    "output_files": sum(1 for _ in (service_dir / "output").rglob("output.json"))}
+
         try:
-            for i, tid in enumerate(thread_ids):
-                graph.invoke({"input": split["x_stream"][i].tolist()},
-                             {"configurable": {"thread_id": tid}})
-                if progress is not None:
-                    progress(1)
-            deadline = time.monotonic() + 600
-            while time.monotonic() < deadline:
-                report = resumer.run_once()
-                if report.still_pending == 0 and not ledger.pending_reviews():
-                    break
-                time.sleep(0.2)
+            yield ReviewSession(
+                A2IReviews(flow.flow_definition_arn, runtime_client=runtime, name="service"),
+                template="classification", extra=extra)
         finally:
             reviewer.stop.set()
             reviewer_thread.join(timeout=10)
-        seconds = time.perf_counter() - start
-    result = summarise(ledger, thread_ids, gold, seconds)
-    result.extra.update(retrain_on_corrections(estimator, split, ledger, thread_ids))
-    result.extra["review_backend"] = "service"
-    result.extra["output_files"] = sum(1 for _ in (service_dir / "output").rglob("output.json"))
-    return result
 
 
 def _add_worker(url: str, service_dir: Any) -> str:

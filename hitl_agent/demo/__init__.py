@@ -1,0 +1,14 @@
+"""The demo: the whole feedback loop on scikit-learn's bundled digits with simulated people.
+
+``run_demo(DemoConfig(data=...))`` runs the rounds in process; ``mode=service_reviews`` (from
+:mod:`hitl_agent.demo.service`) runs the same loop through a review-service process and boto3.
+"""
+
+from hitl_agent.demo.config import DemoConfig
+from hitl_agent.demo.figures import DemoResult, RoundFigures
+from hitl_agent.demo.loop import ReviewSession, in_process_reviews, run_demo, run_round
+from hitl_agent.demo.report import write_report
+from hitl_agent.demo.stream import DemoStream, prepare_stream
+
+__all__ = ["DemoConfig", "DemoResult", "DemoStream", "ReviewSession", "RoundFigures",
+           "in_process_reviews", "prepare_stream", "run_demo", "run_round", "write_report"]

@@ -1,0 +1,131 @@
+"""The feedback loop in rounds, the same for every review backend.
+
+Each round: the stream's items go through the review graph (recall → predict → score → route →
+people → learn); the round waits until every review is answered and resumed; then the loop
+learns: the threshold is recalibrated on the people's verdicts, the model is retrained on their
+corrections, and the corrections are exported as a dataset.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hitl_agent.data_folder import DataFolder
+from hitl_agent.demo.config import DemoConfig
+from hitl_agent.demo.figures import DemoResult, RoundFigures, round_figures
+from hitl_agent.demo.learn import Guarantee, export_round, recalibrate, retrain
+from hitl_agent.demo.stream import DemoStream, RoundItems, fit_first_model, prepare_stream
+from hitl_agent.errors import ReviewError
+from hitl_agent.memory.ledger import Ledger
+from hitl_agent.review.base import ReviewBackend
+
+TASK = "digits"
+MODEL_ID = "digits-logreg"
+
+Progress = Callable[[int, int], None]
+"""Called with (round number, items done in it) as items pass through the graph."""
+
+
+@dataclass
+class ReviewSession:
+    """What a review mode provides to the loop: the backend the graph dispatches to, the task
+    template reviewers see, and figures only that mode knows (read after the run)."""
+
+    reviews: ReviewBackend
+    template: str | None = None
+    extra: Callable[[], dict[str, Any]] = field(default=lambda: {})
+
+
+class ReviewMode(Protocol):
+    def __call__(self, cfg: DemoConfig, stream: DemoStream, folder: DataFolder
+                 ) -> AbstractContextManager[ReviewSession]: ...
+
+
+@contextmanager
+def in_process_reviews(cfg: DemoConfig, stream: DemoStream, folder: DataFolder
+                       ) -> Iterator[ReviewSession]:
+    """Simulated people answering in this process, as soon as a review starts."""
+    from hitl_agent.review.in_process import InProcessReviews
+    from hitl_agent.review.simulated import SimulatedReviewer
+
+    reviewer = SimulatedReviewer(stream.gold, error_rate=cfg.reviewer_error_rate,
+                                 labels=stream.labels, seed=cfg.seed)
+    yield ReviewSession(InProcessReviews(reviewer))
+
+
+def run_demo(cfg: DemoConfig, *, mode: ReviewMode | None = None,
+             progress: Progress | None = None) -> DemoResult:
+    """Run every round of the loop in ``cfg.data`` and return the figures of each."""
+    from hitl_agent.graph.build import build_review_graph
+    from hitl_agent.memory.correction_memory import CorrectionMemory
+    from hitl_agent.memory.index import ChromaIndex
+    from hitl_agent.models.sklearn import SklearnClassifier
+    from hitl_agent.policy.threshold import ThresholdPolicy
+    from hitl_agent.uncertainty.scorers import MaxProbabilityScorer
+
+    start = time.perf_counter()
+    stream = prepare_stream(cfg, "demo" if cfg.review == "in-process" else "demo-svc")
+    folder = DataFolder(cfg.data).create()
+    ledger = Ledger(folder.ledger)
+    memory = CorrectionMemory(ledger, index=ChromaIndex(folder.memory))
+    estimator = fit_first_model(stream)
+    policy: Any = ThresholdPolicy(cfg.start_threshold, audit_rate=cfg.audit_rate_of(1),
+                                  seed=str(cfg.seed))
+    guarantee = Guarantee.starting_guess(cfg.start_threshold)
+    rounds: list[RoundFigures] = []
+    previous_export = None
+    with (mode or in_process_reviews)(cfg, stream, folder) as session:
+        for items in stream.rounds:
+            version = f"v{items.number}"
+            graph = build_review_graph(
+                model=SklearnClassifier(estimator, model_id=MODEL_ID, model_version=version),
+                scorer=MaxProbabilityScorer(), policy=policy, reviews=session.reviews,
+                ledger=ledger, checkpointer=folder.checkpoints, memory=memory,
+                labels=stream.labels, task=TASK, template=session.template,
+            )
+            round_start = time.perf_counter()
+            run_round(graph, items, ledger, progress)
+            figures = round_figures(ledger, items, stream.gold, version, guarantee)
+            learned = retrain(estimator, stream, ledger, cfg, upto=items.number)
+            figures.model_accuracy = learned.accuracy_before
+            estimator = learned.estimator
+            policy, guarantee = recalibrate(estimator, stream, ledger, cfg, upto=items.number)
+            previous_export = export_round(ledger, folder, items.number, previous_export)
+            figures.rows_exported = previous_export.rows
+            figures.index_size = int(memory.stats()["documents"])
+            figures.seconds = round(time.perf_counter() - round_start, 2)
+            rounds.append(figures)
+        extra = session.extra()
+    memory.close()
+    return DemoResult(
+        rounds=rounds, final_model_accuracy=learned.accuracy_after,
+        final_model_version=f"v{len(rounds) + 1}", held_out_items=len(stream.y_test),
+        next_threshold=guarantee.to_dict(), seconds=round(time.perf_counter() - start, 2),
+        data=str(folder.root), extra=extra,
+    )
+
+
+def run_round(graph: Any, items: RoundItems, ledger: Ledger, progress: Progress | None,
+              *, wait_s: float = 600.0, poll_s: float = 0.1) -> None:
+    """Invoke the graph for each item, then resume every paused one as its review is answered
+    (at once for in-process reviews; by polling for reviews answered elsewhere)."""
+    from hitl_agent.graph.resumer import Resumer
+
+    for done, (tid, value) in enumerate(zip(items.thread_ids, items.inputs, strict=True), 1):
+        graph.invoke({"input": value}, {"configurable": {"thread_id": tid}})
+        if progress is not None:
+            progress(items.number, done)
+    resumer = Resumer.for_graph(graph)
+    deadline = time.monotonic() + wait_s
+    while True:
+        report = resumer.run_once()
+        if report.still_pending == 0 and not ledger.pending_reviews(limit=1):
+            return
+        if time.monotonic() > deadline:
+            raise ReviewError(f"round {items.number}: reviews still unanswered after "
+                              f"{wait_s:.0f}s", field="reviews")
+        time.sleep(poll_s)
