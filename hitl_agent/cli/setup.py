@@ -41,10 +41,6 @@ def setup(
             raise typer.BadParameter(f"{template!r} is no file and no shipped template",
                                      param_hint="--template")
         path = shipped
-    if "://" not in output:
-        # A folder is taken as given, relative to the working directory (the service would
-        # otherwise read it relative to its own data folder).
-        output = str(Path(output).resolve())
     kwargs: dict[str, str] = {}
     if endpoint:
         # boto3's own chain (env, AWS_PROFILE, ~/.aws/credentials); failing that, the admin key
