@@ -1,7 +1,9 @@
 """Accuracy of each aggregator on three public crowdsourcing data sets.
 
 Dog (Zhou et al., 2012), RTE (Snow et al., 2008) and Sentiment popularity (Venanzi et al., 2015),
-from ``../shared/data/crowd/`` (or ``$HITL_SHARED_DATA/crowd``). Targets are crowd-kit 1.4.2's
+read from ``$HITL_SHARED_DATA/crowd`` (sources: zhydhkcws/crowd_truth_infer @8d21647
+``datasets/s4_Dog data/``; SaniatAzam/TaskLabelConsensus @86e6b5e ``binary-classification/``).
+Targets are crowd-kit 1.4.2's
 figures for Dawid–Skene: 0.843 / 0.928 / 0.944 (three decimals; we get 680/807 = 0.8426 and
 742/800 = 0.9275, which round to them), each in under 10 s. Majority vote here breaks
 ties by the label's overall frequency (``tie="prior"``); with ``tie="escalate"`` ties would go to
@@ -43,8 +45,12 @@ Answers = tuple[list[Hashable], list[Hashable], list[Hashable], dict[Hashable, H
 
 def data_dir() -> Path:
     env = os.environ.get("HITL_SHARED_DATA")
-    root = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    return root / "crowd"
+    if not env:
+        raise SystemExit(
+            "set HITL_SHARED_DATA to a folder holding crowd/ (Dog: zhydhkcws/crowd_truth_infer "
+            "@8d21647; RTE and Sentiment popularity: SaniatAzam/TaskLabelConsensus @86e6b5e)"
+        )
+    return Path(env) / "crowd"
 
 
 def load_dog(folder: Path) -> Answers:

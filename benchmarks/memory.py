@@ -12,7 +12,8 @@ Speed, on N synthetic corrections of one task (one collection, the worst case fo
   same query vectors and filter; ``ratio`` = ours / plain (target <= 1.2 on queries). Both sides
   embed the query text, so the ratio measures what the memory adds.
 
-Quality, on the RTE texts of ``../shared/data/crowd/rte_texts.tsv`` (Snow et al. 2008): recall@5
+Quality, on the RTE texts (Snow et al. 2008; SaniatAzam/TaskLabelConsensus @86e6b5e), passed as
+``--rte FILE`` or found at ``$HITL_SHARED_DATA/crowd/rte_texts.tsv``: recall@5
 (and @1) of the default embedding against TF-IDF baselines, over the 719 distinct texts:
 
 - ``near_duplicate``: each text perturbed (words dropped and swapped, typos, case) is the query;
@@ -48,7 +49,7 @@ from hitl_agent.memory.index import _settings  # noqa: E402
 from hitl_agent.memory.ledger import Ledger  # noqa: E402
 from hitl_agent.types import Correction, HumanAnswer  # noqa: E402
 
-RTE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "crowd" / "rte_texts.tsv"
+RTE = Path(os.environ.get("HITL_SHARED_DATA", ".")) / "crowd" / "rte_texts.tsv"
 
 WORDS = """
 account address answer app battery bill booking broken call card cart charge check city
