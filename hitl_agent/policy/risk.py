@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import beta as beta_dist
 from scipy.stats import binom
 
-from hitl_agent.errors import ValidationError
+from hitl_agent.errors import UncertifiableTarget, ValidationError
 from hitl_agent.policy._arrays import FloatArray, binary_vector, vector
 from hitl_agent.policy.certify import PROCEDURES, certify, min_accepted_for
 
@@ -30,36 +30,6 @@ __all__ = [
 
 Method = Literal["auto", "sgr", "holm", "fixed_sequence", "fallback", "ltt", "sgr_n"]
 FWER = Literal["holm", "bonferroni", "fixed_sequence"]
-
-
-class UncertifiableTarget(ValidationError):
-    """The calibration data cannot certify ``alpha`` at ``delta``.
-
-    ``needed_reviews`` is how many more labelled items it takes (an estimate, assuming the error
-    rate seen so far; ``None`` when no amount will do because the model's most confident answers
-    already err more often than ``alpha``); ``minimum_total`` is ``ln δ / ln(1 − α)``, the fewest
-    accepted items that can certify ``alpha`` even with no errors at all.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        needed_reviews: int | None,
-        minimum_total: int,
-        n_calibration: int,
-    ) -> None:
-        super().__init__(
-            message,
-            field="alpha",
-            rule="certifiable with the calibration data",
-            needed_reviews=needed_reviews,
-            minimum_total=minimum_total,
-            n_calibration=n_calibration,
-        )
-        self.needed_reviews = needed_reviews
-        self.minimum_total = minimum_total
-        self.n_calibration = n_calibration
 
 
 def clopper_pearson_upper(errors: int, n: int, delta: float) -> float:

@@ -34,30 +34,26 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hitl_agent.errors import (
+    AuthError,
+    AwsError,
+    CrossSiteRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationException,
+)
+
 from .access_keys import KeyStore, derive_key, load_service_secret
-from .errors import AwsError, ValidationException
 from .model_rules import ModelChecker, operation, runtime_operation
 from .output_roots import refusal
 from .responses import AMZ_JSON, REST_JSON, aws_error
 from .services import ReviewServices
-from .sigv4 import AuthError, SigV4Verifier, access_denied
+from .sigv4 import SigV4Verifier, access_denied
 from .validation import invalid, parse_json_object
 
 OPEN_PATHS = frozenset({"/hitl/health"})
 TEMPLATE_URL_TTL_S = 3600
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class PayloadTooLarge(AwsError):
-    code, status = "RequestEntityTooLargeException", 413
-
-
-class UnsupportedMediaType(AwsError):
-    code, status = "UnsupportedMediaTypeException", 415
-
-
-class CrossSiteRequest(AwsError):
-    code, status = "AccessDeniedException", 403
 
 
 def _surface(path: str, method: str = "POST") -> str:

@@ -50,7 +50,7 @@ from liquid.stringify import to_liquid_string
 from liquid.template import BoundTemplate
 from liquid.token import Token
 
-from hitl_agent.errors import HitlError
+from hitl_agent.errors import TemplateError
 from hitl_agent.service.signing import parse_s3_url
 
 __all__ = [
@@ -120,33 +120,6 @@ _RE_CROWD_TAG = re.compile(r"<\s*(crowd-[a-z0-9-]+)", re.IGNORECASE)
 
 
 # --- errors and reports ----------------------------------------------------------------------
-
-
-class TemplateError(HitlError):
-    """A template that cannot be rendered: a Liquid syntax error, an unknown filter, a bad argument.
-
-    ``line`` is 1-based (``None`` when the problem has no place in the source); ``message`` names
-    the line and the problem (``"line 3: unknown filter 'upcas'"``); ``problem`` is the bare
-    problem; ``code`` is a short machine name (``TemplateSyntaxError``, ``UnknownFilter``,
-    ``TemplateRenderError``) fit for ``RenderUiTemplate``'s ``Errors[].Code``.
-    """
-
-    def __init__(
-        self,
-        problem: str,
-        *,
-        line: int | None = None,
-        column: int | None = None,
-        source_line: str | None = None,
-        code: str = "TemplateRenderError",
-    ) -> None:
-        message = f"line {line}: {problem}" if line is not None else problem
-        super().__init__(message, line=line, column=column, source_line=source_line, code=code)
-        self.problem = problem
-        self.line = line
-        self.column = column
-        self.source_line = source_line
-        self.code = code
 
 
 @dataclass(frozen=True)

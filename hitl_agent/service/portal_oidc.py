@@ -30,6 +30,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from hitl_agent.errors import SignInError
+
 from . import portal_auth as auth
 from .portal import _services, portal_keys
 from .portal_accounts import accounts
@@ -44,12 +46,6 @@ STATE_TTL_S = 600
 LEEWAY_S = 60
 MAX_PROVIDER_BYTES = 1_000_000
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
-
-
-class SignInError(Exception):
-    def __init__(self, message: str, status: int = 401) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _require_authlib() -> None:

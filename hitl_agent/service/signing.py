@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from hitl_agent.errors import HitlError
+from hitl_agent.errors import SignedUrlError
 
 __all__ = [
     "LocalUrlSigner",
@@ -56,15 +56,6 @@ _RE_S3_HOST = re.compile(
 class S3Location(NamedTuple):
     bucket: str
     key: str
-
-
-class SignedUrlError(HitlError):
-    """A signed file URL was refused; ``reason`` is ``malformed``, ``bad_signature`` or
-    ``expired``."""
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message, reason=reason)
-        self.reason = reason
 
 
 def parse_s3_url(url: str) -> S3Location | None:

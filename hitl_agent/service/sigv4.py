@@ -24,8 +24,16 @@ from botocore.awsrequest import AWSRequest
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
+from hitl_agent.errors import (
+    AccessDeniedException,
+    IncompleteSignatureException,
+    InvalidSignatureException,
+    MissingAuthenticationTokenException,
+    UnrecognizedClientException,
+)
+from hitl_agent.errors import AuthError as AuthError  # its old import path
+
 from .access_keys import KeyInfo, KeyStore
-from .errors import AwsError
 
 SIGNING_NAME = "sagemaker"
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -33,32 +41,6 @@ MAX_SKEW = timedelta(minutes=5)
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 _REGION = re.compile(r"^[a-z0-9-]{1,32}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class AuthError(AwsError):
-    """A refused signature. ``status`` is 403 on the rest-json API; JSON 1.1 answers 400."""
-
-    status = 403
-
-
-class MissingAuthenticationTokenException(AuthError):
-    code = "MissingAuthenticationTokenException"
-
-
-class IncompleteSignatureException(AuthError):
-    code = "IncompleteSignatureException"
-
-
-class InvalidSignatureException(AuthError):
-    code = "InvalidSignatureException"
-
-
-class UnrecognizedClientException(AuthError):
-    code = "UnrecognizedClientException"
-
-
-class AccessDeniedException(AuthError):
-    code = "AccessDeniedException"
 
 
 MISMATCH = (
