@@ -1,24 +1,62 @@
-import sys
+"""Fixtures of every folder: a ledger, one headless Chromium per module, one PostgreSQL server
+per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-# Test helper modules (graph/helpers.py, postgres_fixture.py) import as plain modules.
-sys.path.insert(0, str(Path(__file__).parent))
+import pytest
 
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+from tests.helpers.postgres import PostgresServer, find_pg_bin
 
-import pytest  # noqa: E402
-from postgres_fixture import postgres_server  # noqa: E402, F401  (session-wide fixture)
+if TYPE_CHECKING:
+    from hitl_agent.memory.ledger import Ledger
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium per test module (modules ``import chromium_support`` to skip
+    """One headless Chromium per test module (modules ``import tests.helpers.chromium`` to skip
     cleanly where Playwright or Chromium is missing)."""
-    import chromium_support
     from playwright.sync_api import sync_playwright
 
+    from tests.helpers import chromium
+
     with sync_playwright() as p:
-        b = chromium_support.launch(p)
+        b = chromium.launch(p)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A running PostgreSQL server for the session (skips when PostgreSQL is not installed)::
+
+        @pytest.mark.postgres
+        def test_x(postgres_server):
+            url = postgres_server.create_database("mydb")   # postgresql+psycopg://…/mydb
+    """
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install 'hitl-agent[postgres]')")
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+    except Exception:
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    """An empty ledger in the test's folder."""
+    from hitl_agent.memory.ledger import Ledger
+
+    return Ledger(tmp_path / "ledger.db")

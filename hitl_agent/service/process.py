@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
+from ..errors import ServiceError
 from .access_keys import CREDENTIALS_FILE, read_credentials
 
 
@@ -41,31 +44,46 @@ class ServiceProcess:
     """``python -m hitl_agent.service`` on a free port; a context manager that stops it."""
 
     def __init__(self, data: Path, *extra_args: str, host: str = "127.0.0.1",
-                 port: int | None = None) -> None:
+                 port: int | None = None, env: Mapping[str, str] | None = None) -> None:
         self.data = data
         self.host = host
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
         self.extra_args = extra_args
+        self.env = dict(env or {})
+        self.log_file = data / "service.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> ServiceProcess:
+    def command(self) -> list[str]:
+        """The command line of the service process."""
+        return [sys.executable, "-m", "hitl_agent.service", "--host", self.host, "--port",
+                str(self.port), "--data", str(self.data), *self.extra_args]
+
+    def start(self, timeout: float = 60.0, *, wait: bool = True) -> ServiceProcess:
+        """Start the process (``env`` on top of this one's environment) and, unless ``wait`` is
+        False, wait until it answers its health check."""
         self.data.mkdir(parents=True, exist_ok=True)
-        log = open(self.data / "service.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.log_file, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hitl_agent.service", "--host", self.host, "--port",
-             str(self.port), "--data", str(self.data), *self.extra_args],
-            stdout=log, stderr=subprocess.STDOUT,
+            self.command(), stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env} if self.env else None,
         )
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until the service answers its health check (RuntimeError when it exits first or
+        the time runs out)."""
+        if self.process is None:
+            raise ServiceError("start the review service before waiting for it")
         try:
             ready = wait_for_http(f"{self.url}/hitl/health", self.process, timeout)
         except RuntimeError as exc:
-            raise RuntimeError(f"review service exited; see {self.data / 'service.log'}") \
-                from exc
+            raise RuntimeError(f"review service exited; see {self.log_file}") from exc
         if not ready:
             self.stop()
             raise RuntimeError(f"review service did not start within {timeout:g} s")
-        return self
 
     @property
     def credentials_file(self) -> Path:
@@ -93,8 +111,13 @@ class ServiceProcess:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown hook runs (what a crash leaves behind)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def __enter__(self) -> ServiceProcess:
         return self.start()

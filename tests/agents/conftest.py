@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from agent_support import ROOT, cfg, load_graph_module  # noqa: F401  (re-exported for fixtures)
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_agent import serializer

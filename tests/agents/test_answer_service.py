@@ -4,20 +4,16 @@ shape), the resumer reads ``output.json`` and resumes the graph, the correction 
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from agent_support import ROOT, cfg, load_graph_module
 from langgraph.checkpoint.memory import InMemorySaver
 
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "service"))
-from a2i_service_helpers import ROLE, ServiceProcess, WorkerClient, ensure_team  # noqa: E402
-
-from hitl_agent import Resumer  # noqa: E402
-from hitl_agent.review.a2i import A2IReviews  # noqa: E402
+from hitl_agent import Resumer
+from hitl_agent.review.a2i import A2IReviews
+from tests.helpers.graphs import cfg, load_graph_module, resume_until_done
+from tests.helpers.paths import REPO
+from tests.helpers.service import ROLE, ServiceProcess, WorkerClient, ensure_team
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +26,7 @@ def test_answer_through_the_review_service(tmp_path: Path, saver: InMemorySaver)
     try:
         sagemaker = service.client("sagemaker")
         ui = sagemaker.create_human_task_ui(HumanTaskUiName="text-correction", UiTemplate={
-            "Content": (ROOT / "templates" / "text-correction.liquid.html").read_text()})
+            "Content": (REPO / "templates" / "text-correction.liquid.html").read_text()})
         flow = sagemaker.create_flow_definition(
             FlowDefinitionName="answers", RoleArn=ROLE,
             HumanLoopConfig={"WorkteamArn": ensure_team(sagemaker, "experts"),
@@ -56,11 +52,7 @@ def test_answer_through_the_review_service(tmp_path: Path, saver: InMemorySaver)
                                     "comment": ""})
         assert done.status_code == 200, done.text
 
-        resumer = Resumer.for_graph(graph)
-        deadline = time.monotonic() + 20
-        while not resumer.run_once().resumed:
-            assert time.monotonic() < deadline, "the review never completed"
-            time.sleep(0.2)
+        resume_until_done(graph)
         final = graph.get_state(cfg("q1")).values
         assert (final["output"], final["output_source"]) == (fixed, "human")
         [row] = list(Resumer.for_graph(graph).ledger.iter_corrections())

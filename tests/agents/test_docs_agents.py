@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_support import ROOT
 
 from hitl_agent import Ledger
+from tests.helpers.paths import REPO
 
 
 def snippet() -> str:
-    text = (ROOT / "docs" / "agents.md").read_text(encoding="utf-8")
+    text = (REPO / "docs" / "agents.md").read_text(encoding="utf-8")
     [code] = re.findall(r"```python\n(.*?)```", text, re.S)
     return code
 

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_support import cfg, load_graph_module
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_agent import ConfigError, InProcessReviews, Resumer, ReviewOutcome, ReviewRequest
 from hitl_agent.review.in_process import outcome_from_label
+from tests.helpers.graphs import cfg, load_graph_module
 
 
 def test_classify_accepts_sure_labels_and_asks_about_unsure_ones(

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-from agent_support import ROOT
 
 from hitl_agent.service.process import free_port, wait_for_http
+from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -73,18 +73,18 @@ def test_thread_survives_a_dev_server_restart(tmp_path: Path) -> None:
 
     from hitl_agent import InProcessReviews, Ledger, Resumer, ReviewOutcome
 
-    spec = json.loads((ROOT / "langgraph.json").read_text())
+    spec = json.loads((REPO / "langgraph.json").read_text())
     config = tmp_path / "langgraph.json"
     config.write_text(json.dumps({
         **spec,
-        "dependencies": [str(ROOT)],
-        "graphs": {"classify": str(ROOT / "graphs" / "classify.py") + ":make_graph"},
-        "http": {"app": str(ROOT / "graphs" / "service_app.py") + ":app"},
+        "dependencies": [str(REPO)],
+        "graphs": {"classify": str(REPO / "graphs" / "classify.py") + ":make_graph"},
+        "http": {"app": str(REPO / "graphs" / "service_app.py") + ":app"},
     }))
     data = tmp_path / "data"
     env = {**os.environ, "HITL_DATA": str(data), "HITL_REVIEWS": "in_process",
            "LANGSMITH_TRACING": "false", "LANGCHAIN_TRACING_V2": "false",
-           "LANGGRAPH_NO_TELEMETRY": "true", "PYTHONPATH": str(ROOT)}
+           "LANGGRAPH_NO_TELEMETRY": "true", "PYTHONPATH": str(REPO)}
     server = DevServer(tmp_path, config, env).start()
     try:
         assert httpx.get(f"{server.url}/hitl/health", timeout=5).status_code == 200
@@ -125,13 +125,13 @@ def test_thread_survives_a_dev_server_restart(tmp_path: Path) -> None:
 
 def served_config(tmp_path: Path) -> Path:
     """The repository's langgraph.json with absolute paths (every graph, the review service)."""
-    spec = json.loads((ROOT / "langgraph.json").read_text())
-    graphs = {name: str(ROOT / target.split(":")[0]) + ":" + target.split(":")[1]
+    spec = json.loads((REPO / "langgraph.json").read_text())
+    graphs = {name: str(REPO / target.split(":")[0]) + ":" + target.split(":")[1]
               for name, target in spec["graphs"].items()}
     config = tmp_path / "langgraph.json"
     config.write_text(json.dumps({
-        **spec, "dependencies": [str(ROOT)], "graphs": graphs,
-        "http": {"app": str(ROOT / "graphs" / "service_app.py") + ":app"}}))
+        **spec, "dependencies": [str(REPO)], "graphs": graphs,
+        "http": {"app": str(REPO / "graphs" / "service_app.py") + ":app"}}))
     return config
 
 
@@ -146,7 +146,7 @@ def test_every_graph_is_served_without_allow_blocking(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "HITL_DATA": str(data), "HITL_REVIEWS": "in_process",
            "LANGSMITH_TRACING": "false", "LANGCHAIN_TRACING_V2": "false",
-           "LANGGRAPH_NO_TELEMETRY": "true", "PYTHONPATH": str(ROOT)}
+           "LANGGRAPH_NO_TELEMETRY": "true", "PYTHONPATH": str(REPO)}
     server = DevServer(tmp_path, served_config(tmp_path), env).start()
     try:
         client = get_sync_client(url=server.url)

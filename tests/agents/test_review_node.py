@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, TypedDict
 
 import pytest
-from agent_support import cfg
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
-from helpers import LABELS, gold_reviewer, keyword_model  # noqa: E402
-
-from hitl_agent import (  # noqa: E402
+from hitl_agent import (
     AlreadyDecided,
     ConfigError,
     InProcessReviews,
@@ -22,9 +17,10 @@ from hitl_agent import (  # noqa: E402
     Resumer,
     ThresholdPolicy,
 )
-from hitl_agent.agents import answer_review, compile_with_checkpointer, review_node  # noqa: E402
-from hitl_agent.errors import ValidationError  # noqa: E402
-from hitl_agent.tracing import HitlTraceCollector  # noqa: E402
+from hitl_agent.agents import answer_review, compile_with_checkpointer, review_node
+from hitl_agent.errors import ValidationError
+from hitl_agent.tracing import HitlTraceCollector
+from tests.helpers.graphs import LABELS, cfg, gold_reviewer, keyword_model
 
 
 class TicketState(TypedDict, total=False):

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import pytest
-from agent_support import cfg
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
 from hitl_agent.agents import find_swallowed_interrupts, hitl_safe
+from tests.helpers.graphs import cfg
 
 
 class S(TypedDict, total=False):

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_support import cfg
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
@@ -32,6 +31,7 @@ from hitl_agent.agents import (
 )
 from hitl_agent.agents.fakes import ScriptedChatModel
 from hitl_agent.tracing import HitlTraceCollector
+from tests.helpers.graphs import cfg
 
 RAN: list[tuple[str, float]] = []
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_support import cfg
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.checkpoint.memory import InMemorySaver
@@ -19,6 +18,7 @@ from hitl_agent import InProcessReviews, Ledger, ReviewOutcome
 from hitl_agent.agents import ToolApprovalMiddleware, ToolRiskPolicy
 from hitl_agent.agents.examples import lookup_order, refund
 from hitl_agent.agents.fakes import ScriptedChatModel
+from tests.helpers.graphs import cfg
 
 
 def two_refunds(messages: Sequence[BaseMessage]) -> AIMessage:

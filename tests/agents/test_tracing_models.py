@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypedDict
@@ -13,16 +12,12 @@ from uuid import UUID
 import boto3
 import httpx
 import pytest
-from agent_support import cfg
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
-from helpers import LABELS, gold_reviewer, keyword_model  # noqa: E402
-
-from hitl_agent import (  # noqa: E402
+from hitl_agent import (
     ConfigError,
     InProcessReviews,
     MaxProbabilityScorer,
@@ -30,13 +25,14 @@ from hitl_agent import (  # noqa: E402
     ThresholdPolicy,
     build_review_graph,
 )
-from hitl_agent.agents import compile_with_checkpointer, review_node  # noqa: E402
-from hitl_agent.models.init import chat_adapter, chat_model  # noqa: E402
-from hitl_agent.models.sagemaker import (  # noqa: E402
+from hitl_agent.agents import compile_with_checkpointer, review_node
+from hitl_agent.models.init import chat_adapter, chat_model
+from hitl_agent.models.sagemaker import (
     JsonClassifierHandler,
     JsonTextHandler,
     SageMakerEndpoint,
 )
+from tests.helpers.graphs import LABELS, cfg, gold_reviewer, keyword_model
 
 
 class MetadataCollector(BaseCallbackHandler):

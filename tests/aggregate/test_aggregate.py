@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +17,7 @@ from hitl_agent.review.aggregate import (
     fleiss_kappa,
     krippendorff_alpha,
 )
+from tests.helpers.paths import SHARED_DATA
 
 
 def synthetic_crowd(
@@ -224,8 +223,7 @@ def test_free_text_aggregation() -> None:
     assert agg.escalations_ == ["q2"]
 
 
-CROWD = Path(os.environ.get("HITL_SHARED_DATA", Path(__file__).parents[3] / "shared" / "data"))
-CROWD = CROWD / "crowd"
+CROWD = SHARED_DATA / "crowd"
 
 
 @pytest.mark.skipif(not (CROWD / "dog_answers.csv").exists(), reason="shared crowd data missing")

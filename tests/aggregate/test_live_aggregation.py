@@ -4,14 +4,14 @@ layer (SQLite in a temporary folder; every answer through the task board)."""
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+# benchmarks/aggregation.py: the loaders and the replay
+from benchmarks import aggregation as bench
 from hitl_agent.review.a2i import parse_output
 from hitl_agent.review.aggregate import DawidSkene
 from hitl_agent.review.consensus import answer_label, combine_answers
@@ -19,10 +19,7 @@ from hitl_agent.service.services import ReviewServices, build_services
 from hitl_agent.service.settings import ServiceSettings
 from hitl_agent.service.team_stats import team_stats, wilson
 from hitl_agent.types import HumanAnswer
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "benchmarks"))
-import aggregation as bench  # noqa: E402  (benchmarks/aggregation.py: loaders and the replay)
+from tests.helpers.paths import SHARED_DATA
 
 TEMPLATE = bench.CLASSIFIER
 LABELS = ["cat", "dog", "bird"]
@@ -204,9 +201,7 @@ def test_wilson_interval() -> None:
     assert 0.49 < low < 0.5 and 0.94 < high < 0.95
 
 
-# as tests/aggregate/test_aggregate.py reads the shared data
-CROWD = Path(os.environ.get("HITL_SHARED_DATA", Path(__file__).parents[3] / "shared" / "data"))
-CROWD = CROWD / "crowd"
+CROWD = SHARED_DATA / "crowd"
 
 
 @pytest.mark.skipif(

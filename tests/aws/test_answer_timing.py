@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from a2i_service_helpers import ROLE, TEMPLATE, ensure_team, unique, wait_status
 from typer.testing import CliRunner
 
 from hitl_agent.cli.tasks import app as tasks_app
+from tests.helpers.service import ROLE, TEMPLATE, ensure_team, unique, wait_status
 
 pytestmark = pytest.mark.slow
 

@@ -9,17 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.stub import ANY, Stubber
-from fixtures import (
-    FLOW_ARN,
-    INTAKE,
-    REKOGNITION_CONDITIONS,
-    SWIMWEAR,
-    TEXTRACT_CONDITIONS,
-    aws_loop_output,
-    moderation,
-    textract_form,
-    textract_lines_only,
-)
 
 from hitl_agent.models.aws import AwsHumanLoop, ServiceConfidenceScorer
 from hitl_agent.models.rekognition import RekognitionModeration
@@ -32,6 +21,17 @@ from hitl_agent.review.builtin import (
     parse_task_output,
 )
 from hitl_agent.types import Decision, Prediction, ReviewRequest
+from tests.helpers.aws_responses import (
+    FLOW_ARN,
+    INTAKE,
+    REKOGNITION_CONDITIONS,
+    SWIMWEAR,
+    TEXTRACT_CONDITIONS,
+    aws_loop_output,
+    moderation,
+    textract_form,
+    textract_lines_only,
+)
 
 DOC = "s3://intake-forms/2026/11/form-0042.png"
 IMAGE = "s3://uploads/avatars/u-81.jpg"

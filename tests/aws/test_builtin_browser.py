@@ -6,21 +6,22 @@ the resumer reads output.json and the correction lands in the ledger."""
 from __future__ import annotations
 
 import re
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import chromium_support  # noqa: F401  (skips the module without Playwright or Chromium)
 import pytest
-from playwright.sync_api import Browser, Frame, Page  # noqa: E402
+from botocore.stub import Stubber
+from playwright.sync_api import Browser, Frame, Page
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "templates"))
-from _browser_support import png  # noqa: E402
-from a2i_service_helpers import ensure_team, unique  # noqa: E402
-from botocore.stub import Stubber  # noqa: E402
-from fixtures import (  # noqa: E402
+import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
+from hitl_agent.models.rekognition import RekognitionModeration
+from hitl_agent.models.textract import TextractForms
+from hitl_agent.review.builtin import (
+    REKOGNITION_SOURCE,
+    TEXTRACT_SOURCE,
+)
+from tests.helpers.aws_responses import (
     INTAKE,
     REKOGNITION_CONDITIONS,
     SWIMWEAR,
@@ -28,26 +29,15 @@ from fixtures import (  # noqa: E402
     moderation,
     textract_form,
 )
-from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
-
-from hitl_agent import Resumer, build_review_graph  # noqa: E402
-from hitl_agent.models.aws import ServiceConfidenceScorer  # noqa: E402
-from hitl_agent.models.rekognition import RekognitionModeration  # noqa: E402
-from hitl_agent.models.textract import TextractForms  # noqa: E402
-from hitl_agent.review.builtin import (  # noqa: E402
-    REKOGNITION_SOURCE,
-    TEXTRACT_SOURCE,
-    BuiltinLoopPolicy,
-    BuiltinReviews,
-    create_builtin_flow,
-)
+from tests.helpers.browser_pages import png
+from tests.helpers.builtin_flows import builtin_graph
+from tests.helpers.graphs import resume_until_done
+from tests.helpers.service import PORTAL_PASSWORD as PASSWORD
+from tests.helpers.service import unique
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct-horse-1"
 SHOTS = ROOT / "test-output" / "aws"
-
-
 
 
 @pytest.fixture(scope="module")
@@ -89,26 +79,12 @@ def submit(page: Page, name: str) -> None:
     page.context.close()
 
 
-def graph_for(review_service: Any, tmp_path: Path, *, source: str, template: str,
-              conditions: dict[str, Any], model: Any) -> Any:
-    sagemaker = review_service.client("sagemaker")
-    flow = create_builtin_flow(
-        sagemaker, name=unique("fd"), request_source=source,
-        template=ROOT / "templates" / "aws" / template, output_path=str(tmp_path / "outputs"),
-        workteam_arn=ensure_team(sagemaker, "aws-portal"), conditions=conditions)
-    return build_review_graph(
-        model=model, scorer=ServiceConfidenceScorer(), policy=BuiltinLoopPolicy(conditions),
-        reviews=BuiltinReviews(flow, runtime_client=review_service.client(
-            "sagemaker-a2i-runtime")),
-        ledger=tmp_path / "ledger.db", checkpointer=InMemorySaver(), task=source)
+def graph_for(review_service: Any, tmp_path: Path, **flow: Any) -> Any:
+    return builtin_graph(review_service, tmp_path, team="aws-portal", **flow)[0]
 
 
 def resume(graph: Any) -> Any:
-    resumer = Resumer.for_graph(graph)
-    deadline = time.monotonic() + 20
-    while not resumer.run_once().resumed:
-        assert time.monotonic() < deadline, "the review never completed"
-        time.sleep(0.1)
+    resume_until_done(graph)
     [row] = list(graph.hitl_parts.ledger.iter_corrections())
     return row.correction
 

@@ -6,14 +6,21 @@ the worker API, the resumer reading output.json, the correction in the ledger.""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from a2i_service_helpers import ensure_team, unique
 from botocore.stub import ANY, Stubber
-from fixtures import (
+from langgraph.checkpoint.memory import InMemorySaver
+
+from hitl_agent.models.rekognition import RekognitionModeration
+from hitl_agent.models.textract import TextractForms
+from hitl_agent.review.builtin import (
+    REKOGNITION_SOURCE,
+    TEXTRACT_SOURCE,
+    create_builtin_flow,
+)
+from tests.helpers.aws_responses import (
     INTAKE,
     REKOGNITION_CONDITIONS,
     SWIMWEAR,
@@ -21,54 +28,12 @@ from fixtures import (
     moderation,
     textract_form,
 )
-from langgraph.checkpoint.memory import InMemorySaver
-
-from hitl_agent import Resumer, build_review_graph
-from hitl_agent.models.aws import ServiceConfidenceScorer
-from hitl_agent.models.rekognition import RekognitionModeration
-from hitl_agent.models.textract import TextractForms
-from hitl_agent.review.builtin import (
-    REKOGNITION_SOURCE,
-    TEXTRACT_SOURCE,
-    BuiltinLoopPolicy,
-    BuiltinReviews,
-    activation_conditions_of,
-    create_builtin_flow,
-)
+from tests.helpers.builtin_flows import builtin_graph
+from tests.helpers.graphs import cfg, resume_until_done
+from tests.helpers.service import ensure_team, unique
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def cfg(thread: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread}}
-
-
-def resume_all(graph: Any) -> None:
-    resumer = Resumer.for_graph(graph)
-    deadline = time.monotonic() + 20
-    while not resumer.run_once().resumed:
-        assert time.monotonic() < deadline, "the review never completed"
-        time.sleep(0.1)
-
-
-def builtin_graph(review_service: Any, tmp_path: Path, *, source: str, template: str,
-                  conditions: dict[str, Any], model: Any, team: str) -> tuple[Any, str]:
-    sagemaker = review_service.client("sagemaker")
-    name = unique("fd")
-    flow = create_builtin_flow(
-        sagemaker, name=name, request_source=source,
-        template=ROOT / "templates" / "aws" / template, output_path=str(tmp_path / "outputs"),
-        workteam_arn=ensure_team(sagemaker, team), conditions=conditions)
-    described = sagemaker.describe_flow_definition(FlowDefinitionName=name)
-    assert described["HumanLoopRequestSource"] == {"AwsManagedHumanLoopRequestSource": source}
-    graph = build_review_graph(
-        model=model, scorer=ServiceConfidenceScorer(),
-        policy=BuiltinLoopPolicy(activation_conditions_of(sagemaker, flow)),
-        reviews=BuiltinReviews(flow, runtime_client=review_service.client(
-            "sagemaker-a2i-runtime")),
-        ledger=tmp_path / "ledger.db", checkpointer=InMemorySaver(), task=source)
-    return graph, flow
 
 
 def test_textract_forms_review_through_the_service(
@@ -104,7 +69,7 @@ def test_textract_forms_review_through_the_service(
     assert task["humanLoopName"] == loop
     answer = {TEXTRACT_SOURCE: {"blocks": _reviewed_pairs(intr.value, "09/28/1980")}}
     assert worker.answer(loop, answer).status_code == 200
-    resume_all(graph)
+    resume_until_done(graph)
 
     final = graph.get_state(cfg("form-7")).values
     assert final["output"]["fields"]["Date of birth:"] == "09/28/1980"
@@ -151,7 +116,7 @@ def test_moderation_review_through_the_service(
         {"name": "Swimwear or Underwear", "parentName": ""},
         {"name": "Female Swimwear or Underwear", "parentName": "Swimwear or Underwear"}]}}
     assert worker.answer(loop, answer).status_code == 200
-    resume_all(graph)
+    resume_until_done(graph)
     [row] = list(graph.hitl_parts.ledger.iter_corrections())
     assert row.correction.action == "edit"
     assert row.correction.final_output == {"moderationLabels": [

@@ -20,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from a2i_service_helpers import ROLE, ensure_team, unique, wait_status
-from fixtures import INTAKE, REKOGNITION_CONDITIONS, SWIMWEAR, TEXTRACT_CONDITIONS
 
 from hitl_agent.review.a2i import parse_output, task_input_of
 from hitl_agent.review.builtin import parse_task_output
+from tests.helpers.aws_responses import (
+    INTAKE,
+    REKOGNITION_CONDITIONS,
+    SWIMWEAR,
+    TEXTRACT_CONDITIONS,
+)
+from tests.helpers.service import ROLE, ensure_team, unique, wait_status
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,12 +186,12 @@ def _builtin_input(source: str) -> tuple[dict[str, Any], dict[str, Any]]:
     from hitl_agent.types import Uncertainty
 
     if source.startswith("AWS/Textract"):
-        from fixtures import textract_form
+        from tests.helpers.aws_responses import textract_form
         model: Any = TextractForms(object())
         response = textract_form(INTAKE)
         conditions = TEXTRACT_CONDITIONS
     else:
-        from fixtures import moderation
+        from tests.helpers.aws_responses import moderation
         model = RekognitionModeration(object())
         response = moderation(SWIMWEAR)
         conditions = REKOGNITION_CONDITIONS

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import chromium_support  # noqa: F401  (skips the module without Playwright or Chromium)
 import httpx
 import pytest
-from a2i_service_helpers import ROLE, TEMPLATE, ServiceProcess, unique, wait_status
-from postgres_fixture import free_port
+
+import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
+from tests.helpers.postgres import free_port
+from tests.helpers.service import ROLE, TEMPLATE, ServiceProcess, unique, wait_status
 
 pytest.importorskip("authlib", reason="the 'oidc' extra (authlib) is not installed")
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

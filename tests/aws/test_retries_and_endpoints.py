@@ -16,7 +16,6 @@ import boto3
 import httpx
 import pytest
 from botocore.retries.standard import ExponentialBackoff
-from fixtures import CREDS, INTAKE, textract_form
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_agent import ThresholdPolicy, build_review_graph
@@ -26,6 +25,7 @@ from hitl_agent.models.sagemaker import JsonClassifierHandler, JsonTextHandler, 
 from hitl_agent.models.tabular import CsvRowHandler
 from hitl_agent.models.textract import TextractForms
 from hitl_agent.review.in_process import InProcessReviews
+from tests.helpers.aws_responses import CREDS, INTAKE, textract_form
 
 
 class FlakyTextract:
@@ -120,7 +120,8 @@ def test_deterministic_errors_are_not_retried(flaky: FlakyTextract) -> None:
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
-    from postgres_fixture import free_port
+
+    from tests.helpers.postgres import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

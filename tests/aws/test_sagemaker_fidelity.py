@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from a2i_service_helpers import ROLE, TEMPLATE, ensure_team, unique
 from botocore.exceptions import ClientError
+
+from tests.helpers.service import ROLE, TEMPLATE, ensure_team, unique
 
 pytestmark = pytest.mark.slow
 

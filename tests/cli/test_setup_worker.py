@@ -37,10 +37,8 @@ def test_setup_creates_flow_on_the_service_idempotently(tmp_path: Path) -> None:
 def test_worker_once_resumes_waiting_graphs(tmp_path: Path) -> None:
     graph_file = tmp_path / "my_graph.py"
     graph_file.write_text(
-        "import sys\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
         "from pathlib import Path\n"
-        "from graph.helpers import make_graph, gold_reviewer\n"
+        "from tests.helpers.graphs import make_graph, gold_reviewer\n"
         "from hitl_agent import InProcessReviews\n"
         f"reviews = InProcessReviews(gold_reviewer(), answers_synchronously=False,\n"
         f"                           path=Path({str(tmp_path / 'reviews.db')!r}))\n"

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_blocks import ROOT, Block, blocks, documents
+
+from tests.helpers.docs_blocks import ROOT, Block, blocks, documents
 
 PAGES = [p for p in documents() if blocks(p)]
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from hitl_agent.cli.eval import eval_command
 from hitl_agent.evals import Progress, load_suite, run_suite, summarise
+from tests.helpers.paths import SHARED_DATA
 
 app = typer.Typer(pretty_exceptions_enable=False)
 app.command(name="eval")(eval_command)
@@ -110,16 +111,12 @@ def test_interrupted_eval_resumes_without_rerunning(tmp_path: Path) -> None:
     ] == [{k: v for k, v in r.items() if k != "seconds"} for r in fresh.runs[0].retrains]
 
 
-# the public data sets the test helpers may read (see the brief); never the product's default
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-
-
 @pytest.mark.parametrize("name", ["gsm8k-replay", "factual-claims-replay"])
 def test_replay_suites_prepare(name: str) -> None:
     from hitl_agent.errors import EvalError
     from hitl_agent.evals import prepare
 
-    suite = load_suite(name, data_dir=os.environ.get("HITL_EVAL_DATA", SHARED / "llm"))
+    suite = load_suite(name, data_dir=os.environ.get("HITL_EVAL_DATA", SHARED_DATA / "llm"))
     try:
         dataset, _, _ = prepare(suite)
     except EvalError as exc:

@@ -2,23 +2,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from exporthelpers import make_correction
 
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.exports import make_correction
 
 # The export consumers (datasets, transformers, TRL) must never reach for the Hub: set before
 # any of them is imported, as huggingface_hub reads these once, at import.
 for _flag in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.setdefault(_flag, "1")
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / "ledger.db")
 
 
 @pytest.fixture
@@ -34,7 +28,7 @@ def fill(ledger: Ledger) -> Callable[..., Ledger]:
 @pytest.fixture(scope="session")
 def run_ledgers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Ledger]:
     """The three real runs of consumer_runs (classification, answers, tool approval), once."""
-    from consumer_runs import RUNS
+    from tests.helpers.consumer_runs import RUNS
 
     tmp = tmp_path_factory.mktemp("runs")
     return {name: run(tmp) for name, run in RUNS.items()}

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import typer
-from exporthelpers import make_correction
 from typer.testing import CliRunner
 
 from hitl_agent.cli.export import export_command
 from hitl_agent.cli.retrain import retrain_app
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.exports import make_correction
 
 app = typer.Typer()
 

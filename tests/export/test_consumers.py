@@ -16,7 +16,12 @@ for _module in ("datasets", "transformers", "trl", "torch"):
     pytest.importorskip(_module, reason="needs the export-check extra: pip install torch==2.13.0 "
                                         "&& pip install -e '.[export-check]'")
 
-from consumer_checks import (  # noqa: E402
+from hitl_agent.errors import ExportError  # noqa: E402
+from hitl_agent.export.formats import FORMATS  # noqa: E402
+from hitl_agent.export.options import ExportOptions  # noqa: E402
+from hitl_agent.export.pipeline import ExportResult, export_dataset  # noqa: E402
+from hitl_agent.memory.ledger import Ledger  # noqa: E402
+from tests.helpers.consumer_checks import (  # noqa: E402
     load_rows,
     openai_format_errors,
     openai_warnings,
@@ -25,12 +30,6 @@ from consumer_checks import (  # noqa: E402
     train_step,
     untyped_columns,
 )
-
-from hitl_agent.errors import ExportError  # noqa: E402
-from hitl_agent.export.formats import FORMATS  # noqa: E402
-from hitl_agent.export.options import ExportOptions  # noqa: E402
-from hitl_agent.export.pipeline import ExportResult, export_dataset  # noqa: E402
-from hitl_agent.memory.ledger import Ledger  # noqa: E402
 
 RUNS = ("classification", "answers", "tool_approval")
 KEEP_DRAFT = ("openai-chat", "trl-sft")

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from consumer_runs import AGENT_SYSTEM, ANSWER_SYSTEM, CLASSIFY_SYSTEM, N
 
 from hitl_agent.errors import ExportError
 from hitl_agent.export.formats import FORMATS
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.pipeline import ExportResult, export_dataset
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.consumer_runs import AGENT_SYSTEM, ANSWER_SYSTEM, CLASSIFY_SYSTEM, N
 
 REFUSED = {
     "answers": {"ground-truth-manifest"},

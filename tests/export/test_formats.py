@@ -7,13 +7,13 @@ import json
 from typing import Any
 
 import pytest
-from exporthelpers import make_correction
 
 from hitl_agent.errors import ValidationError
 from hitl_agent.export.formats import FORMATS, get_format
 from hitl_agent.export.formats.jumpstart_instruction import TEMPLATE, template_fields
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import make_record
+from tests.helpers.exports import make_correction
 
 KNOWN = make_correction(
     7,

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exporthelpers import make_correction, sentence
 
 from hitl_agent.errors import ConfigError, ExportError
 from hitl_agent.export import (
@@ -21,6 +20,7 @@ from hitl_agent.export import (
     verify_files,
 )
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.exports import make_correction, sentence
 
 Fill = Callable[..., Ledger]
 

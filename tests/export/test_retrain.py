@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from botocore.exceptions import ParamValidationError
 from botocore.stub import Stubber
-from exporthelpers import cli_app, make_correction
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
@@ -28,6 +27,7 @@ from hitl_agent.export.retrain import (
 )
 from hitl_agent.memory.ledger import Ledger
 from hitl_agent.types import Correction
+from tests.helpers.exports import cli_app, make_correction
 
 app = cli_app()
 ROLE = "arn:aws:iam::123456789012:role/hitl-training"

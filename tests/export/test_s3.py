@@ -10,11 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
-from exporthelpers import cli_app
 from typer.testing import CliRunner
 
 from hitl_agent.export import ExportOptions, export_dataset, load_manifest, upload_export
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.exports import cli_app
 
 app = cli_app()
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from exporthelpers import make_correction, sentence
 
 from hitl_agent.export import ExportOptions, export_dataset, select_corrections
 from hitl_agent.export.hashing import HashSet64
 from hitl_agent.export.records import CorrectionData
 from hitl_agent.memory.ledger import Ledger
 from hitl_agent.types import Correction
+from tests.helpers.exports import make_correction, sentence
 
 TINY = 3 * 8 * 16  # bytes: each hash set keeps at most a few keys in memory before spilling
 

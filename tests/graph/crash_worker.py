@@ -1,5 +1,6 @@
 """A worker process for the crash tests: runs items through the graph, and may SIGKILL itself
-at a chosen step boundary. Usage: crash_worker.py DATA_DIR N_ITEMS [CRASH_AT [CRASH_ITEM]]"""
+at a chosen step boundary. Usage: ``python -m tests.graph.crash_worker DATA_DIR N_ITEMS [CRASH_AT
+[CRASH_ITEM]]``, the repository on ``PYTHONPATH``."""
 
 from __future__ import annotations
 
@@ -7,21 +8,18 @@ import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent.parent))
-
-from graph.helpers import LABELS, gold_reviewer, keyword_model  # noqa: E402
-
-from hitl_agent import (  # noqa: E402
+from hitl_agent import (
     InProcessReviews,
     MaxProbabilityScorer,
     Resumer,
     ThresholdPolicy,
     build_review_graph,
 )
-from hitl_agent.errors import ReviewNotFound  # noqa: E402
+from hitl_agent.errors import ReviewNotFound
+from tests.helpers.graphs import LABELS, gold_reviewer, keyword_model
+from tests.helpers.wait import wait_until
 
 data = Path(sys.argv[1])
 n_items = int(sys.argv[2])
@@ -97,11 +95,13 @@ for i, text in enumerate(texts):
     graph.invoke({"input": text}, {"configurable": {"thread_id": f"item-{i}"}})
 if crash_at == "while_waiting":
     die()
-deadline = time.monotonic() + 60
-while time.monotonic() < deadline:
+
+
+def settled() -> bool:
     report = resumer.run_once()
-    if report.still_pending == 0 and not ledger.pending_reviews():
-        break
-    time.sleep(0.05)
+    return report.still_pending == 0 and not ledger.pending_reviews()
+
+
+wait_until(settled, 60, message="reviews still pending")
 resumer.recover_stalled(stale_after=0)
 print(json.dumps(ledger.counts()))

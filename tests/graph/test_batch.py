@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graph.helpers import cfg, gold_reviewer, keyword_model, make_graph
 
 from hitl_agent import InProcessReviews, Ledger, Prediction, Resumer
 from hitl_agent.errors import ConfigError, ThreadInputConflict
 from hitl_agent.graph.batch import BatchItem, ingest, run_batch
 from hitl_agent.graph.loop import loop_of
+from tests.helpers.graphs import cfg, gold_reviewer, keyword_model, make_graph
+from tests.helpers.paths import child_env
 
 
 class CountingModel:
@@ -89,10 +90,9 @@ def test_batch_refuses_a_thread_reused_with_another_input_before_writing(
 
 WORKER = """
 import os, signal, sys
-sys.path.insert(0, {tests!r})
 from pathlib import Path
 from typing import Any
-from graph.helpers import keyword_model, make_graph
+from tests.helpers.graphs import keyword_model, make_graph
 from hitl_agent import InProcessReviews
 from hitl_agent.graph.batch import ingest
 data, kill_at = Path({data!r}), int(sys.argv[1])
@@ -115,14 +115,14 @@ print(loop_of(graph).ledger.counts())
 
 
 def test_sigkill_mid_stream_then_a_second_run_finishes_every_item_once(tmp_path: Path) -> None:
-    code = WORKER.format(tests=str(Path(__file__).parent.parent), data=str(tmp_path))
+    code = WORKER.format(data=str(tmp_path))
     first = subprocess.run([sys.executable, "-c", code, "21"], capture_output=True, text=True,
-                           timeout=120)
+                           timeout=120, env=child_env())
     assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
     ledger = Ledger(tmp_path / "ledger.db")
     assert len(list(ledger.iter_items())) == 16  # two batches of 8 committed, the third lost
     second = subprocess.run([sys.executable, "-c", code, "-1"], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, env=child_env())
     assert second.returncode == 0, second.stderr[-3000:]
     items = {i.id: i for i in ledger.iter_items()}
     assert len(items) == 40

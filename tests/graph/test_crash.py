@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from hitl_agent import Ledger
+from tests.helpers.paths import child_env
 
-WORKER = Path(__file__).with_name("crash_worker.py")
 N_ITEMS = 6  # odd items are unsure ("maybe win") and go to review
 
 
 def run_worker(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(WORKER), str(data), str(N_ITEMS), *args],
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run([sys.executable, "-m", "tests.graph.crash_worker", str(data),
+                           str(N_ITEMS), *args],
+                          capture_output=True, text=True, timeout=180, env=child_env())
 
 
 def check_consistent(data: Path) -> None:

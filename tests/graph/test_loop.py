@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypedDict
 
 import pytest
-from graph.helpers import LABELS, cfg, gold_reviewer, keyword_model, make_graph
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 from pydantic import ValidationError as PydanticValidationError
@@ -30,6 +28,8 @@ from hitl_agent import (
     ThresholdPolicy,
 )
 from hitl_agent.errors import ConfigError, LedgerError
+from tests.helpers.graphs import LABELS, cfg, gold_reviewer, keyword_model, make_graph
+from tests.helpers.paths import child_env
 
 
 def test_confident_item_is_accepted_without_review(tmp_path: Path) -> None:
@@ -255,7 +255,6 @@ def test_state_is_json_native_under_strict_msgpack_with_a_plain_saver(tmp_path: 
 
     code = f"""
 import logging, sqlite3, sys, warnings
-sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
 warnings.simplefilter("error")
 records = []
 class Keep(logging.Handler):
@@ -263,7 +262,7 @@ class Keep(logging.Handler):
 logging.getLogger().addHandler(Keep())
 from pathlib import Path
 from langgraph.checkpoint.sqlite import SqliteSaver
-from graph.helpers import make_loop, cfg
+from tests.helpers.graphs import make_loop, cfg
 from hitl_agent import InProcessReviews
 tmp = Path({str(tmp_path)!r})
 saver = SqliteSaver(sqlite3.connect(str(tmp / "plain.db"), check_same_thread=False))
@@ -284,7 +283,7 @@ bad = [m for m in records if "unregistered" in m.lower() or "blocked" in m.lower
 assert not bad, bad
 print("ok")
 """
-    env = {**os.environ, "LANGGRAPH_STRICT_MSGPACK": "true"}
+    env = child_env(LANGGRAPH_STRICT_MSGPACK="true")
     for step in ("pause", "resume"):
         result = subprocess.run([sys.executable, "-c", code, step], capture_output=True,
                                 text=True, timeout=120, env=env)
@@ -347,7 +346,6 @@ def test_policy_audit_is_deterministic_and_records_propensity(tmp_path: Path) ->
     reasons2 = [again.invoke({"input": f"win {i}"}, cfg(f"au{i}"))["decision"]["reason"]
                 for i in range(20)]
     assert reasons2 == [d["reason"] for d in reasons]
-
 
 
 def test_item_id_other_than_thread_id_is_resumed_on_its_thread(tmp_path: Path) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graph.helpers import cfg, gold_reviewer, make_graph
 
 from hitl_agent import InProcessReviews, Ledger, Resumer
+from tests.helpers.graphs import cfg, gold_reviewer, make_graph
+from tests.helpers.paths import child_env
 
 pytestmark = pytest.mark.postgres
 
@@ -27,10 +28,8 @@ def test_loop_on_postgres_survives_a_new_process(tmp_path: Path, postgres_server
 
     # A new process resumes the waiting item from Postgres alone.
     code = f"""
-import sys
-sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
 from pathlib import Path
-from graph.helpers import make_graph, gold_reviewer, cfg
+from tests.helpers.graphs import make_graph, gold_reviewer, cfg
 from hitl_agent import InProcessReviews, Resumer
 reviews = InProcessReviews(gold_reviewer(), answers_synchronously=False,
                            path=Path({str(reviews_path)!r}))
@@ -40,7 +39,7 @@ assert len(report.resumed) == 1, report
 print(g.get_state(cfg("pg2")).values["output"])
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, env=child_env())
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "ham"
     ledger = Ledger(url)

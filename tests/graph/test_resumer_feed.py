@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.helpers import make_graph
-
 from hitl_agent import InProcessReviews, Resumer
 from hitl_agent.graph.batch import run_batch
 from hitl_agent.review.base import ReviewChangeFeed, ReviewStatus
+from tests.helpers.graphs import make_graph
 
 
 class CountingReviews(InProcessReviews):

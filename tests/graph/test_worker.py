@@ -11,11 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
-from graph.helpers import cfg, gold_reviewer, make_graph
 
 from hitl_agent import InProcessReviews, Resumer
 from hitl_agent.errors import ConfigError
 from hitl_agent.graph.worker import ReviewWorker, load_graph, review_name_of
+from tests.helpers.graphs import cfg, gold_reviewer, make_graph
 
 
 def event(name: str, status: str = "Completed") -> dict[str, Any]:
@@ -103,8 +103,7 @@ def test_event_parsing_and_graph_loading(tmp_path: Path) -> None:
     assert review_name_of("not json") is None
     graph_file = tmp_path / "my_graph.py"
     graph_file.write_text(
-        f"import sys\nsys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
-        "from pathlib import Path\nfrom graph.helpers import make_graph\n"
+        "from pathlib import Path\nfrom tests.helpers.graphs import make_graph\n"
         f"graph = make_graph(Path({str(tmp_path)!r}))\n")
     assert hasattr(load_graph(f"{graph_file}:graph"), "get_state")
     for bad in ("nocolon", f"{tmp_path}/missing.py:graph", f"{graph_file}:nope",

@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,8 @@ import pytest
 
 from hitl_agent.memory import ChromaIndex, CorrectionMemory, WordLlamaEmbeddings
 from hitl_agent.memory.ledger import Ledger
+from hitl_agent.service.process import free_port
+from tests.helpers.wait import wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -43,19 +44,13 @@ def embedder() -> WordLlamaEmbeddings:
     return WordLlamaEmbeddings()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server on a free port; the tests that use it skip if it cannot start."""
     exe = Path(sys.executable).with_name("chroma")
     if not exe.exists() and shutil.which("chroma") is None:
         pytest.skip("the `chroma` CLI (part of the chromadb package) is not installed")
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     log = (path.parent / "chroma-server.log").open("wb")
     proc = subprocess.Popen(
@@ -66,18 +61,18 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
+        def beats() -> bool:
             if proc.poll() is not None:
                 pytest.skip(f"chroma run exited with {proc.returncode}; see {log.name}")
             try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
+                return httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.skip(f"chroma run gave no heartbeat within 30 s; see {log.name}")
-            time.sleep(0.2)
+                return False
+
+        try:
+            wait_until(beats, 30, every=0.2)
+        except AssertionError:
+            pytest.skip(f"chroma run gave no heartbeat within 30 s; see {log.name}")
         yield url
     finally:
         proc.terminate()
@@ -102,11 +97,6 @@ def make_index(backend: str, tmp_path: Path, request: pytest.FixtureRequest
     url = request.getfixturevalue("chroma_server")
     prefix = "t" + uuid.uuid4().hex[:12]
     return lambda: ChromaIndex(url=url, prefix=prefix)
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / "ledger.db")
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from memhelpers import correction
 from typer.testing import CliRunner
 
 from hitl_agent.cli.memory import memory_app
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.memory import correction
 
 runner = CliRunner()
 

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from memhelpers import correction, store
 
 from hitl_agent.errors import MemoryIndexError, ValidationError
 from hitl_agent.memory import ChromaIndex, CorrectionMemory, WordLlamaEmbeddings
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.memory import correction, store
 
 MakeMemory = Callable[..., CorrectionMemory]
 

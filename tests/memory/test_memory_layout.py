@@ -8,13 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from memhelpers import correction, store
 
 from hitl_agent.errors import ValidationError
 from hitl_agent.memory import CorrectionMemory
 from hitl_agent.memory.documents import correction_metadata, prepare_input
 from hitl_agent.memory.layout import fetch_sizes, matches, pack, unpack
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.memory import correction, store
 
 META = {"model_id": "m2", "agreement": 0.5, "final_label": "spam", "corrected": True}
 

@@ -6,11 +6,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from memhelpers import correction
 
 from hitl_agent.errors import MemoryIndexError
 from hitl_agent.memory import ChromaIndex, CorrectionMemory, WordLlamaEmbeddings
 from hitl_agent.memory.ledger import Ledger
+from tests.helpers.memory import correction
 
 
 def _corrupt_sqlite(folder: Path) -> None:

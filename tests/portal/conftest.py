@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-# portal_support puts tests/service and tests/templates on sys.path for their helpers.
-from portal_support import PASSWORD, Portal, ServiceProcess  # noqa: F401
-
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
+from tests.helpers.paths import child_env
+from tests.helpers.portal import Portal
+from tests.helpers.service import ServiceProcess
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +38,6 @@ def make_worker(portal: Portal) -> Callable[..., str]:
     return portal.worker
 
 
-RUN_CLI = Path(__file__).with_name("run_cli.py")
-
-
 @pytest.fixture
 def preview() -> Iterator[Callable[..., tuple[subprocess.Popen[str], str]]]:
     """Start ``hitl-agent templates preview FILE --input … --no-open``; returns it and its link."""
@@ -53,7 +50,8 @@ def preview() -> Iterator[Callable[..., tuple[subprocess.Popen[str], str]]]:
         proc = subprocess.Popen(
             [
                 sys.executable,
-                str(RUN_CLI),
+                "-m",
+                "tests.helpers.run_cli",
                 "preview",
                 template,
                 "--input",
@@ -64,6 +62,7 @@ def preview() -> Iterator[Callable[..., tuple[subprocess.Popen[str], str]]]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=child_env(),
         )
         started.append(proc)
         assert proc.stderr is not None

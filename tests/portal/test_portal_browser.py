@@ -13,18 +13,17 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import chromium_support  # noqa: F401  (skips the module without Playwright or Chromium)
 import pytest
-from _browser_support import REPO, png  # noqa: E402
-from _template_support import XSS, sample, source, xss_input  # noqa: E402
-from playwright.sync_api import Browser, BrowserContext, Frame, Page  # noqa: E402
-from portal_support import PASSWORD, Portal  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Frame, Page
+
+import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
+from tests.helpers.browser_pages import REPO, png
+from tests.helpers.portal import PASSWORD, Portal
+from tests.helpers.templates import XSS, sample, source, xss_input
 
 pytestmark = pytest.mark.browser
 SHOTS = REPO / "test-output" / "portal"
 AWS_SCRIPT = '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>'
-
-
 
 
 class Session:

@@ -11,11 +11,11 @@ import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-from _template_support import sample, source
-from portal_support import Portal
 
 from hitl_agent.service.portal_auth import SESSION_COOKIE, load_keys
 from hitl_agent.service.signing import LocalUrlSigner
+from tests.helpers.portal import Portal
+from tests.helpers.templates import sample, source
 
 IMG_TEMPLATE = (
     '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>'

@@ -11,11 +11,12 @@ import re
 import time
 from collections.abc import Iterator
 
-import chromium_support  # noqa: F401  (skips the module without Playwright or Chromium)
 import pytest
-from _template_support import sample, source  # noqa: E402
-from playwright.sync_api import Browser, BrowserContext, Page  # noqa: E402
-from portal_support import PASSWORD, Portal  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page
+
+import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
+from tests.helpers.portal import PASSWORD, Portal
+from tests.helpers.templates import sample, source
 
 pytestmark = pytest.mark.browser
 AWS_SCRIPT = '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>'

@@ -6,11 +6,11 @@ import json
 import re
 
 import httpx
-from _template_support import sample, source  # noqa: E402
-from portal_support import Portal  # noqa: E402
 from typer.testing import CliRunner
 
 from hitl_agent.cli.main import app as cli
+from tests.helpers.portal import Portal
+from tests.helpers.templates import sample, source
 
 
 def row_names(page: str) -> list[str]:

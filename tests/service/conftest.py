@@ -8,15 +8,16 @@ the same database, as ``hitl-agent workers add`` does.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared fixtures
-from a2i_service_helpers import (  # noqa: E402
+from hitl_agent.service.process import free_port
+from hitl_agent.service.services import ReviewServices, build_services
+from hitl_agent.service.settings import ServiceSettings
+from tests.helpers.service import (
     ROLE,
     TEMPLATE,
     ServiceProcess,
@@ -25,10 +26,6 @@ from a2i_service_helpers import (  # noqa: E402
     ensure_team,
     unique,
 )
-from postgres_fixture import free_port, postgres_server  # noqa: E402, F401  (also in tests/conftest.py)
-
-from hitl_agent.service.services import ReviewServices, build_services  # noqa: E402
-from hitl_agent.service.settings import ServiceSettings  # noqa: E402
 
 
 @pytest.fixture(scope="session")

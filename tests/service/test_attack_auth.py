@@ -18,13 +18,13 @@ import botocore.auth
 import httpx
 import pytest
 import typer
-from a2i_service_helpers import REGION, ROLE, ServiceProcess, start_loop, unique
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from hitl_agent.cli.keys import app as keys_app
 from hitl_agent.cli.serve import serve
 from hitl_agent.service.client_auth import SigV4Auth
+from tests.helpers.service import REGION, ROLE, ServiceProcess, start_loop, unique
 
 runner = CliRunner()
 JSON = {"Content-Type": "application/json"}

@@ -14,9 +14,11 @@ import re
 import time
 from typing import Any
 
-import chromium_support  # noqa: F401  (skips the module without Playwright or Chromium)
 import pytest
-from a2i_service_helpers import (
+from playwright.sync_api import Browser, Page
+
+import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
+from tests.helpers.service import (
     PORTAL_PASSWORD,
     ROLE,
     ServiceProcess,
@@ -24,7 +26,6 @@ from a2i_service_helpers import (
     start_loop,
     unique,
 )
-from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-from a2i_service_helpers import (
+from botocore.exceptions import ClientError
+
+from tests.helpers.service import (
     PORTAL_PASSWORD,
     ROLE,
     ServiceProcess,
@@ -24,7 +26,6 @@ from a2i_service_helpers import (
     start_loop,
     unique,
 )
-from botocore.exceptions import ClientError
 
 JSON = {"Content-Type": "application/json"}
 AMZ = {"Content-Type": "application/x-amz-json-1.1"}

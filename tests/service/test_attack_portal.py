@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from a2i_service_helpers import PORTAL_PASSWORD, ServiceProcess, portal_sign_in, unique
 from typer.testing import CliRunner
 
 from hitl_agent.cli.workers import app as workers_app
+from tests.helpers.service import PORTAL_PASSWORD, ServiceProcess, portal_sign_in, unique
 
 runner = CliRunner()
 

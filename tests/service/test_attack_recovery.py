@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from a2i_service_helpers import ROLE, ensure_team, start_loop, unique, wait_status
+from tests.helpers.service import ROLE, ensure_team, start_loop, unique, wait_status
 
 
 def _flow(sm: Any, output: str, team: str) -> str:

@@ -17,11 +17,11 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from a2i_service_helpers import ServiceProcess, start_loop, unique
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hitl_agent.service.client_auth import SigV4Auth
+from tests.helpers.service import ServiceProcess, start_loop, unique
 
 EXAMPLES = int(os.environ.get("HITL_FUZZ_EXAMPLES", "800"))  # × 4 requests each
 RUNTIME_OPS = [

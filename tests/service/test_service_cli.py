@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from a2i_service_helpers import start_loop
 from typer.testing import CliRunner
 
 from hitl_agent.cli.serve import serve
 from hitl_agent.cli.tasks import app as tasks_app
 from hitl_agent.cli.workers import app as workers_app
+from tests.helpers.service import start_loop
 
 runner = CliRunner()
 

@@ -9,9 +9,10 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from a2i_service_helpers import ROLE, TEMPLATE, ensure_team, unique, workteam_arn
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+
+from tests.helpers.service import ROLE, TEMPLATE, ensure_team, unique, workteam_arn
 
 
 def _error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:

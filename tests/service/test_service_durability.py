@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from a2i_service_helpers import ROLE, WorkerClient, ensure_team, start_loop, wait_status
-
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
+from tests.helpers.service import ROLE, WorkerClient, ensure_team, start_loop, wait_status
 
 
 def test_kill_9_and_restart_keeps_everything(start_service: Any, tmp_path: Path) -> None:

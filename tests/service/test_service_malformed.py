@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from a2i_service_helpers import unique
+
+from tests.helpers.service import unique
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from a2i_service_helpers import ROLE, ServiceProcess, WorkerClient, ensure_team
 
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
+from tests.helpers.service import ROLE, ServiceProcess, WorkerClient, ensure_team
 
 pytestmark = pytest.mark.postgres
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from a2i_service_helpers import ensure_team, start_loop, unique, wait_status
 from botocore.exceptions import ClientError
+
+from tests.helpers.service import ensure_team, start_loop, unique, wait_status
 
 
 def test_start_and_describe(runtime: Any, make_flow: Any) -> None:

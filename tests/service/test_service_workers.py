@@ -11,11 +11,11 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from a2i_service_helpers import ROLE, start_loop, unique, wait_status
 
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
 from hitl_agent.service.workforce import WorkerInfo
+from tests.helpers.service import ROLE, start_loop, unique, wait_status
 
 
 def _iso(value: str) -> datetime:

@@ -12,13 +12,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import chromium_support  # noqa: F401  (skips the module without Playwright or Chromium)
 import pytest
-from _browser_support import AWS_JS_URL, CROWD_JS, REPO, LocalServer  # noqa: E402
-from _template_support import XSS, sample, source, xss_input  # noqa: E402
-from playwright.sync_api import Browser, Page  # noqa: E402
+from playwright.sync_api import Browser, Page
 
+import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
 from hitl_agent.service.liquid import render_template
+from tests.helpers.browser_pages import AWS_JS_URL, CROWD_JS, REPO, LocalServer
+from tests.helpers.templates import XSS, sample, source, xss_input
 
 pytestmark = pytest.mark.browser
 SHOTS = REPO / "test-output" / "templates"
@@ -39,8 +39,6 @@ def server() -> Iterator[LocalServer]:
     srv = LocalServer()
     yield srv
     srv.close()
-
-
 
 
 class Worker:

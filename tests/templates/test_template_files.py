@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from _template_support import AWS_SCRIPT, NAMES, TEMPLATES, sample, source, xss_input
 
 from hitl_agent.service.liquid import SUPPORTED_CROWD_ELEMENTS, check_template, render_template
 from hitl_agent.types import ReviewRequest
+from tests.helpers.templates import AWS_SCRIPT, NAMES, TEMPLATES, sample, source, xss_input
 
 
 def test_every_template_has_a_sample_and_is_documented() -> None:

@@ -1,4 +1,5 @@
-"""Start the review service as ``hitl-agent serve`` does, for the tests' service processes.
+"""Start the review service as ``hitl-agent serve`` does, for the tests' service processes
+(``python -m tests.helpers.run_service …``, the repository on ``PYTHONPATH``).
 
 ``hitl_agent/__init__.py`` re-exports the whole library (LangGraph, SciPy, …), which the service
 never uses; on a loaded machine importing it costs seconds per process. The service depends only

@@ -1,34 +1,26 @@
-"""Helpers of the worker-portal tests: the Portal under test (a uniquely named module: test files
-import from it, never from ``conftest``, whose name several test folders share)."""
+"""Helpers of the worker-portal tests: the Portal under test."""
 
 from __future__ import annotations
 
 import json
-import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-TESTS = Path(__file__).resolve().parents[1]
-for sub in ("service", "templates"):
-    if str(TESTS / sub) not in sys.path:
-        sys.path.insert(0, str(TESTS / sub))
+from hitl_agent.service.services import ReviewServices
 
-from a2i_service_helpers import (  # noqa: E402
+from .service import (
+    PORTAL_PASSWORD,
     ROLE,
     ServiceProcess,
     ensure_team,
+    portal_sign_in,
     unique,
     wait_status,
 )
 
-from hitl_agent.service.services import ReviewServices  # noqa: E402
-
-PASSWORD = "correct-horse-1"
-_RE_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-_RE_CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+PASSWORD = PORTAL_PASSWORD
 
 
 class Portal:
@@ -95,16 +87,7 @@ class Portal:
 
     def http(self, name: str) -> tuple[httpx.Client, str]:
         """An HTTP client signed in as ``name`` (cookies kept) and its CSRF token."""
-        client = httpx.Client(base_url=self.url)
-        form = client.get("/portal/login")
-        token = _RE_CSRF_FIELD.search(form.text)
-        assert token is not None, form.text
-        r = client.post(
-            "/portal/login",
-            data={"csrf": token.group(1), "name": name, "password": PASSWORD},
-        )
-        assert r.status_code == 303, r.text
-        page = client.get("/portal/tasks")
-        csrf = _RE_CSRF_META.search(page.text)
-        assert csrf is not None, page.text
-        return client, csrf.group(1)
+        client, answer, csrf = portal_sign_in(self.url, name, PASSWORD)
+        assert answer.status_code == 303, answer.text
+        assert csrf is not None, "no CSRF token on the task list"
+        return client, csrf

@@ -1,8 +1,6 @@
 """A real PostgreSQL server for tests: Debian's ``postgresql`` binaries, started on 127.0.0.1.
 
-Reusable by any test package::
-
-    from postgres_fixture import postgres_server  # in a conftest.py; tests/ must be on sys.path
+The ``postgres_server`` fixture of tests/conftest.py starts one for the session::
 
     @pytest.mark.postgres
     def test_x(postgres_server):
@@ -24,13 +22,11 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from hitl_agent.service.process import free_port
+
+from .wait import wait_until
 
 PG_USER = "hitltest"
 
@@ -140,22 +136,24 @@ class PostgresServer:
             group=gid,
             extra_groups=groups,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    "postgres exited: " + (self.root / "server.log").read_text(errors="replace")
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    pass
-                import psycopg
+        wait_until(self._accepts, 30, every=0.1, message="postgres did not start")
 
-                with psycopg.connect(self.dsn("postgres"), connect_timeout=2):
-                    return
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.1)
-        raise RuntimeError("postgres did not start within 30 s")
+    def _accepts(self) -> bool:
+        """True once the server takes connections; raises when it exited."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                "postgres exited: " + (self.root / "server.log").read_text(errors="replace")
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                pass
+            import psycopg
+
+            with psycopg.connect(self.dsn("postgres"), connect_timeout=2):
+                return True
+        except Exception:  # noqa: BLE001 - not up yet
+            return False
 
     def dsn(self, dbname: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -184,22 +182,3 @@ class PostgresServer:
                 self.process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
 
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A running PostgreSQL server for the session (skips when PostgreSQL is not installed)."""
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed (pip install 'hitl-agent[postgres]')")
-    server = PostgresServer(bin_dir)
-    try:
-        server.start()
-    except Exception:
-        server.stop()
-        raise
-    yield server
-    server.stop()

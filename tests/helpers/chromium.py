@@ -2,8 +2,8 @@
 
 Importing this module skips the importing test module, with the reason, when Playwright or
 /usr/bin/chromium is missing (never ``playwright install``: it downloads a browser build).
-Browser test modules ``import chromium_support`` first; the ``browser`` fixture (one Chromium
-per test module) lives in tests/conftest.py and launches through :func:`launch`.
+Browser test modules ``import tests.helpers.chromium`` first; the ``browser`` fixture (one
+Chromium per test module) lives in tests/conftest.py and launches through :func:`launch`.
 """
 
 from __future__ import annotations

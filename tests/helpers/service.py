@@ -1,12 +1,11 @@
-"""Helpers of the review-service tests: a service process, a webhook receiver, a worker client."""
+"""Helpers of the review-service tests: the service in a process or in this process (with an
+injectable clock), a webhook receiver, a worker client, loops and flows."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -19,11 +18,17 @@ from typing import Any
 
 import boto3
 import httpx
+import uvicorn
 from botocore.config import Config
-from postgres_fixture import free_port
 
 from hitl_agent.service.access_keys import read_credentials
 from hitl_agent.service.client_auth import SigV4Auth
+from hitl_agent.service.process import ServiceProcess as BaseServiceProcess
+from hitl_agent.service.process import free_port
+
+from .clock import ServiceClock
+from .paths import child_env
+from .wait import wait_until
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -36,101 +41,103 @@ TEMPLATE = (
     "</crowd-classifier>\n</crowd-form>"
 )
 _names = itertools.count(1)
-RUN_SERVICE = Path(__file__).with_name("run_service.py")
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{next(_names)}-{uuid.uuid4().hex[:6]}"
 
 
-class ServiceProcess:
-    """``python -m hitl_agent.service`` in a subprocess on a free port."""
+class ServiceProcess(BaseServiceProcess):
+    """The product's :class:`hitl_agent.service.process.ServiceProcess` as the tests run it:
+    started by ``run_service.py`` (no graph imports), test credentials in its environment, a log
+    per port, outputs allowed anywhere beside the data folder, and a SigV4-signed raw client."""
 
     def __init__(self, data: Path, *args: str, env: dict[str, str] | None = None) -> None:
         if "--output-root" not in args:
             # Test convenience: outputs may go anywhere beside the data folder (tmp_path/...).
             args = (*args, "--output-root", str(data.parent))
-        self.data, self.args, self.env = data, args, env or {}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__(data, *args, env={**child_env(), **CREDS_ENV, **(env or {})})
+        self.args = args
+        self.log_file = data / f"service-{self.port}.log"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "tests.helpers.run_service", *super().command()[3:]]
 
     def start(self, timeout: float = 60, *, wait: bool = True) -> ServiceProcess:
-        self.data.mkdir(parents=True, exist_ok=True)
-        log = open(self.data / f"service-{self.port}.log", "ab")  # noqa: SIM115
-        env = {**os.environ, **CREDS_ENV, **self.env}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(RUN_SERVICE),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data",
-                str(self.data),
-                *self.args,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        if wait:
-            self.wait_ready(timeout)
+        super().start(timeout, wait=wait)
         return self
 
-    def wait_ready(self, timeout: float = 60) -> None:
-        assert self.proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"service exited: {self.log()}")
-            try:
-                if httpx.get(f"{self.url}/hitl/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"service did not start: {self.log()}")
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self.process
 
     def log(self) -> str:
-        return (self.data / f"service-{self.port}.log").read_text(errors="replace")
+        return self.log_file.read_text(errors="replace")
 
-    def kill(self) -> None:
-        """``kill -9``: no shutdown hooks run."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    @property
-    def credentials(self) -> dict[str, str]:
-        """The local admin key ``serve`` wrote to ``<data>/credentials``."""
-        creds = read_credentials(self.data / "credentials")
-        assert creds is not None, "the service wrote no credentials file"
-        return creds
-
-    def client(self, service: str, **config: Any) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=REGION,
-            config=Config(**config),
-            **self.credentials,
-        )
+    def client(self, service: str, region_name: str = REGION, **config: Any) -> Any:
+        return boto3.client(service, endpoint_url=self.url, region_name=region_name,
+                            config=Config(**config), **self.credentials)
 
     def http(self, **kwargs: Any) -> httpx.Client:
         """Raw HTTP signed with SigV4 by botocore's signer (``/hitl/events``, malformed calls)."""
-        return httpx.Client(
-            base_url=self.url, auth=SigV4Auth(**_key_args(self.credentials)), **kwargs
-        )
+        return signed_http(self.url, self.credentials, **kwargs)
+
+
+class InProcessService:
+    """The review service served from this process (uvicorn in a thread) over services built
+    with an injectable clock: boto3 and HTTP clients reach it as they reach a process, and a
+    test moves ``clock`` forward instead of sleeping. Same interface as :class:`ServiceProcess`
+    (``url``, ``data``, ``credentials``, ``client``, ``http``)."""
+
+    def __init__(self, data: Path, clock: ServiceClock | None = None, **settings: Any) -> None:
+        from hitl_agent.service.access_keys import ensure_local_admin_key
+        from hitl_agent.service.app import create_app
+        from hitl_agent.service.services import build_services
+        from hitl_agent.service.settings import ServiceSettings
+
+        data.mkdir(parents=True, exist_ok=True)
+        settings.setdefault("output_roots", [data.parent])
+        self.data = data
+        self.clock = clock or ServiceClock()
+        self.settings = ServiceSettings(data_dir=data, **settings)
+        self.services = build_services(self.settings, clock=self.clock)
+        app = create_app(services=self.services)
+        ensure_local_admin_key(app.state.edge.keys, data)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self, timeout: float = 60) -> InProcessService:
+        self.thread.start()
+        wait_until(lambda: self.server.started or not self.thread.is_alive(), timeout,
+                   message="the in-process service did not start")
+        if not self.server.started:
+            raise RuntimeError("the in-process service stopped while starting")
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        creds = read_credentials(self.data / "credentials")
+        assert creds is not None, "no local admin key in the data folder"
+        return creds
+
+    def client(self, service: str, region_name: str = REGION, **config: Any) -> Any:
+        return boto3.client(service, endpoint_url=self.url, region_name=region_name,
+                            config=Config(**config), **self.credentials)
+
+    def http(self, **kwargs: Any) -> httpx.Client:
+        return signed_http(self.url, self.credentials, **kwargs)
+
+
+def signed_http(url: str, creds: dict[str, str], **kwargs: Any) -> httpx.Client:
+    """An HTTP client signing with SigV4 (botocore's signer) as ``creds``."""
+    return httpx.Client(base_url=url, auth=SigV4Auth(**_key_args(creds)), **kwargs)
 
 
 def _key_args(creds: dict[str, str]) -> dict[str, str]:
@@ -249,13 +256,16 @@ def start_loop(
 
 
 def wait_status(runtime: Any, name: str, status: str, timeout: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    """The loop's description once its status is ``status`` (the service's sweeper and webhook
+    threads work in another process: a bounded wait)."""
+    seen: list[dict[str, Any]] = []
+
+    def reached() -> dict[str, Any] | None:
         got: dict[str, Any] = runtime.describe_human_loop(HumanLoopName=name)
-        if got["HumanLoopStatus"] == status or time.monotonic() > deadline:
-            assert got["HumanLoopStatus"] == status, got
-            return got
-        time.sleep(0.05)
+        seen.append(got)
+        return got if got["HumanLoopStatus"] == status else None
+
+    return wait_until(reached, timeout, message=lambda: f"not {status}: {seen[-1]}")
 
 
 PORTAL_PASSWORD = "correct-horse-1"
