@@ -3,13 +3,14 @@ per session."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.helpers.postgres import PostgresServer, find_pg_bin
+from tests.helpers.service import InProcessService
 
 if TYPE_CHECKING:
     from hitl_agent.memory.ledger import Ledger
@@ -27,6 +28,24 @@ def browser() -> Iterator[Any]:
         b = chromium.launch(p)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def start_clocked_service(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., InProcessService]]:
+    """Serve the review service from this process on an injectable clock:
+    ``start_clocked_service(**settings).clock.advance(seconds)`` instead of sleeping."""
+    started: list[InProcessService] = []
+
+    def start(**settings: Any) -> InProcessService:
+        service = InProcessService(tmp_path_factory.mktemp("clocked-svc"), **settings)
+        started.append(service)
+        return service.start()
+
+    yield start
+    for service in started:
+        service.stop()
 
 
 @pytest.fixture(scope="session")

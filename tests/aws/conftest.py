@@ -13,7 +13,7 @@ import pytest
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
 from tests.helpers.aws_responses import CREDS
-from tests.helpers.service import ServiceProcess, WorkerClient, unique
+from tests.helpers.service import ServiceProcess, WorkerClient, new_worker
 
 
 @pytest.fixture
@@ -39,8 +39,7 @@ def add_worker(review_service: Any) -> Iterator[Callable[..., Any]]:
     local = build_services(ServiceSettings(data_dir=review_service.data, background=False))
 
     def add(team: str) -> WorkerClient:
-        info, token = local.workforce.add_worker(unique("w"), teams=[team])
-        return WorkerClient(review_service.url, info.name, token)
+        return new_worker(local, review_service.url, team)
 
     yield add
     local.store.dispose()

@@ -4,7 +4,6 @@ so the answer's acceptanceTime, submissionTime and timeSpentInSeconds describe t
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,21 @@ import pytest
 from typer.testing import CliRunner
 
 from hitl_agent.cli.tasks import app as tasks_app
-from tests.helpers.service import ROLE, TEMPLATE, ensure_team, unique, wait_status
+from tests.helpers.service import (
+    ROLE,
+    TEMPLATE,
+    InProcessService,
+    ensure_team,
+    new_worker,
+    unique,
+    wait_status,
+)
 
 pytestmark = pytest.mark.slow
 
 
-def test_cli_answer_records_the_time_spent(review_service: Any, add_worker: Any) -> None:
+def test_cli_answer_records_the_time_spent(start_clocked_service: Any) -> None:
+    review_service: InProcessService = start_clocked_service()
     sm = review_service.client("sagemaker")
     rt = review_service.client("sagemaker-a2i-runtime")
     ui = sm.create_human_task_ui(HumanTaskUiName=unique("ui"), UiTemplate={"Content": TEMPLATE})
@@ -31,7 +39,7 @@ def test_cli_answer_records_the_time_spent(review_service: Any, add_worker: Any)
     loop = unique("loop")
     rt.start_human_loop(HumanLoopName=loop, FlowDefinitionArn=flow,
                         HumanLoopInput={"InputContent": json.dumps({"text": "x"})})
-    worker = add_worker("cli-timing")
+    worker = new_worker(review_service.services, review_service.url, "cli-timing")
     common = ["--token", worker.token, "--endpoint", review_service.url]
     runner = CliRunner()
     peeked = runner.invoke(tasks_app, ["show", loop, *common, "--peek", "--json"])
@@ -39,7 +47,7 @@ def test_cli_answer_records_the_time_spent(review_service: Any, add_worker: Any)
     shown = runner.invoke(tasks_app, ["show", loop, *common, "--json"])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["claimedByMe"] is True
-    time.sleep(0.3)  # the reviewer reads the task (a real pause: the service runs in a process)
+    review_service.clock.advance(0.3)  # the reviewer reads the task
     done = runner.invoke(tasks_app, ["answer", loop, "--answer",
                                      '{"category": {"label": "a"}}', *common])
     assert done.exit_code == 0, done.output

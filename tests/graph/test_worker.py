@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from hitl_agent import InProcessReviews, Resumer
 from hitl_agent.errors import ConfigError
 from hitl_agent.graph.worker import ReviewWorker, load_graph, review_name_of
 from tests.helpers.graphs import cfg, gold_reviewer, make_graph
+from tests.helpers.wait import wait_until
 
 
 def event(name: str, status: str = "Completed") -> dict[str, Any]:
@@ -26,15 +26,6 @@ def event(name: str, status: str = "Completed") -> dict[str, Any]:
                    "flowDefinitionArn": "arn:aws:sagemaker:us-east-1:123456789012:"
                                         "flow-definition/x"},
     }
-
-
-def wait_for(predicate: Any, timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def start_worker(worker: ReviewWorker) -> threading.Thread:
@@ -56,7 +47,7 @@ def test_webhook_event_resumes_at_once(tmp_path: Path) -> None:
                                      data=json.dumps(event(name)).encode(), method="POST")
         with urllib.request.urlopen(req, timeout=5) as resp:
             assert resp.status == 202
-        wait_for(lambda: graph.get_state(cfg("w1")).values.get("output") == "ham")
+        wait_until(lambda: graph.get_state(cfg("w1")).values.get("output") == "ham")
         bad = urllib.request.Request(f"http://127.0.0.1:{worker.webhook.port}/events",
                                      data=b"{}", method="POST")
         with pytest.raises(urllib.error.HTTPError) as err:
@@ -87,8 +78,8 @@ def test_sqs_eventbridge_events_resume(tmp_path: Path) -> None:
             out = graph.invoke({"input": "maybe win"}, cfg("q1"))
             name = out["__interrupt__"][0].value["review_id"]
             sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event(name)))
-            wait_for(lambda: graph.get_state(cfg("q1")).values.get("output") == "ham")
-            wait_for(lambda: "Messages" not in sqs.receive_message(
+            wait_until(lambda: graph.get_state(cfg("q1")).values.get("output") == "ham")
+            wait_until(lambda: "Messages" not in sqs.receive_message(
                 QueueUrl=queue_url, WaitTimeSeconds=0, VisibilityTimeout=0))
         finally:
             worker.stop()

@@ -25,6 +25,7 @@ from hitl_agent.service.access_keys import read_credentials
 from hitl_agent.service.client_auth import SigV4Auth
 from hitl_agent.service.process import ServiceProcess as BaseServiceProcess
 from hitl_agent.service.process import free_port
+from hitl_agent.service.services import ReviewServices
 
 from .clock import ServiceClock
 from .paths import child_env
@@ -241,6 +242,51 @@ class WorkerClient:
 
     def answer(self, loop: str, content: dict[str, Any]) -> httpx.Response:
         return self.http.post(f"/worker-api/tasks/{loop}/answer", json={"answerContent": content})
+
+
+def create_flow(
+    sagemaker: Any,
+    *,
+    output: str,
+    task_ui: str | None = None,
+    task_count: int = 1,
+    team: str = "team-a",
+    lifetime: int | None = None,
+    time_limit: int | None = None,
+) -> str:
+    """Create a flow definition (over a new task UI of :data:`TEMPLATE` unless ``task_ui``) whose
+    outputs go to ``output``; returns its ARN."""
+    if task_ui is None:
+        task_ui = str(sagemaker.create_human_task_ui(
+            HumanTaskUiName=unique("ui"), UiTemplate={"Content": TEMPLATE})["HumanTaskUiArn"])
+    config: dict[str, Any] = {
+        "WorkteamArn": ensure_team(sagemaker, team),
+        "HumanTaskUiArn": task_ui,
+        "TaskTitle": "Review",
+        "TaskDescription": "Check the label",
+        "TaskCount": task_count,
+    }
+    if lifetime is not None:
+        config["TaskAvailabilityLifetimeInSeconds"] = lifetime
+    if time_limit is not None:
+        config["TaskTimeLimitInSeconds"] = time_limit
+    return str(
+        sagemaker.create_flow_definition(
+            FlowDefinitionName=unique("fd"),
+            RoleArn=ROLE,
+            HumanLoopConfig=config,
+            OutputConfig={"S3OutputPath": output},
+        )["FlowDefinitionArn"]
+    )
+
+
+def new_worker(services: ReviewServices, url: str, *teams: str,
+               password: str | None = None) -> WorkerClient:
+    """A new worker of ``teams`` (default ``team-a``), added through the service layer as
+    ``hitl-agent workers add`` adds one, as a client of the worker API at ``url``."""
+    info, token = services.workforce.add_worker(unique("w"), teams=list(teams or ("team-a",)),
+                                                password=password)
+    return WorkerClient(url, info.name, token)
 
 
 def start_loop(

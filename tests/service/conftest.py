@@ -18,13 +18,13 @@ from hitl_agent.service.process import free_port
 from hitl_agent.service.services import ReviewServices, build_services
 from hitl_agent.service.settings import ServiceSettings
 from tests.helpers.service import (
-    ROLE,
     TEMPLATE,
+    InProcessService,
     ServiceProcess,
     WebhookReceiver,
     WorkerClient,
-    ensure_team,
-    unique,
+    create_flow,
+    new_worker,
 )
 
 
@@ -111,35 +111,11 @@ def task_ui(sagemaker: Any) -> str:
 
 @pytest.fixture(scope="session")
 def make_flow(sagemaker: Any, task_ui: str, service: ServiceProcess) -> Callable[..., str]:
-    """Create a flow definition; returns its ARN."""
+    """Create a flow definition on the main service; returns its ARN (see ``create_flow``)."""
 
-    def make(
-        *,
-        task_count: int = 1,
-        team: str = "team-a",
-        lifetime: int | None = None,
-        output: str | None = None,
-        time_limit: int | None = None,
-    ) -> str:
-        config: dict[str, Any] = {
-            "WorkteamArn": ensure_team(sagemaker, team),
-            "HumanTaskUiArn": task_ui,
-            "TaskTitle": "Review",
-            "TaskDescription": "Check the label",
-            "TaskCount": task_count,
-        }
-        if lifetime is not None:
-            config["TaskAvailabilityLifetimeInSeconds"] = lifetime
-        if time_limit is not None:
-            config["TaskTimeLimitInSeconds"] = time_limit
-        return str(
-            sagemaker.create_flow_definition(
-                FlowDefinitionName=unique("fd"),
-                RoleArn=ROLE,
-                HumanLoopConfig=config,
-                OutputConfig={"S3OutputPath": output or str(service.data / "outputs")},
-            )["FlowDefinitionArn"]
-        )
+    def make(*, output: str | None = None, **config: Any) -> str:
+        return create_flow(sagemaker, task_ui=task_ui,
+                           output=output or str(service.data / "outputs"), **config)
 
     return make
 
@@ -147,7 +123,16 @@ def make_flow(sagemaker: Any, task_ui: str, service: ServiceProcess) -> Callable
 @pytest.fixture(scope="session")
 def make_worker(local: ReviewServices, service: ServiceProcess) -> Callable[..., WorkerClient]:
     def make(*teams: str) -> WorkerClient:
-        info, token = local.workforce.add_worker(unique("w"), teams=list(teams or ("team-a",)))
-        return WorkerClient(service.url, info.name, token)
+        return new_worker(local, service.url, *teams)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def clocked_service(
+    start_clocked_service: Callable[..., InProcessService], moto_s3: str, webhook: WebhookReceiver
+) -> InProcessService:
+    """The main service's setup served from this process, on a clock tests move forward."""
+    return start_clocked_service(
+        webhook_urls=[webhook.url], s3_endpoint_url=moto_s3, sweep_interval_s=0.2
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from tests.helpers.service import (
     start_loop,
     unique,
 )
+from tests.helpers.wait import holds_for
 
 pytestmark = pytest.mark.browser
 
@@ -82,9 +82,11 @@ def test_a_frame_cannot_submit_without_the_worker(
         page.wait_for_url(re.compile(f"/portal/tasks/{loop}$"))
         confirm = page.locator("#portal-confirm-submit")
         confirm.wait_for(state="visible", timeout=15_000)  # the frame asked; nobody clicked
-        time.sleep(0.5)
-        status = runtime.describe_human_loop(HumanLoopName=loop)["HumanLoopStatus"]
-        assert status == "InProgress"
+
+        def status() -> str:
+            return str(runtime.describe_human_loop(HumanLoopName=loop)["HumanLoopStatus"])
+
+        holds_for(lambda: status() == "InProgress", 0.5, message="submitted without a click")
         confirm.click()  # the worker's own click
         page.wait_for_url(re.compile(r"/portal/tasks\?done="))
         got = runtime.describe_human_loop(HumanLoopName=loop)
@@ -131,7 +133,8 @@ Promise.all([
         evil.goto(f"{evil_origin}/attack")
         evil.wait_for_load_state("load")
         evil.wait_for_url(re.compile(re.escape(service.url)), timeout=15_000)  # the form posted
-        time.sleep(0.3)
+        holds_for(lambda: runtime.describe_human_loop(HumanLoopName=loop)["HumanLoopStatus"]
+                  == "InProgress", 0.3, message="the cross-site form answered the task")
     finally:
         context.close()
     assert runtime.describe_human_loop(HumanLoopName=loop)["HumanLoopStatus"] == "InProgress"

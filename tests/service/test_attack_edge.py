@@ -26,6 +26,7 @@ from tests.helpers.service import (
     start_loop,
     unique,
 )
+from tests.helpers.wait import wait_until
 
 JSON = {"Content-Type": "application/json"}
 AMZ = {"Content-Type": "application/x-amz-json-1.1"}
@@ -320,19 +321,22 @@ def test_header_timeout_and_connections_per_client(open_service: ServiceProcess)
     slow = [socket.create_connection((host, port)) for _ in range(4)]
     for s in slow:
         s.sendall(b"GET /hitl/health HTTP/1.1\r\nHost: x\r\n")  # headers never finished
-    time.sleep(0.2)
-    extra = socket.create_connection((host, port))
-    extra.sendall(b"GET /hitl/health HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert extra.recv(4096).startswith(b"HTTP/1.1 429")  # a fifth is refused at once
-    extra.close()
+
+    def fifth_refused() -> bool:
+        with socket.create_connection((host, port)) as extra:
+            extra.sendall(b"GET /hitl/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            return extra.recv(4096).startswith(b"HTTP/1.1 429")
+
+    # the server's event loop registers the four, then a fifth is refused at once
+    wait_until(fifth_refused, 5, message="a fifth connection was served")
     for s in slow:  # the half-sent ones are answered 408 and closed after the timeout
         s.settimeout(5)
         got = s.recv(4096)
         assert got.startswith(b"HTTP/1.1 408"), got
         assert s.recv(4096) == b""
         s.close()
-    time.sleep(0.2)
-    assert httpx.get(f"{svc.url}/hitl/health").status_code == 200
+    # once the server has seen them closed, it serves this client again
+    wait_until(lambda: httpx.get(f"{svc.url}/hitl/health").status_code == 200, 5)
 
 
 def test_render_has_a_loop_budget_and_names_the_line(sagemaker: Any) -> None:

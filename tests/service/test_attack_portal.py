@@ -9,7 +9,6 @@ admin lifts; cookies are ``Secure`` and HSTS is sent when the service is reached
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 
 from hitl_agent.cli.workers import app as workers_app
 from tests.helpers.service import PORTAL_PASSWORD, ServiceProcess, portal_sign_in, unique
+from tests.helpers.wait import wait_until
 
 runner = CliRunner()
 
@@ -133,14 +133,14 @@ def test_secure_cookies_and_hsts_only_over_tls(
     proc.start(wait=False)
     try:
         url = f"https://127.0.0.1:{proc.port}"
-        deadline = time.monotonic() + 60
-        while True:
+
+        def login_page() -> httpx.Response | None:
             try:
-                r = httpx.get(f"{url}/portal/login", verify=False)
-                break
+                return httpx.get(f"{url}/portal/login", verify=False)
             except httpx.HTTPError:
-                assert time.monotonic() < deadline, proc.log()
-                time.sleep(0.1)
+                return None
+
+        r = wait_until(login_page, 60, every=0.1, message=proc.log)
         assert "secure" in r.headers["set-cookie"].lower()
         assert r.headers["strict-transport-security"].startswith("max-age=")
     finally:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from typing import Any
 from urllib.parse import quote
 
@@ -363,4 +362,3 @@ def test_the_service_is_healthy_after_the_fuzzing(
     name = start_loop(runtime, fuzz_target["flow"], name=unique("after"))
     assert runtime.describe_human_loop(HumanLoopName=name)["HumanLoopStatus"] == "InProgress"
     assert runtime.describe_human_loop(HumanLoopName=fuzz_target["loop"])["HumanLoopName"]
-    time.sleep(0)

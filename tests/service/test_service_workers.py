@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,16 @@ import pytest
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
 from hitl_agent.service.workforce import WorkerInfo
-from tests.helpers.service import ROLE, start_loop, unique, wait_status
+from tests.helpers.service import (
+    ROLE,
+    InProcessService,
+    create_flow,
+    new_worker,
+    start_loop,
+    unique,
+    wait_status,
+)
+from tests.helpers.wait import wait_until
 
 
 def _iso(value: str) -> datetime:
@@ -24,17 +32,20 @@ def _iso(value: str) -> datetime:
 
 
 def test_output_written_after_task_count_answers(
-    runtime: Any, make_flow: Any, make_worker: Any, webhook: Any, service: Any
+    clocked_service: InProcessService, webhook: Any
 ) -> None:
-    flow = make_flow(task_count=2)
+    service = clocked_service
+    runtime = service.client("sagemaker-a2i-runtime")
+    flow = create_flow(service.client("sagemaker"), output=str(service.data / "outputs"),
+                       task_count=2)
     name = start_loop(runtime, flow, {"text": "is this spam?", "n": [1, 2]})
     out_uri = runtime.describe_human_loop(HumanLoopName=name)["HumanLoopOutput"]["OutputS3Uri"]
-    alice, bob = make_worker(), make_worker()
+    alice, bob = (new_worker(service.services, service.url) for _ in range(2))
     assert name in alice.task_names() and name in bob.task_names()
 
     claim = alice.claim(name)
     assert claim.status_code == 200, claim.text
-    time.sleep(0.05)
+    service.clock.advance(0.05)  # alice reads the task
     outside = alice.answer(name, {"category": {"label": "spam"}})  # the template offers a, b
     assert outside.status_code == 400 and "answerContent.category.label" in outside.text
     first = alice.answer(name, {"category": {"label": "a"}})
@@ -143,14 +154,15 @@ def test_worker_api_auth_and_bad_input(
     assert detail["input"] == {"text": name} and "crowd-classifier" in detail["uiTemplate"]
 
 
-def test_expiry_fails_the_loop(
-    runtime: Any, make_flow: Any, make_worker: Any, webhook: Any
-) -> None:
-    flow = make_flow(task_count=2, lifetime=1)
+def test_expiry_fails_the_loop(clocked_service: InProcessService, webhook: Any) -> None:
+    service = clocked_service
+    runtime = service.client("sagemaker-a2i-runtime")
+    flow = create_flow(service.client("sagemaker"), output=str(service.data / "outputs"),
+                       task_count=2, lifetime=60)
     read, swept = start_loop(runtime, flow), start_loop(runtime, flow)
-    worker = make_worker()
+    worker = new_worker(service.services, service.url)
     assert worker.answer(read, {"x": 1}).status_code == 200
-    time.sleep(1.1)
+    service.clock.advance(61)  # past the 60 s lifetime, without waiting for it
     got = runtime.describe_human_loop(HumanLoopName=read)  # evaluated lazily on read
     assert got["HumanLoopStatus"] == "Failed" and got["FailureCode"] == "Expired"
     assert "1 of 2" in got["FailureReason"]
@@ -209,9 +221,7 @@ def test_webhook_retried_with_backoff_and_replayed(
         with webhook.cond:
             return sum(1 for e in webhook.events if e["id"] == event["id"])
 
-    deadline = time.monotonic() + 10
-    while copies() < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: copies() >= 2, 10, message="the replayed event never arrived")
     assert copies() == 2
 
 
