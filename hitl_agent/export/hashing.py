@@ -164,6 +164,8 @@ class HashSet64:
         self._disk: _DiskKeys | None = None
         self.spilled = 0
         """How many keys live on disk."""
+        self.spills = 0
+        """How many times keys went to disk."""
 
     def __len__(self) -> int:
         return len(self._sorted) + len(self.buffer) + self.spilled
@@ -228,6 +230,7 @@ class HashSet64:
         self._disk.add(sorted_keys)
         self._bloom.add(sorted_keys)
         self.spilled += len(sorted_keys)
+        self.spills += 1
 
     def close(self) -> None:
         """Delete the spill file, if any; the set must not be used afterwards."""

@@ -88,11 +88,12 @@ def test_serve_on_a_busy_port_fails_before_claiming_to_serve(tmp_path: Path) -> 
     assert f"127.0.0.1:{port}" in result.stderr
 
 
-def test_a_missing_extra_names_itself() -> None:
-    from hitl_agent._extras import require
+def test_a_missing_extra_names_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hitl_agent.memory import ChromaIndex
 
+    monkeypatch.setitem(sys.modules, "chromadb", None)  # `import chromadb` fails, as uninstalled
     with pytest.raises(MissingExtra, match=r"pip install 'hitl-agent\[memory\]'") as caught:
-        require("hitl_agent_no_such_module", "memory")
+        ChromaIndex(tmp_path / "memory")
     assert isinstance(caught.value, ImportError)
 
 

@@ -1,14 +1,25 @@
-"""Portal sessions, CSRF tokens and redirects, without a server."""
+"""Portal sessions and CSRF tokens (without a server), and where sign-in sends a worker next
+(through the portal)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hitl_agent.service import portal_auth as auth
-from hitl_agent.service.portal import _safe_next
+from tests.helpers.portal import Portal
+
+
+@pytest.fixture(scope="module")
+def signed_in(portal: Portal) -> Iterator[httpx.Client]:
+    """A worker signed in to the portal: the sign-in page sends them on to ``next``."""
+    client, _csrf = portal.http(portal.worker("team-a"))
+    yield client
+    client.close()
 
 
 @pytest.fixture
@@ -74,5 +85,8 @@ def test_csrf_tokens_are_per_session(keys: auth.PortalKeys) -> None:
         (None, "/portal/tasks"),
     ],
 )
-def test_only_portal_paths_are_followed_after_sign_in(value: str | None, expected: str) -> None:
-    assert _safe_next(value) == expected
+def test_only_portal_paths_are_followed_after_sign_in(
+    signed_in: httpx.Client, value: str | None, expected: str
+) -> None:
+    r = signed_in.get("/portal/login", params={} if value is None else {"next": value})
+    assert r.status_code == 303 and r.headers["location"] == expected
