@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from langchain.agents import create_agent
+from langchain_core.runnables import RunnableConfig
 
 from hitl_agent import InProcessReviews, Resumer, ThresholdPolicy, open_checkpointer
 from hitl_agent.agents import AnswerReviewMiddleware, ToolApprovalMiddleware, ToolRiskPolicy
@@ -26,7 +27,7 @@ answers = AnswerReviewMiddleware(policy=ThresholdPolicy(0.8), reviews=reviews,
 agent = create_agent(support_model(), [refund, lookup_order],
                      middleware=[tool_calls, answers],
                      checkpointer=open_checkpointer(data / "checkpoints.db"))
-chat = {"configurable": {"thread_id": "customer-42"}}
+chat: RunnableConfig = {"configurable": {"thread_id": "customer-42"}}
 resumer = Resumer(agent, tool_calls.ledger, [reviews], lease_seconds=0.0)
 
 
@@ -36,7 +37,7 @@ def waiting() -> str:
 
 
 if step == "say":
-    agent.invoke({"messages": [("user", arg)]}, chat)
+    agent.invoke({"messages": [("user", arg)]}, chat)  # type: ignore[call-overload]
 elif step == "answer":  # a person answers through a UI: decided once, then resumed
     resumer.answer(waiting(), json.loads(arg))
 elif step == "backend":  # a person answers in the backend; this process dies before resuming

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -163,26 +163,28 @@ def test_every_graph_is_served_without_allow_blocking(tmp_path: Path) -> None:
         assert "review_timeout_seconds" in classify["context_schema"]["properties"]
 
         thread = client.threads.create()["thread_id"]
-        first = client.runs.wait(thread, "classify",
-                                 input={"input": "Why was I charged after the crash?"})
+        first: dict[str, Any] = cast(dict[str, Any], client.runs.wait(
+            thread, "classify", input={"input": "Why was I charged after the crash?"}))
         [ask] = first["__interrupt__"]
         assert ask["value"]["action_requests"][0]["name"] == "classification"
         assert ask["value"]["review_configs"][0]["allowed_decisions"] == [
             "approve", "edit", "reject", "respond"]
         assert ask["value"]["labels"] == ["billing", "technical", "other"]
-        done = client.runs.wait(thread, "classify", command={"resume": {"decisions": [
-            {"type": "edit", "edited_action": {"name": "classification",
-                                               "args": {"output": "technical"}}}]}})
+        done: dict[str, Any] = cast(dict[str, Any], client.runs.wait(
+            thread, "classify", command={"resume": {"decisions": [
+                {"type": "edit", "edited_action": {"name": "classification",
+                                                   "args": {"output": "technical"}}}]}}))
         assert (done["output"], done["output_source"]) == ("technical", "human")
 
-        second = client.runs.wait(thread, "classify",
-                                  input={"input": "The invoice page shows an error"})
+        second: dict[str, Any] = cast(dict[str, Any], client.runs.wait(
+            thread, "classify", input={"input": "The invoice page shows an error"}))
         [ask2] = second["__interrupt__"]
         assert ask2["value"]["review_id"] != ask["value"]["review_id"]
         assert ask2["value"]["action_request"]["action"] == "classification"
-        done2 = client.runs.wait(thread, "classify", command={"resume": [
-            {"type": "edit", "args": {"action": "classification",
-                                      "args": {"output": "billing"}}}]})
+        done2: dict[str, Any] = cast(dict[str, Any], client.runs.wait(
+            thread, "classify", command={"resume": [
+                {"type": "edit", "args": {"action": "classification",
+                                          "args": {"output": "billing"}}}]}))
         assert (done2["output"], done2["output_source"]) == ("billing", "human")
         assert done2["item"] == f"{thread}#2"
     finally:

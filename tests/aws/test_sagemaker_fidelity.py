@@ -137,7 +137,7 @@ def test_tags_round_trip_with_the_paginator(sm: Any, ui: str) -> None:
 def test_flow_definitions_that_cannot_be_served_are_refused(sm: Any, ui: str) -> None:
     team = ensure_team(sm, "servable")
     region_account = team.split(":workteam/")[0]
-    cases = [
+    cases: list[tuple[str, dict[str, Any], str]] = [
         (f"{region_account}:workteam/private-crowd/never-created", {}, "does not exist"),
         ("arn:aws:sagemaker:us-east-1:394669845002:workteam/public-crowd/default", {},
          "Mechanical Turk"),

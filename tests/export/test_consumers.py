@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,8 +43,8 @@ def exports(run_ledgers: dict[str, Ledger], tmp_path_factory: pytest.TempPathFac
     out = tmp_path_factory.mktemp("exports")
     done: Exports = {}
     for run in RUNS:
-        variants = [(f, {}) for f in FORMATS] + [(f"{f}+keep-draft", {"keep_draft": True})
-                                                  for f in KEEP_DRAFT]
+        variants: list[tuple[str, dict[str, Any]]] = [(f, {}) for f in FORMATS]
+        variants += [(f"{f}+keep-draft", {"keep_draft": True}) for f in KEEP_DRAFT]
         for name, opts in variants:
             fmt = name.split("+")[0]
             try:

@@ -444,7 +444,7 @@ def test_classification_choices_come_from_labels_or_probabilities_or_are_require
     assert err.value.context["field"] == "labels"
     assert loop.ledger.get_item("c2").status == "failed"
     # A chat model without labels: the graph refuses to build.
-    chat = ChatModelAdapter(ScriptedChatModel(lambda m: None))  # type: ignore[arg-type]
+    chat = ChatModelAdapter(ScriptedChatModel(lambda m: None))  # type: ignore[arg-type, return-value]
     with pytest.raises(ConfigError, match="pass labels="):
         ReviewLoop(model=chat, scorer=MaxProbabilityScorer(), policy=ThresholdPolicy(0.9),
                    reviews=InProcessReviews(), ledger=tmp_path / "ledger.db")

@@ -159,7 +159,8 @@ def openai_format_errors(dataset: list[Any]) -> dict[str, int]:
                 if tc.get("type") != "function" or not fn.get("name"):
                     errors["tool_call_shape"] += 1
                 try:
-                    if not isinstance(json.loads(fn.get("arguments")), dict):
+                    arguments: Any = fn.get("arguments")  # None: a TypeError, counted below
+                    if not isinstance(json.loads(arguments), dict):
                         errors["tool_call_arguments"] += 1
                 except (TypeError, ValueError):
                     errors["tool_call_arguments"] += 1

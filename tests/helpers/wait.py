@@ -12,7 +12,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(check: Callable[[], T], timeout: float = 20.0, *, every: float = 0.05,
+def wait_until(check: Callable[[], T | None], timeout: float = 20.0, *, every: float = 0.05,
                message: str | Callable[[], str] = "the condition was not met") -> T:
     """Call ``check`` until it returns something truthy (and return that) or ``timeout`` seconds
     pass (``AssertionError`` with ``message``). Exceptions of ``check`` propagate."""

@@ -102,7 +102,7 @@ def test_thirty_tasks_reviewed_with_the_keyboard_only(keyboard: Keyboard, portal
         page.keyboard.press(digit)
         t0 = time.perf_counter()
         page.keyboard.press("Enter")
-        page.wait_for_url(lambda url, here=page.url: url != here)
+        page.wait_for_url(lambda url, here=page.url: url != here)  # type: ignore[misc]
         if len(seen) < 30:
             wait_ready(page)
             per_task.append(time.perf_counter() - t0)

@@ -26,7 +26,8 @@ def _copy(client: httpx.Client, url: str) -> httpx.Client:
     """Another client holding the same cookies: a stolen cookie."""
     thief = httpx.Client(base_url=url)
     for cookie in client.cookies.jar:
-        thief.cookies.set(cookie.name, cookie.value, domain=cookie.domain, path=cookie.path)
+        thief.cookies.set(cookie.name, cookie.value or "", domain=cookie.domain,
+                          path=cookie.path)
     return thief
 
 
