@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 try:
-    from playwright.sync_api import Browser, Playwright
+    from playwright.sync_api import Browser, Frame, Page, Playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 except ImportError:  # pragma: no cover - depends on the machine
     pytest.skip("playwright is not installed (pip install 'hitl-agent[browser]')",
                 allow_module_level=True)
@@ -31,3 +32,14 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 def launch(playwright: Playwright, **options: Any) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS,
                                       **options)
+
+
+def stays_false(page: Page | Frame, expression: str, ms: float) -> None:
+    """Assert the JavaScript ``expression`` does not become true within ``ms`` milliseconds:
+    that the browser does *not* do something (run injected script, send an answer) while it has
+    the time to. Playwright evaluates it on every animation frame, events keep flowing."""
+    try:
+        page.wait_for_function(expression, timeout=ms)
+    except PlaywrightTimeoutError:
+        return
+    raise AssertionError(f"{expression} became true")

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Frame, Page
 
-import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
 from tests.helpers.browser_pages import REPO, png
+from tests.helpers.chromium import stays_false  # (skips the module without Playwright or Chromium)
 from tests.helpers.portal import PASSWORD, Portal
 from tests.helpers.templates import XSS, sample, source, xss_input
 
@@ -323,7 +323,7 @@ def test_model_output_shows_as_text_and_runs_nothing(
     flow = portal.flow(source("classification"), title=XSS)
     loop = portal.start(flow, xss_input("classification"))
     page, frame = open_task(session, loop)
-    page.wait_for_timeout(200)
+    stays_false(frame, "typeof window.__xss !== 'undefined'", 200)
     assert page.locator("#task-title").inner_text() == XSS  # the title is text on the page too
     assert frame.locator("#hitl-model-label").inner_text() == XSS + "billing"
     assert frame.locator("#hitl-input").inner_text().startswith(XSS)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
 from hitl_agent.service.liquid import render_template
 from tests.helpers.browser_pages import AWS_JS_URL, CROWD_JS, REPO, LocalServer
+from tests.helpers.chromium import stays_false  # (skips the module without Playwright or Chromium)
 from tests.helpers.templates import XSS, sample, source, xss_input
 
 pytestmark = pytest.mark.browser
@@ -83,7 +83,7 @@ class Worker:
     def submit_refused(self) -> None:
         before = self.page.evaluate("window.__answers.length")
         self.page.get_by_role("button", name="Submit").click()
-        self.page.wait_for_timeout(150)
+        stays_false(self.page, f"window.__answers.length !== {before}", 150)
         assert self.page.evaluate("window.__answers.length") == before
 
     def screenshot(self, name: str) -> None:
@@ -263,7 +263,7 @@ def test_tool_approval_edited_arguments_must_be_json(worker: Worker) -> None:
 
 def test_model_output_shows_as_text_and_runs_nothing(worker: Worker) -> None:
     page = worker.open_template("classification", xss_input("classification"))
-    page.wait_for_timeout(200)
+    stays_false(page, "typeof window.__xss !== 'undefined'", 200)
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert page.locator("#hitl-model-label").inner_text() == XSS + "billing"
     assert page.locator("#hitl-input").inner_text().startswith(XSS)
@@ -280,7 +280,7 @@ def test_model_output_shows_as_text_and_runs_nothing(worker: Worker) -> None:
 @pytest.mark.parametrize("name", ["text-correction", "extraction", "comparison", "tool-approval"])
 def test_other_templates_run_no_model_script(worker: Worker, name: str) -> None:
     page = worker.open_template(name, xss_input(name))
-    page.wait_for_timeout(100)
+    stays_false(page, "typeof window.__xss !== 'undefined'", 100)
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert XSS in page.locator("#hitl-input").inner_text()
 
@@ -298,7 +298,7 @@ def test_attribute_text_is_never_html(worker: Worker) -> None:
         <crowd-classifier name="c" header="{payload}" categories="['{payload.replace("'", "")}']"></crowd-classifier>
       </crowd-form>""",
     )
-    page.wait_for_timeout(200)
+    stays_false(page, "typeof window.__xss !== 'undefined'", 200)
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert XSS in page.locator("crowd-entity-annotation .text").inner_text()
 
@@ -569,7 +569,7 @@ def test_onsubmit_veto_own_button_and_ready_event(worker: Worker) -> None:
     assert page.get_by_role("button", name="Submit").count() == 0
     send = page.get_by_role("button", name="Send it")
     send.click()
-    page.wait_for_timeout(100)
+    stays_false(page, "window.__answers.length > 0", 100)
     assert page.evaluate("[window.__vetoes, window.__answers.length]") == [1, 0]
     page.get_by_label("N").fill("ok")
     send.click()
