@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.helpers.postgres import PostgresServer, find_pg_bin
+from tests.helpers.servers import started_by
 from tests.helpers.service import InProcessService
 
 if TYPE_CHECKING:
@@ -36,16 +37,9 @@ def start_clocked_service(
 ) -> Iterator[Callable[..., InProcessService]]:
     """Serve the review service from this process on an injectable clock:
     ``start_clocked_service(**settings).clock.advance(seconds)`` instead of sleeping."""
-    started: list[InProcessService] = []
-
-    def start(**settings: Any) -> InProcessService:
-        service = InProcessService(tmp_path_factory.mktemp("clocked-svc"), **settings)
-        started.append(service)
-        return service.start()
-
-    yield start
-    for service in started:
-        service.stop()
+    yield from started_by(
+        lambda **settings: InProcessService(tmp_path_factory.mktemp("clocked-svc"), **settings)
+    )
 
 
 @pytest.fixture(scope="session")

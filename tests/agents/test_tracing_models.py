@@ -33,6 +33,7 @@ from hitl_agent.models.sagemaker import (
     SageMakerEndpoint,
 )
 from tests.helpers.graphs import LABELS, cfg, gold_reviewer, keyword_model
+from tests.helpers.servers import moto_server
 
 
 class MetadataCollector(BaseCallbackHandler):
@@ -97,13 +98,8 @@ def test_bedrock_needs_the_aws_extra() -> None:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def queue_results(url: str, *bodies: Any) -> None:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
-from tests.helpers.postgres import free_port
+from hitl_agent.service.process import free_port
 from tests.helpers.service import ROLE, TEMPLATE, ServiceProcess, unique, wait_status
 
 pytest.importorskip("authlib", reason="the 'oidc' extra (authlib) is not installed")

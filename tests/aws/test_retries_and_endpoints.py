@@ -26,6 +26,7 @@ from hitl_agent.models.tabular import CsvRowHandler
 from hitl_agent.models.textract import TextractForms
 from hitl_agent.review.in_process import InProcessReviews
 from tests.helpers.aws_responses import CREDS, INTAKE, textract_form
+from tests.helpers.servers import moto_server
 
 
 class FlakyTextract:
@@ -119,15 +120,8 @@ def test_deterministic_errors_are_not_retried(flaky: FlakyTextract) -> None:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    from tests.helpers.postgres import free_port
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def queue_results(moto_url: str, *results: dict[str, str]) -> None:

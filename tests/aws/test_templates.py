@@ -4,30 +4,27 @@ output."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hitl_agent.service.liquid import SUPPORTED_CROWD_ELEMENTS, check_template, render_template
 from hitl_agent.types import ReviewRequest
+from tests.helpers import templates
+from tests.helpers.templates import AWS_SCRIPT, AWS_TEMPLATES, XSS
 
-FOLDER = Path(__file__).resolve().parents[2] / "templates" / "aws"
+FOLDER = AWS_TEMPLATES
 NAMES = sorted(p.name.removesuffix(".liquid.html") for p in FOLDER.glob("*.liquid.html"))
 BUILTIN = {"textract-forms", "rekognition-moderation"}
-XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
-AWS_SCRIPT = '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>'
 
 
 def sample(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FOLDER / "samples" / f"{name}.json").read_text())
-    return data
+    return templates.sample(name, FOLDER)
 
 
 def source(name: str) -> str:
-    return (FOLDER / f"{name}.liquid.html").read_text()
+    return templates.source(name, FOLDER)
 
 
 def test_every_template_has_a_sample_and_is_documented() -> None:

@@ -15,19 +15,15 @@ from typer.testing import CliRunner
 from hitl_agent.export import ExportOptions, export_dataset, load_manifest, upload_export
 from hitl_agent.memory.ledger import Ledger
 from tests.helpers.exports import cli_app
+from tests.helpers.servers import moto_server
 
 app = cli_app()
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Test support for the crowd-elements browser tests: a local HTTP server and a tiny PNG."""
+"""Test support for the browser tests: a local HTTP server, a tiny PNG, where a text is drawn."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import struct
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-REPO = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from playwright.sync_api import Frame, Page
+
+from .paths import REPO
+
 CROWD_JS = REPO / "hitl_agent" / "service" / "static" / "crowd-elements.js"
 AWS_JS_URL = "https://assets.crowd.aws/crowd-html-elements.js"
 PAGE_HEAD = (
@@ -89,3 +92,25 @@ class LocalServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def shadow_text_box(page: Page | Frame, host: str, container: str, text: str) -> dict[str, float]:
+    """The box (in ``page``'s coordinates) of the first occurrence of ``text`` inside the
+    ``container`` of ``host``'s shadow DOM."""
+    box: dict[str, float] = page.evaluate(
+        """([host, container, text]) => {
+          const root = document.querySelector(host).shadowRoot.querySelector(container);
+          const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const i = n.data.indexOf(text);
+            if (i >= 0) {
+              const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + text.length);
+              const b = r.getBoundingClientRect();
+              return {x: b.x, y: b.y, w: b.width, h: b.height};
+            }
+          }
+          throw new Error('text not found: ' + text);
+        }""",
+        [host, container, text],
+    )
+    return box

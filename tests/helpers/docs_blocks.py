@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .paths import REPO as ROOT
+
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```\s*$", re.S | re.M)
 MARKER = re.compile(r"<!--\s*docs-test:\s*([\w-]+)([^>]*)-->\s*$")
 RUNNABLE = {"python": "python", "py": "python", "bash": "shell", "sh": "shell",

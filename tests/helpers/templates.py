@@ -7,20 +7,24 @@ import json
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from .paths import REPO
+
 TEMPLATES = REPO / "templates"
+AWS_TEMPLATES = TEMPLATES / "aws"
 NAMES = ["classification", "text-correction", "extraction", "comparison", "tool-approval"]
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 AWS_SCRIPT = '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>'
 
 
-def sample(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((TEMPLATES / "samples" / f"{name}.json").read_text())
+def sample(name: str, folder: Path = TEMPLATES) -> dict[str, Any]:
+    """The sample task input of template ``name`` (``folder``: the shipped templates, or
+    ``AWS_TEMPLATES``)."""
+    data: dict[str, Any] = json.loads((folder / "samples" / f"{name}.json").read_text())
     return data
 
 
-def source(name: str) -> str:
-    return (TEMPLATES / f"{name}.liquid.html").read_text()
+def source(name: str, folder: Path = TEMPLATES) -> str:
+    return (folder / f"{name}.liquid.html").read_text()
 
 
 def poison(value: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Frame, Page
 
-from tests.helpers.browser_pages import REPO, png
+from tests.helpers.browser_pages import REPO, png, shadow_text_box
 from tests.helpers.chromium import stays_false  # (skips the module without Playwright or Chromium)
 from tests.helpers.portal import PASSWORD, Portal
 from tests.helpers.templates import XSS, sample, source, xss_input
@@ -261,22 +261,7 @@ NER_TEMPLATE = (
 
 def text_box(frame: Frame, page: Page, text: str) -> dict[str, float]:
     """The page coordinates of ``text`` inside the entity annotation's shadow DOM."""
-    box: dict[str, float] = frame.evaluate(
-        """(text) => {
-          const root = document.querySelector('crowd-entity-annotation').shadowRoot.querySelector('.text');
-          const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const i = n.data.indexOf(text);
-            if (i >= 0) {
-              const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + text.length);
-              const b = r.getBoundingClientRect();
-              return {x: b.x, y: b.y, w: b.width, h: b.height};
-            }
-          }
-          throw new Error('text not found: ' + text);
-        }""",
-        text,
-    )
+    box = shadow_text_box(frame, "crowd-entity-annotation", ".text", text)
     ox, oy = frame_origin(page)
     return {**box, "x": box["x"] + ox, "y": box["y"] + oy}
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from hitl_agent.service.process import free_port
 from hitl_agent.service.services import ReviewServices, build_services
 from hitl_agent.service.settings import ServiceSettings
+from tests.helpers.servers import moto_server, started_by
 from tests.helpers.service import (
     TEMPLATE,
     InProcessService,
@@ -31,13 +31,8 @@ from tests.helpers.service import (
 @pytest.fixture(scope="session")
 def moto_s3() -> Iterator[str]:
     """moto's server on loopback: the stand-in for AWS S3."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -52,18 +47,13 @@ def start_service(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[..., ServiceProcess]]:
     """Start a service process: ``start_service(*cli_args, data=None, env=None)``."""
-    started: list[ServiceProcess] = []
 
-    def start(
+    def make(
         *args: str, data: Path | None = None, env: dict[str, str] | None = None
     ) -> ServiceProcess:
-        proc = ServiceProcess(data or tmp_path_factory.mktemp("svc"), *args, env=env)
-        started.append(proc)
-        return proc.start()
+        return ServiceProcess(data or tmp_path_factory.mktemp("svc"), *args, env=env)
 
-    yield start
-    for proc in started:
-        proc.stop()
+    yield from started_by(make)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from hitl_agent.service.liquid import render_template
-from tests.helpers.browser_pages import AWS_JS_URL, CROWD_JS, REPO, LocalServer
+from tests.helpers.browser_pages import AWS_JS_URL, CROWD_JS, REPO, LocalServer, shadow_text_box
 from tests.helpers.chromium import stays_false  # (skips the module without Playwright or Chromium)
 from tests.helpers.templates import XSS, sample, source, xss_input
 
@@ -99,27 +99,6 @@ def worker(browser: Browser, server: LocalServer) -> Iterator[Worker]:
     context.close()
     assert w.external == [], f"external requests: {w.external}"
     assert w.errors == [], f"page errors: {w.errors}"
-
-
-def shadow_text_box(page: Page, host: str, container: str, text: str) -> dict[str, float]:
-    """The on-screen box of the first occurrence of ``text`` inside a shadow-DOM container."""
-    box: dict[str, float] = page.evaluate(
-        """([host, container, text]) => {
-          const root = document.querySelector(host).shadowRoot.querySelector(container);
-          const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const i = n.data.indexOf(text);
-            if (i >= 0) {
-              const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + text.length);
-              const b = r.getBoundingClientRect();
-              return {x: b.x, y: b.y, w: b.width, h: b.height};
-            }
-          }
-          throw new Error('text not found: ' + text);
-        }""",
-        [host, container, text],
-    )
-    return box
 
 
 # --- the project's templates -------------------------------------------------------------------
