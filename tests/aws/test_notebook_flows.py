@@ -29,7 +29,7 @@ from tests.helpers.aws_responses import (
     SWIMWEAR,
     TEXTRACT_CONDITIONS,
 )
-from tests.helpers.service import ROLE, ensure_team, unique, wait_status
+from tests.helpers.service import ROLE, create_flow, unique, wait_status
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,14 +106,9 @@ def clients(review_service: Any) -> tuple[Any, Any]:
 
 
 def _flow(sm: Any, review_service: Any, template: str, **extra: Any) -> str:
-    ui = sm.create_human_task_ui(HumanTaskUiName=unique("ui"), UiTemplate={"Content": template})
-    return str(sm.create_flow_definition(
-        FlowDefinitionName=unique("fd"), RoleArn=ROLE,
-        OutputConfig={"S3OutputPath": str(review_service.data / "notebook-outputs")},
-        HumanLoopConfig={"WorkteamArn": ensure_team(sm, TEAM),
-                         "HumanTaskUiArn": ui["HumanTaskUiArn"], "TaskTitle": "Review",
-                         "TaskDescription": "As the AWS sample notebook", "TaskCount": 1},
-        **extra)["FlowDefinitionArn"])
+    return create_flow(sm, output=str(review_service.data / "notebook-outputs"),
+                       template=template, team=TEAM,
+                       description="As the AWS sample notebook", **extra)
 
 
 def _run(review_service: Any, add_worker: Any, flow: str, content: dict[str, Any],

@@ -12,9 +12,8 @@ from hitl_agent.service.services import ReviewServices
 
 from .service import (
     PORTAL_PASSWORD,
-    ROLE,
     ServiceProcess,
-    ensure_team,
+    create_flow,
     portal_sign_in,
     unique,
     wait_status,
@@ -42,25 +41,10 @@ class Portal:
         task_count: int = 1,
         keywords: list[str] | None = None,
     ) -> str:
-        ui = self.sagemaker.create_human_task_ui(
-            HumanTaskUiName=unique("ui"), UiTemplate={"Content": template}
-        )["HumanTaskUiArn"]
-        config: dict[str, Any] = {
-            "WorkteamArn": ensure_team(self.sagemaker, team),
-            "HumanTaskUiArn": ui,
-            "TaskTitle": title,
-            "TaskDescription": f"{title}: check the model's answer",
-            "TaskCount": task_count,
-        }
-        if keywords:
-            config["TaskKeywords"] = keywords
-        return str(
-            self.sagemaker.create_flow_definition(
-                FlowDefinitionName=unique("fd"),
-                RoleArn=ROLE,
-                HumanLoopConfig=config,
-                OutputConfig={"S3OutputPath": str(self.data / "outputs")},
-            )["FlowDefinitionArn"]
+        return create_flow(
+            self.sagemaker, output=str(self.data / "outputs"), template=template, team=team,
+            title=title, description=f"{title}: check the model's answer",
+            task_count=task_count, loop_config={"TaskKeywords": keywords} if keywords else None,
         )
 
     def start(self, flow_arn: str, content: dict[str, Any]) -> str:

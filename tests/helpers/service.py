@@ -249,22 +249,29 @@ def create_flow(
     *,
     output: str,
     task_ui: str | None = None,
+    template: str = TEMPLATE,
     task_count: int = 1,
     team: str = "team-a",
+    title: str = "Review",
+    description: str = "Check the label",
     lifetime: int | None = None,
     time_limit: int | None = None,
+    loop_config: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> str:
-    """Create a flow definition (over a new task UI of :data:`TEMPLATE` unless ``task_ui``) whose
-    outputs go to ``output``; returns its ARN."""
+    """Create a flow definition for work team ``team`` (created when missing) over a new task UI
+    of ``template`` (or ``task_ui``), its outputs to ``output``; returns its ARN.
+    ``loop_config``: more ``HumanLoopConfig`` members; ``extra``: more request members."""
     if task_ui is None:
         task_ui = str(sagemaker.create_human_task_ui(
-            HumanTaskUiName=unique("ui"), UiTemplate={"Content": TEMPLATE})["HumanTaskUiArn"])
+            HumanTaskUiName=unique("ui"), UiTemplate={"Content": template})["HumanTaskUiArn"])
     config: dict[str, Any] = {
         "WorkteamArn": ensure_team(sagemaker, team),
         "HumanTaskUiArn": task_ui,
-        "TaskTitle": "Review",
-        "TaskDescription": "Check the label",
+        "TaskTitle": title,
+        "TaskDescription": description,
         "TaskCount": task_count,
+        **(loop_config or {}),
     }
     if lifetime is not None:
         config["TaskAvailabilityLifetimeInSeconds"] = lifetime
@@ -276,6 +283,7 @@ def create_flow(
             RoleArn=ROLE,
             HumanLoopConfig=config,
             OutputConfig={"S3OutputPath": output},
+            **extra,
         )["FlowDefinitionArn"]
     )
 

@@ -19,9 +19,8 @@ from playwright.sync_api import Browser, Page
 import tests.helpers.chromium  # noqa: F401  (skips the module without Playwright or Chromium)
 from tests.helpers.service import (
     PORTAL_PASSWORD,
-    ROLE,
     ServiceProcess,
-    ensure_team,
+    create_flow,
     start_loop,
     unique,
 )
@@ -40,23 +39,8 @@ AUTO_SUBMIT = (
 
 
 def _flow(sagemaker: Any, service: ServiceProcess, template: str, team: str) -> str:
-    ui = sagemaker.create_human_task_ui(
-        HumanTaskUiName=unique("ui"), UiTemplate={"Content": template}
-    )["HumanTaskUiArn"]
-    return str(
-        sagemaker.create_flow_definition(
-            FlowDefinitionName=unique("fd"),
-            RoleArn=ROLE,
-            OutputConfig={"S3OutputPath": str(service.data / "output")},
-            HumanLoopConfig={
-                "WorkteamArn": ensure_team(sagemaker, team),
-                "HumanTaskUiArn": ui,
-                "TaskTitle": "t",
-                "TaskDescription": "d",
-                "TaskCount": 1,
-            },
-        )["FlowDefinitionArn"]
-    )
+    return create_flow(sagemaker, output=str(service.data / "output"), template=template,
+                       team=team, title="t", description="d")
 
 
 def _sign_in(page: Page, name: str) -> None:

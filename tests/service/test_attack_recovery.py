@@ -10,25 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.helpers.service import ROLE, ensure_team, start_loop, unique, wait_status
+from tests.helpers.service import create_flow, start_loop, unique, wait_status
 
 
 def _flow(sm: Any, output: str, team: str) -> str:
-    ui = sm.create_human_task_ui(HumanTaskUiName=unique("ui"), UiTemplate={"Content": "x"})
-    return str(
-        sm.create_flow_definition(
-            FlowDefinitionName=unique("fd"),
-            RoleArn=ROLE,
-            OutputConfig={"S3OutputPath": output},
-            HumanLoopConfig={
-                "WorkteamArn": ensure_team(sm, team),
-                "HumanTaskUiArn": ui["HumanTaskUiArn"],
-                "TaskTitle": "t",
-                "TaskDescription": "d",
-                "TaskCount": 1,
-            },
-        )["FlowDefinitionArn"]
-    )
+    return create_flow(sm, output=output, template="x", team=team, title="t", description="d")
 
 
 def test_unwritable_output_fails_the_loop_with_a_reason(

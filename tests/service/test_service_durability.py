@@ -8,7 +8,7 @@ from typing import Any
 
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
-from tests.helpers.service import ROLE, WorkerClient, ensure_team, start_loop, wait_status
+from tests.helpers.service import WorkerClient, create_flow, start_loop, wait_status
 
 
 def test_kill_9_and_restart_keeps_everything(start_service: Any, tmp_path: Path) -> None:
@@ -16,18 +16,8 @@ def test_kill_9_and_restart_keeps_everything(start_service: Any, tmp_path: Path)
     first = start_service(data=data)
     sm, rt = first.client("sagemaker"), first.client("sagemaker-a2i-runtime")
     ui = sm.create_human_task_ui(HumanTaskUiName="ui", UiTemplate={"Content": "<p>x</p>"})
-    flow = sm.create_flow_definition(
-        FlowDefinitionName="fd",
-        RoleArn=ROLE,
-        OutputConfig={"S3OutputPath": str(tmp_path / "o")},
-        HumanLoopConfig={
-            "WorkteamArn": ensure_team(sm, "t"),
-            "HumanTaskUiArn": ui["HumanTaskUiArn"],
-            "TaskTitle": "t",
-            "TaskDescription": "d",
-            "TaskCount": 3,
-        },
-    )["FlowDefinitionArn"]
+    flow = create_flow(sm, output=str(tmp_path / "o"), task_ui=ui["HumanTaskUiArn"], team="t",
+                       title="t", description="d", task_count=3)
     loops = [start_loop(rt, flow, name=f"loop-{i}") for i in range(8)]
     rt.stop_human_loop(HumanLoopName=loops[-1])
     local = build_services(ServiceSettings(data_dir=data, background=False))
@@ -42,7 +32,8 @@ def test_kill_9_and_restart_keeps_everything(start_service: Any, tmp_path: Path)
 
     second = start_service(data=data)
     rt2, sm2 = second.client("sagemaker-a2i-runtime"), second.client("sagemaker")
-    assert sm2.describe_flow_definition(FlowDefinitionName="fd")["FlowDefinitionArn"] == flow
+    flow_name = flow.rsplit("/", 1)[1]
+    assert sm2.describe_flow_definition(FlowDefinitionName=flow_name)["FlowDefinitionArn"] == flow
     assert sm2.describe_human_task_ui(HumanTaskUiName="ui")["HumanTaskUiArn"]
     statuses = {
         s["HumanLoopName"]: s["HumanLoopStatus"]

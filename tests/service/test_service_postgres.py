@@ -12,7 +12,7 @@ import pytest
 
 from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
-from tests.helpers.service import ROLE, ServiceProcess, WorkerClient, ensure_team
+from tests.helpers.service import ServiceProcess, WorkerClient, create_flow
 
 pytestmark = pytest.mark.postgres
 
@@ -48,18 +48,10 @@ def _exercise(procs: list[ServiceProcess], url: str, tmp_path: Path) -> None:
     sm_a, sm_b = a.client("sagemaker"), b.client("sagemaker")
     rts = [p.client("sagemaker-a2i-runtime") for p in procs]
     ui = sm_a.create_human_task_ui(HumanTaskUiName="ui", UiTemplate={"Content": "x"})
-    flow = sm_b.create_flow_definition(  # created through B, used through A: one database
-        FlowDefinitionName="fd",
-        RoleArn=ROLE,
-        OutputConfig={"S3OutputPath": str(tmp_path / "o")},
-        HumanLoopConfig={
-            "WorkteamArn": ensure_team(sm_b, "t"),
-            "HumanTaskUiArn": ui["HumanTaskUiArn"],
-            "TaskTitle": "t",
-            "TaskDescription": "d",
-            "TaskCount": TASK_COUNT,
-        },
-    )["FlowDefinitionArn"]
+    flow = create_flow(  # created through B, used through A: one database
+        sm_b, output=str(tmp_path / "o"), task_ui=ui["HumanTaskUiArn"], team="t", title="t",
+        description="d", task_count=TASK_COUNT,
+    )
 
     # the same start through both processes at once: one loop, one ARN
     def start(i: int) -> str:
