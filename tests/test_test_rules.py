@@ -27,6 +27,12 @@ PRIVATE_ATTRIBUTES_ALLOWED = {
     "shortens it instead of sleeping for seconds (tests/aws/test_retries_and_endpoints.py)",
 }
 
+PRIVATE_MODULES_ALLOWED = {
+    ("tests/api/test_shared_helpers.py", "hitl_agent._lazy"): "the unit test of the lazy-export "
+    "machinery every package __init__ uses: it builds throwaway modules with it (a missing "
+    "extra's message can be shown no other way while no package declares an extra)",
+}
+
 
 @dataclass(frozen=True)
 class Breach:
@@ -109,7 +115,9 @@ def _breaches(path: Path, root: Path = TESTS) -> list[Breach]:
         if isinstance(node, ast.ImportFrom) and node.module and (
             node.module == "hitl_agent" or node.module.startswith("hitl_agent.")
         ):
-            if any(_is_private(part) for part in node.module.split(".")):
+            if any(_is_private(part) for part in node.module.split(".")) and (
+                (rel.as_posix(), node.module) not in PRIVATE_MODULES_ALLOWED
+            ):
                 breach(node, "private module of hitl_agent imported", node.module)
             for alias in node.names:
                 if _is_private(alias.name):
