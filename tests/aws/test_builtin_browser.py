@@ -21,14 +21,7 @@ from hitl_agent.review.builtin import (
     REKOGNITION_SOURCE,
     TEXTRACT_SOURCE,
 )
-from tests.helpers.aws_responses import (
-    INTAKE,
-    REKOGNITION_CONDITIONS,
-    SWIMWEAR,
-    TEXTRACT_CONDITIONS,
-    moderation,
-    textract_form,
-)
+from tests.helpers import aws_responses as aws
 from tests.helpers.browser_pages import png
 from tests.helpers.builtin_flows import builtin_graph
 from tests.helpers.graphs import resume_until_done
@@ -97,10 +90,10 @@ def test_textract_key_value_review_in_the_portal(
     image.write_bytes(png(600, 800))
     textract = client("textract")
     graph = graph_for(review_service, tmp_path, source=TEXTRACT_SOURCE,
-                      template="textract-forms.liquid.html", conditions=TEXTRACT_CONDITIONS,
+                      template="textract-forms.liquid.html", conditions=aws.TEXTRACT_CONDITIONS,
                       model=TextractForms(textract))
     with Stubber(textract) as stub:
-        stub.add_response("analyze_document", textract_form(INTAKE), None)
+        stub.add_response("analyze_document", aws.textract_form(aws.INTAKE), None)
         out = graph.invoke({"input": "s3://intake-forms/form-8.png"},
                            {"configurable": {"thread_id": "form-8"}})
     loop = out["__interrupt__"][0].value["review_id"]
@@ -130,9 +123,10 @@ def test_moderation_review_in_the_portal(
     rekognition = client("rekognition")
     graph = graph_for(review_service, tmp_path, source=REKOGNITION_SOURCE,
                       template="rekognition-moderation.liquid.html",
-                      conditions=REKOGNITION_CONDITIONS, model=RekognitionModeration(rekognition))
+                      conditions=aws.REKOGNITION_CONDITIONS,
+                      model=RekognitionModeration(rekognition))
     with Stubber(rekognition) as stub:
-        stub.add_response("detect_moderation_labels", moderation(SWIMWEAR), None)
+        stub.add_response("detect_moderation_labels", aws.moderation(aws.SWIMWEAR), None)
         out = graph.invoke({"input": "s3://uploads/u-90.jpg"},
                            {"configurable": {"thread_id": "img-90"}})
     loop = out["__interrupt__"][0].value["review_id"]
