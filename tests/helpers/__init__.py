@@ -9,6 +9,8 @@ fixture or a test module shares lives here:
 - ``clock``: the injectable clock tests move forward instead of sleeping;
 - ``graphs``: a keyword classifier, gold reviewers, review loops, run configs, ready graphs;
 - ``service``: the review service in a process or in this process (with a clock), its clients;
+- ``servers``: moto's server, and the tracker behind factory fixtures that start servers;
+- ``builtin_flows``: A2I's built-in task types (Textract, Rekognition) over the service;
 - ``portal``, ``templates``, ``browser_pages``, ``chromium``: the portal and browser tests;
 - ``postgres``: a throwaway PostgreSQL server (the ``postgres_server`` fixture starts one);
 - ``exports``, ``consumer_runs``, ``consumer_checks``, ``memory``: corrections and ledgers;
