@@ -368,9 +368,10 @@ def http_per_task(url: str, n: int) -> dict[str, float]:
 def browser_per_task(url: str, n: int) -> dict[str, Any]:
     """In Chromium, keyboard only: Enter on a chosen answer → the next task's frame is ready."""
     try:
-        sys.path.insert(0, str(REPO / "tests"))
-        from chromium_support import launch  # skips (raises) without Playwright or Chromium
+        sys.path.insert(0, str(REPO))  # the tests' helpers: tests/helpers/chromium.py
         from playwright.sync_api import sync_playwright
+
+        from tests.helpers.chromium import launch  # skips (raises) without Playwright/Chromium
     except BaseException as exc:  # noqa: BLE001 - pytest.skip raises a BaseException
         return {"skipped": str(exc)}
     samples: list[float] = []
