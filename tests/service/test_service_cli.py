@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from hitl_agent.cli.serve import serve
 from hitl_agent.cli.tasks import app as tasks_app
 from hitl_agent.cli.workers import app as workers_app
+from tests.helpers.paths import child_env
 from tests.helpers.service import start_loop
 
 runner = CliRunner()
@@ -95,12 +96,12 @@ def test_service_imports_nothing_of_the_graph() -> None:
     import sys
 
     code = (
-        "import sys, run_service; run_service.bare_package(); "
+        "import sys; from tests.helpers import run_service; run_service.bare_package(); "
         "import hitl_agent.service.app, hitl_agent.cli.serve, hitl_agent.cli.workers, "
         "hitl_agent.cli.tasks; "
         "bad = sorted(m for m in sys.modules if m.startswith(('hitl_agent.graph', 'langgraph'))); "
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    here = Path(__file__).parent
-    done = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=child_env())
     assert done.returncode == 0, done.stdout + done.stderr
