@@ -28,9 +28,11 @@ import boto3
 from hitl_agent import build_review_graph
 from hitl_agent.agents.ready import data_dir, graph_checkpointer
 from hitl_agent.errors import ConfigError
-from hitl_agent.models.aws import RETRY_CONFIG, AwsHumanLoop, ServiceConfidenceScorer
+from hitl_agent.models.aws import RETRY_CONFIG, AwsHumanLoop
 from hitl_agent.models.textract import TextractForms
-from hitl_agent.review.builtin import BuiltinLoopPolicy, BuiltinReviews, activation_conditions_of
+from hitl_agent.policy import BuiltinLoopPolicy
+from hitl_agent.review.builtin import BuiltinReviews, activation_conditions_of
+from hitl_agent.uncertainty import ServiceConfidenceScorer
 
 
 def build(*, checkpointer: Any = "server", ledger: Any = None, flow_arn: str | None = None,

@@ -29,6 +29,7 @@ from hitl_agent.agents.ready import (
     reviews_from_env,
 )
 from hitl_agent.models.chat import ChatModelAdapter
+from hitl_agent.uncertainty import Scorer
 
 LABELS = ("billing", "technical", "other")
 KEYWORDS = {"billing": ("charge", "invoice", "refund", "bill", "paid"),
@@ -56,6 +57,7 @@ def build(*, checkpointer: Any = "server", ledger: Any = None, reviews: Any = No
           ) -> Any:
     labels = labels or tuple(os.environ.get("HITL_LABELS", ",".join(LABELS)).split(","))
     chat = model if model is not None else chat_model_from_env("classify")
+    scorer: Scorer
     if chat is not None and not callable(getattr(chat, "predict", None)):
         model, scorer = ChatModelAdapter(chat, labels=labels, prompt_template=(
             "Classify this support ticket as one of: {labels}. Answer with the label only.\n\n"

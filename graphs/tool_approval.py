@@ -21,7 +21,8 @@ from hitl_agent.agents.ready import (
     graph_checkpointer,
     reviews_from_env,
 )
-from hitl_agent.agents.tool_approval import ToolRiskPolicy, create_review_agent
+from hitl_agent.agents.tool_approval import create_review_agent
+from hitl_agent.policy import ToolRiskPolicy
 
 scripted_agent = scripted_support  # the offline model's script (hitl_agent.agents.examples)
 

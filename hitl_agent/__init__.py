@@ -76,7 +76,7 @@ _EXPORTS: dict[str, str] = {
     "serializer": "hitl_agent.graph.checkpoint",
     "Resumer": "hitl_agent.graph.resumer",
     "ResumeReport": "hitl_agent.graph.resumer",
-    "ReviewWorker": "hitl_agent.graph.worker",
+    "ReviewWorker": "hitl_agent.receivers.polling",
     # agents (the middleware needs the `agents` extra: LangChain 1.x)
     "AnswerReviewMiddleware": "hitl_agent.agents.answer_review",
     "ToolApprovalMiddleware": "hitl_agent.agents.tool_approval",
@@ -118,7 +118,7 @@ _EXPORTS: dict[str, str] = {
     "SemanticEntropyScorer": "hitl_agent.uncertainty",
     "LexicalSimilarityScorer": "hitl_agent.uncertainty",
     "VerbalizedConfidenceScorer": "hitl_agent.uncertainty",
-    "JudgeScorer": "hitl_agent.uncertainty",
+    "JudgeScorer": "hitl_agent.models.judge",
     "CombinedScorer": "hitl_agent.uncertainty",
     "CalibratedScorer": "hitl_agent.uncertainty",
     "TemperatureScaling": "hitl_agent.uncertainty",
@@ -199,10 +199,10 @@ if TYPE_CHECKING:  # pragma: no cover - every name's real type, for type checker
     from hitl_agent.graph.loop import ReviewLoop as ReviewLoop
     from hitl_agent.graph.resumer import Resumer as Resumer
     from hitl_agent.graph.resumer import ResumeReport as ResumeReport
-    from hitl_agent.graph.worker import ReviewWorker as ReviewWorker
     from hitl_agent.memory.ledger import Ledger as Ledger
     from hitl_agent.models.callable import CallableModel as CallableModel
     from hitl_agent.models.chat import ChatModelAdapter as ChatModelAdapter
+    from hitl_agent.models.judge import JudgeScorer as JudgeScorer
     from hitl_agent.models.sklearn import SklearnClassifier as SklearnClassifier
     from hitl_agent.policy import ActivationConditionPolicy as ActivationConditionPolicy
     from hitl_agent.policy import BudgetPolicy as BudgetPolicy
@@ -211,6 +211,7 @@ if TYPE_CHECKING:  # pragma: no cover - every name's real type, for type checker
     from hitl_agent.policy import RiskControlledThreshold as RiskControlledThreshold
     from hitl_agent.policy import ScheduledRecalibration as ScheduledRecalibration
     from hitl_agent.policy import ThresholdPolicy as ThresholdPolicy
+    from hitl_agent.receivers.polling import ReviewWorker as ReviewWorker
     from hitl_agent.review.a2i import A2IReviews as A2IReviews
     from hitl_agent.review.a2i import parse_output as parse_output
     from hitl_agent.review.aggregate import ClosestText as ClosestText
@@ -239,7 +240,6 @@ if TYPE_CHECKING:  # pragma: no cover - every name's real type, for type checker
     from hitl_agent.uncertainty import EnsembleDisagreementScorer as EnsembleDisagreementScorer
     from hitl_agent.uncertainty import EntropyScorer as EntropyScorer
     from hitl_agent.uncertainty import IsotonicCalibrator as IsotonicCalibrator
-    from hitl_agent.uncertainty import JudgeScorer as JudgeScorer
     from hitl_agent.uncertainty import LexicalSimilarityScorer as LexicalSimilarityScorer
     from hitl_agent.uncertainty import MajorityVoteScorer as MajorityVoteScorer
     from hitl_agent.uncertainty import MarginScorer as MarginScorer

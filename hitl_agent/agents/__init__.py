@@ -24,17 +24,17 @@ if TYPE_CHECKING:  # imported lazily below: they need the `langchain` package
     from hitl_agent.agents.tool_approval import (
         InterruptOnConfig,
         ToolApprovalMiddleware,
-        ToolCallConfidence,
-        ToolRiskPolicy,
         create_review_agent,
     )
+    from hitl_agent.policy.tool_risk import ToolRiskPolicy
+    from hitl_agent.uncertainty.tool_call import ToolCallConfidence
 
 _LANGCHAIN = {
     "AnswerReviewMiddleware": "hitl_agent.agents.answer_review",
     "InterruptOnConfig": "hitl_agent.agents.tool_approval",
     "ToolApprovalMiddleware": "hitl_agent.agents.tool_approval",
-    "ToolCallConfidence": "hitl_agent.agents.tool_policy",
-    "ToolRiskPolicy": "hitl_agent.agents.tool_policy",
+    "ToolCallConfidence": "hitl_agent.uncertainty.tool_call",
+    "ToolRiskPolicy": "hitl_agent.policy.tool_risk",
     "create_review_agent": "hitl_agent.agents.tool_approval",
 }
 

@@ -20,7 +20,6 @@ from langchain.agents.middleware.types import AgentMiddleware
 from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.config import get_config
 
-from hitl_agent.agents.tool_policy import ToolCallConfidence
 from hitl_agent.graph.loop import ReviewLoop
 from hitl_agent.memory.base import CorrectionRecall
 from hitl_agent.memory.ledger import Ledger
@@ -28,6 +27,7 @@ from hitl_agent.models.chat import extract_logprobs
 from hitl_agent.policy.base import EscalationPolicy
 from hitl_agent.review.base import ReviewBackend
 from hitl_agent.uncertainty.base import Scorer
+from hitl_agent.uncertainty.tool_call import ToolCallConfidence
 
 __all__ = ["AnswerReviewMiddleware"]
 

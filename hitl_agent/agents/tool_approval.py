@@ -7,7 +7,7 @@ call starts) and ``batched`` (one interrupt per model turn whose ``HITLRequest``
 gated call, answered with ``{"decisions": [...]}`` by position). Beyond it:
 
 - a call is asked about only when it is **risky or the model is unsure**: a policy (e.g.
-  :class:`ToolRiskPolicy`) decides over the call and the model's confidence;
+  :class:`~hitl_agent.policy.ToolRiskPolicy`) decides over the call and the model's confidence;
 - a call a person already decided can be decided again from the **correction memory**
   (``memory=``, keyed by the tool and its arguments), without asking;
 - each reviewed call is a ledger item and a review in any backend (in-process, the review
@@ -52,7 +52,8 @@ from langchain_core.tools import BaseTool
 from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
-from hitl_agent.agents.review_node import require_checkpointer
+from hitl_agent._lazy import lazy_exports
+from hitl_agent.agents.tool_batch import review_turn
 from hitl_agent.agents.tool_calls import (
     ALL_DECISIONS,
     InterruptOnConfig,
@@ -69,10 +70,12 @@ from hitl_agent.agents.tool_calls import (
     messages_of,
     tool_specs,
 )
-from hitl_agent.agents.tool_policy import ToolCallConfidence, ToolRiskPolicy, call_prediction
+from hitl_agent.agents.tool_policy import call_prediction
 from hitl_agent.errors import ConfigError, ValidationError
-from hitl_agent.graph.loop import LedgerRef
+from hitl_agent.graph.internals import require_checkpointer
 from hitl_agent.graph.nodes import thread_id_of
+from hitl_agent.graph.parts import LedgerRef
+from hitl_agent.graph.resumer import Resumer, decide_in_graph
 from hitl_agent.memory.base import CorrectionRecall
 from hitl_agent.memory.ledger import Ledger
 from hitl_agent.policy.base import EscalationPolicy
@@ -100,15 +103,18 @@ from hitl_agent.types import (
     utcnow,
 )
 from hitl_agent.uncertainty.base import Scorer
+from hitl_agent.uncertainty.tool_call import ToolCallConfidence
 
 __all__ = [
     "InterruptOnConfig",
     "ToolApprovalContext",
     "ToolApprovalMiddleware",
-    "ToolCallConfidence",
-    "ToolRiskPolicy",
     "create_review_agent",
 ]
+
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "ToolRiskPolicy": "hitl_agent.policy.tool_risk",
+})
 
 EDIT_NOTICE = ("Note: a human reviewer replaced this tool call before it ran; the call in your "
                "message is not the one that executed. Do not re-issue your original call.")
@@ -205,10 +211,8 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         """The ledger, opened on first use (building an agent does no I/O)."""
         return self._ledger.get()
 
-    def resumer(self, agent: Any, **options: Any) -> Any:
+    def resumer(self, agent: Any, **options: Any) -> Resumer:
         """A :class:`~hitl_agent.graph.resumer.Resumer` that resumes ``agent`` (this one's)."""
-        from hitl_agent.graph.resumer import Resumer
-
         return Resumer(agent, self.ledger, [self.reviews], **options)
 
     # -- the hooks ------------------------------------------------------------------------------
@@ -254,8 +258,6 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
     def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         if self.interrupt_mode != "batched":
             return None
-        from hitl_agent.agents.tool_batch import review_turn
-
         return review_turn(self, state, runtime)
 
     async def aafter_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
@@ -468,13 +470,10 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         return self.decide(review, ReviewOutcome.model_validate(raw), by="graph")
 
     def decide(self, review: ReviewRequest, outcome: ReviewOutcome, *, by: str) -> ReviewOutcome:
-        outcome = outcome.model_copy(update={"review_id": review.review_id})
-        if self.ledger.decide_review(review.review_id, outcome, decided_by=by):
-            self.ledger.mark_resumed(review.review_id, None)
-            return outcome
-        stored = self.ledger.get_review(review.review_id)
         # Someone decided first (the Resumer, another answer): the ledger's verdict wins.
-        return stored.outcome if stored is not None and stored.outcome is not None else outcome
+        return decide_in_graph(self.ledger, review.review_id,
+                               outcome.model_copy(update={"review_id": review.review_id}),
+                               decided_by=by)
 
     def decision(self, outcome: ReviewOutcome, name: str) -> Decision:
         if outcome.action == "timeout":

@@ -8,29 +8,50 @@ compare-and-set). A review backend's answers resume the turn once every call of 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Protocol
 
 from langchain_core.messages import AIMessage
 from langgraph.types import interrupt
 from pydantic import WithJsonSchema, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from hitl_agent.agents.tool_calls import answer_message, check_decision, current_config
 from hitl_agent.errors import ValidationError
 from hitl_agent.review.decisions import outcome_from_answer, resume_json_schema
 from hitl_agent.types import ReviewOutcome, ReviewRequest
 
-if TYPE_CHECKING:
-    from hitl_agent.agents.tool_approval import ToolApprovalMiddleware
-
 _DECIDED_KEY = "hitl_tool_decisions"
 
 
-def review_turn(mw: ToolApprovalMiddleware, state: Any, runtime: Any) -> dict[str, Any] | None:
-    """The ``after_model`` hook of a batched :class:`ToolApprovalMiddleware`."""
-    from hitl_agent.agents.tool_approval import current_config
-    from hitl_agent.agents.tool_calls import answer_message
+class ApprovalSteps(Protocol):
+    """The steps of :class:`~hitl_agent.agents.tool_approval.ToolApprovalMiddleware` that a
+    batched turn runs per call."""
 
+    known_tools: list[Any]
+    _seen_tools: list[Any]
+
+    def gate(self, call: Any, request: Any) -> Any: ...
+
+    def prepare(self, gate: Any, state: Any, tool: Any, config: Any,
+                context: Any = None) -> ReviewRequest | None: ...
+
+    def memory_decision(self, review: ReviewRequest) -> Any: ...
+
+    def open(self, review: ReviewRequest) -> ReviewOutcome | None: ...
+
+    def check_args(self, tool: Any) -> Callable[[str, Mapping[str, Any]], None]: ...
+
+    def decide(self, review: ReviewRequest, outcome: ReviewOutcome, *,
+               by: str) -> ReviewOutcome: ...
+
+    def decision(self, outcome: ReviewOutcome, name: str) -> Any: ...
+
+    def record(self, review: ReviewRequest, outcome: ReviewOutcome, decision: Any) -> None: ...
+
+
+def review_turn(mw: ApprovalSteps, state: Any, runtime: Any) -> dict[str, Any] | None:
+    """The ``after_model`` hook of a batched ``ToolApprovalMiddleware``."""
     messages = state.get("messages") or []
     last = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
     if last is None or not last.tool_calls:
@@ -82,10 +103,8 @@ def review_turn(mw: ToolApprovalMiddleware, state: Any, runtime: Any) -> dict[st
     return {"messages": answers, _DECIDED_KEY: decided}
 
 
-def _final(mw: ToolApprovalMiddleware, review: ReviewRequest, outcome: ReviewOutcome,
+def _final(mw: ApprovalSteps, review: ReviewRequest, outcome: ReviewOutcome,
            call: Any, tools: Mapping[str, Any], allowed_of: Mapping[str, Any]) -> Any:
-    from hitl_agent.agents.tool_calls import check_decision
-
     decision = mw.decision(outcome, call["name"])
     why = check_decision(decision, allowed_of[review.review_id], tools.get(call["name"]))
     if why is not None:

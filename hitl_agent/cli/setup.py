@@ -45,7 +45,7 @@ def setup(
     if endpoint:
         # boto3's own chain (env, AWS_PROFILE, ~/.aws/credentials); failing that, the admin key
         # `hitl-agent serve` wrote to the data folder.
-        from hitl_agent.service.client_auth import service_credentials
+        from hitl_agent.credentials import service_credentials
 
         kwargs = service_credentials()
     client = boto3.client("sagemaker", endpoint_url=endpoint, region_name=region,

@@ -24,8 +24,9 @@ def worker(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Resume graphs whose reviews ended (polling, webhook, SQS); time out overdue reviews."""
+    from hitl_agent.cli.graph_loader import load_graph
     from hitl_agent.graph.resumer import Resumer
-    from hitl_agent.graph.worker import ReviewWorker, load_graph
+    from hitl_agent.receivers.polling import ReviewWorker
 
     try:
         compiled = load_graph(graph)

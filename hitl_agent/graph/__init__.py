@@ -13,7 +13,6 @@ _EXPORTS = {
     "ReviewGraphOutput": "hitl_agent.graph.state",
     "ReviewGraphState": "hitl_agent.graph.state",
     "ReviewLoop": "hitl_agent.graph.loop",
-    "ReviewWorker": "hitl_agent.graph.worker",
     "build_review_graph": "hitl_agent.graph.build",
     "open_checkpointer": "hitl_agent.graph.checkpoint",
     "postgres_checkpointer": "hitl_agent.graph.checkpoint",
@@ -22,7 +21,8 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS,
+                                   deprecated={"ReviewWorker": "hitl_agent.receivers.polling"})
 
 if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers and IDEs
     from hitl_agent.graph.build import (  # noqa: F401
@@ -47,7 +47,4 @@ if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers
         ReviewGraphInput,
         ReviewGraphOutput,
         ReviewGraphState,
-    )
-    from hitl_agent.graph.worker import (  # noqa: F401
-        ReviewWorker,
     )

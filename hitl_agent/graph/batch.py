@@ -31,7 +31,7 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 
 from hitl_agent.errors import ConfigError
-from hitl_agent.graph.loop import ReviewLoop, loop_of
+from hitl_agent.graph.parts import LoopParts, loop_of
 from hitl_agent.memory.ledger import RoutingRow
 from hitl_agent.memory.signal import apply_memory_signal
 from hitl_agent.models.callable import is_empty_output
@@ -69,7 +69,7 @@ def _item(value: ItemLike) -> BatchItem:
                       f"not {type(value).__name__}", field="items")
 
 
-def _parts(graph: CompiledStateGraph[Any, Any, Any, Any]) -> ReviewLoop:
+def _parts(graph: CompiledStateGraph[Any, Any, Any, Any]) -> LoopParts:
     loop = loop_of(graph)
     if loop is None:
         raise ConfigError("run_batch needs a graph made by ReviewLoop.compile (or "
@@ -141,7 +141,7 @@ def ingest(
         yield from run_batch(graph, batch)
 
 
-def _route_new(parts: ReviewLoop, w: BatchItem, item_id: str) -> RoutingRow | None:
+def _route_new(parts: LoopParts, w: BatchItem, item_id: str) -> RoutingRow | None:
     """The recall → predict → score → route nodes for a new item; ``None`` hands the item to
     the graph (an answer from memory, or a model error the graph records and raises)."""
     task = w.task or parts.task

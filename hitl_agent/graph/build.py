@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, Required, TypedDict, Unpack
 
 from langgraph.types import Durability
 
@@ -30,34 +30,32 @@ __all__ = ["Checkpointing", "build_review_graph"]
 _DEPRECATED = (CONFIG_KEY_DURABILITY,)  # importable here for one release (graph.internals now)
 
 
+class ReviewLoopArguments(TypedDict):
+    """The keyword arguments of :class:`ReviewLoop` (a test holds the two together)."""
+
+    model: Required[ModelAdapter | Callable[..., Any]]
+    scorer: Required[Scorer]
+    policy: Required[EscalationPolicy]
+    reviews: Required[ReviewBackend | Sequence[ReviewBackend]]
+    ledger: Required[Ledger | str | Path]
+    memory: NotRequired[CorrectionRecall | None]
+    task: NotRequired[str]
+    labels: NotRequired[Sequence[str] | None]
+    review_timeout: NotRequired[timedelta | float]
+    timeout_fallback: NotRequired[TimeoutFallback]
+    final_fallback: NotRequired[Literal["accept", "reject"]]
+    template: NotRequired[str | None]
+    memory_signal_weight: NotRequired[float]
+    name: NotRequired[str]
+    durability: NotRequired[Durability]
+
+
 def build_review_graph(
-    *,
-    model: ModelAdapter | Callable[..., Any],
-    scorer: Scorer,
-    policy: EscalationPolicy,
-    reviews: ReviewBackend | Sequence[ReviewBackend],
-    ledger: Ledger | str | Path,
-    checkpointer: Checkpointing = None,
-    memory: CorrectionRecall | None = None,
-    task: str = "classification",
-    labels: Sequence[str] | None = None,
-    review_timeout: timedelta | float = timedelta(days=3),
-    timeout_fallback: TimeoutFallback = "accept",
-    final_fallback: Literal["accept", "reject"] = "accept",
-    template: str | None = None,
-    memory_signal_weight: float = 0.0,
-    name: str = "review",
-    durability: Durability = "exit",
+    *, checkpointer: Checkpointing = None, **parts: Unpack[ReviewLoopArguments]
 ) -> Graph:
-    """``ReviewLoop(...).compile(checkpointer)``: see :class:`ReviewLoop` for the arguments.
+    """``ReviewLoop(**parts).compile(checkpointer)``: see :class:`ReviewLoop` for the arguments.
 
     Use the :class:`ReviewLoop` itself to also get its resumer (``loop.resumer(graph)``) or a
     node for your own graph (``loop.node(...)``).
     """
-    loop = ReviewLoop(
-        model=model, scorer=scorer, policy=policy, reviews=reviews, ledger=ledger,
-        memory=memory, task=task, labels=labels, review_timeout=review_timeout,
-        timeout_fallback=timeout_fallback, final_fallback=final_fallback, template=template,
-        memory_signal_weight=memory_signal_weight, name=name, durability=durability,
-    )
-    return loop.compile(checkpointer)
+    return ReviewLoop(**parts).compile(checkpointer)

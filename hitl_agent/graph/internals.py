@@ -10,18 +10,31 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from hitl_agent.errors import ConfigError
+
 try:
     from langgraph._internal._constants import CONFIG_KEY_CHECKPOINTER, CONFIG_KEY_DURABILITY
 except ImportError:  # pragma: no cover - other layouts
     CONFIG_KEY_CHECKPOINTER = "__pregel_checkpointer"
     CONFIG_KEY_DURABILITY = "__pregel_durability"
 
-__all__ = ["has_checkpointer", "with_durability"]
+__all__ = ["has_checkpointer", "require_checkpointer", "with_durability"]
 
 
 def has_checkpointer(config: RunnableConfig) -> bool:
     """Whether the graph running with ``config`` has a checkpointer (its own or a server's)."""
     return (config.get("configurable") or {}).get(CONFIG_KEY_CHECKPOINTER) is not None
+
+
+def require_checkpointer(config: RunnableConfig, *, where: str = "review") -> None:
+    """Raise a clear :class:`ConfigError` when the running graph has no checkpointer."""
+    if not has_checkpointer(config):
+        raise ConfigError(
+            f"{where}: this graph has no checkpointer, so a review could never wait for its "
+            "answer; compile the graph with checkpointer=... (SqliteSaver, PostgresSaver, "
+            "InMemorySaver in tests) or serve it with `langgraph dev` / LangGraph Server",
+            field="checkpointer",
+        )
 
 
 def with_durability(graph: Any, durability: str) -> Any:

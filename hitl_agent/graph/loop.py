@@ -16,21 +16,25 @@ factories are safe to call on an event loop (``langgraph dev`` without ``--allow
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Durability
 
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.data_folder import checkpoints_beside
 from hitl_agent.errors import ConfigError
+from hitl_agent.graph.checkpoint import open_checkpointer
 from hitl_agent.graph.internals import with_durability
+from hitl_agent.graph.node import NodeKeys, node_of
+from hitl_agent.graph.nodes import ReviewNodes
+from hitl_agent.graph.parts import LedgerRef, register
+from hitl_agent.graph.resumer import Resumer
 from hitl_agent.graph.state import (
     ReviewGraphConfig,
     ReviewGraphInput,
@@ -45,7 +49,6 @@ from hitl_agent.types import TimeoutFallback
 from hitl_agent.uncertainty.base import Scorer
 
 if TYPE_CHECKING:
-    from hitl_agent.graph.resumer import Resumer
     from hitl_agent.memory.ledger import Ledger
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
@@ -53,8 +56,10 @@ Checkpointing = BaseCheckpointSaver[Any] | str | Path | Literal["parent", "serve
 """A saver; a SQLite path or Postgres URL; ``None`` for the durable default beside the ledger;
 ``"parent"`` / ``"server"`` for none of its own (a subgraph, or LangGraph Server's)."""
 
-_GRAPHS: dict[int, ReviewLoop] = {}
-_GRAPHS_LOCK = threading.Lock()
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "loop_of": "hitl_agent.graph.parts",
+    "open_ledger": "hitl_agent.graph.parts",
+})
 
 
 class ReviewLoop:
@@ -142,8 +147,6 @@ class ReviewLoop:
     def graph(self) -> StateGraph[Any, Any, Any, Any]:
         """The loop as an uncompiled ``StateGraph``: recall → predict → score → route →
         (accept | dispatch → await_review → decide → learn) → finish."""
-        from hitl_agent.graph.nodes import ReviewNodes
-
         nodes = ReviewNodes(self)
         builder: StateGraph[Any, Any, Any, Any] = StateGraph(
             ReviewGraphState, context_schema=ReviewGraphConfig,
@@ -190,24 +193,12 @@ class ReviewLoop:
         register(graph, self)
         return graph
 
-    def node(
-        self,
-        *,
-        input_key: str = "input",
-        output_key: str = "output",
-        prediction_key: str | None = None,
-        outputs: Mapping[str, str] | None = None,
-        input_mapper: Callable[[Mapping[str, Any]], Any] | None = None,
-        item_id_key: str | None = None,
-        name: str | None = None,
-    ) -> Graph:
-        """The loop as one node of a user's graph (see :func:`hitl_agent.agents.review_node`)."""
-        from hitl_agent.agents.review_node import node_of
-
-        return node_of(self, input_key=input_key, output_key=output_key,
-                       prediction_key=prediction_key, outputs=outputs,
-                       input_mapper=input_mapper, item_id_key=item_id_key,
-                       name=name or self.name)
+    def node(self, **keys: Unpack[NodeKeys]) -> Graph:
+        """The loop as one node of a user's graph: ``input_key`` (default ``"input"``) and
+        ``output_key`` (``"output"``) name the user's state keys; see
+        :func:`hitl_agent.agents.review_node` for ``prediction_key``, ``outputs``,
+        ``input_mapper``, ``item_id_key`` and ``name``."""
+        return node_of(self, **keys)
 
     def resumer(self, graph: Graph | None = None, **options: Any) -> Resumer:
         """A :class:`~hitl_agent.graph.resumer.Resumer` over this loop's ledger and tiers.
@@ -215,16 +206,12 @@ class ReviewLoop:
         ``graph``: the graph whose threads wait (this loop's compiled graph, or the user's graph
         that holds :meth:`node`); default: a compiled graph with the default checkpointer.
         """
-        from hitl_agent.graph.resumer import Resumer
-
         return Resumer(graph if graph is not None else self.compile(), self.ledger,
                        list(self.tiers), **options)
 
     # -- internals -----------------------------------------------------------------------------
 
     def _saver(self, checkpointer: Checkpointing) -> BaseCheckpointSaver[Any] | None:
-        from hitl_agent.graph.checkpoint import open_checkpointer
-
         if checkpointer in ("parent", "server"):
             return None
         if isinstance(checkpointer, BaseCheckpointSaver):
@@ -244,59 +231,12 @@ class ReviewLoop:
         return open_checkpointer(checkpoints_beside(path))
 
 
-class LedgerRef:
-    """A ledger given as an object, a URL or a path, opened on first use (thread-safe)."""
-
-    def __init__(self, spec: Ledger | str | Path) -> None:
-        self.spec = spec
-        self._ledger: Ledger | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Ledger:
-        if self._ledger is None:
-            with self._lock:
-                if self._ledger is None:
-                    self._ledger = open_ledger(self.spec)
-        return self._ledger
-
-
 def _gives_no_probabilities(model: Any) -> bool:
     """A model known to answer with text only (a chat model without labels)."""
     from hitl_agent.models.chat import ChatModelAdapter
 
     return isinstance(model, ChatModelAdapter) or getattr(
         model, "gives_probabilities", None) is False
-
-
-def open_ledger(spec: Ledger | str | Path) -> Ledger:
-    """A ledger from a Ledger, a URL or a SQLite path (whose folder is created)."""
-    from hitl_agent.memory.ledger import Ledger
-
-    if isinstance(spec, Ledger):
-        return spec
-    if isinstance(spec, Path) or "://" not in spec:
-        Path(spec).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return Ledger(spec)
-
-
-def register(graph: Graph, loop: ReviewLoop) -> None:
-    """Remember which loop a compiled graph runs (for :meth:`Resumer.for_graph`)."""
-    with _GRAPHS_LOCK:
-        _GRAPHS[id(graph)] = loop
-    weakref.finalize(graph, _forget, id(graph))
-    # Deprecated (one release): the compiled graph used to carry its parts as an attribute.
-    graph.hitl_parts = loop  # type: ignore[attr-defined]
-
-
-def _forget(key: int) -> None:
-    with _GRAPHS_LOCK:
-        _GRAPHS.pop(key, None)
-
-
-def loop_of(graph: Any) -> ReviewLoop | None:
-    """The loop a graph from :meth:`ReviewLoop.compile` / :meth:`ReviewLoop.node` runs."""
-    with _GRAPHS_LOCK:
-        return _GRAPHS.get(id(graph))
 
 
 ReviewLoopParts = ReviewLoop

@@ -19,7 +19,9 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.errors import ConfigError, HitlError, ModelError, ThreadInputConflict
+from hitl_agent.graph.resumer import decide_in_graph
 from hitl_agent.graph.state import ReviewGraphConfig, ReviewGraphState
 from hitl_agent.memory.ledger import content_hash
 from hitl_agent.memory.signal import apply_memory_signal
@@ -40,7 +42,7 @@ from hitl_agent.types import (
 )
 
 if TYPE_CHECKING:
-    from hitl_agent.graph.loop import ReviewLoop
+    from hitl_agent.graph.parts import LoopParts
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ _FRESH: dict[str, Any] = {
 
 
 class ReviewNodes:
-    def __init__(self, loop: ReviewLoop) -> None:
+    def __init__(self, loop: LoopParts) -> None:
         self.p = loop
 
     def _item(self, state: ReviewGraphState, config: RunnableConfig,
@@ -279,13 +281,10 @@ class ReviewNodes:
             outcome = backend.result(request.review_id)
             if outcome is not None:
                 outcome = check_outcome(request, outcome)  # a reviewer function's mistake
-                if self.p.ledger.decide_review(request.review_id, outcome, decided_by="inline"):
-                    self.p.ledger.mark_resumed(request.review_id, None)
-                stored = self.p.ledger.get_review(request.review_id)
-                if stored is None or stored.outcome is None:  # pragma: no cover - invariant
-                    raise HitlError(f"review {request.review_id} vanished from the ledger")
+                outcome = decide_in_graph(self.p.ledger, request.review_id, outcome,
+                                          decided_by="inline")
                 return Command(goto="decide", update={"request": dump(request), "tier": tier,
-                                                      "outcome": dump(stored.outcome)})
+                                                      "outcome": dump(outcome)})
         return Command(goto="await_review", update={"request": dump(request), "tier": tier})
 
     def _labels(self, task: str, prediction: Prediction, item_id: str) -> list[str] | None:
@@ -309,13 +308,11 @@ class ReviewNodes:
         return {"outcome": outcome}
 
     def decide(self, state: ReviewGraphState) -> Command[Any]:
-        outcome = ReviewOutcome.model_validate(state["outcome"])
-        request = state["request"]
-        rid = request["review_id"]
-        # A resume that bypassed the Resumer still lands in the ledger (the CAS is a no-op if the
-        # Resumer already moved the row).
-        self.p.ledger.decide_review(rid, outcome, decided_by="graph")
-        self.p.ledger.mark_resumed(rid, None)  # the graph has the outcome now
+        # A resume that bypassed the Resumer still lands in the ledger (the CAS is a no-op when
+        # the Resumer or the inline answer decided the row first; the ledger's outcome wins).
+        outcome = decide_in_graph(self.p.ledger, state["request"]["review_id"],
+                                  ReviewOutcome.model_validate(state["outcome"]),
+                                  decided_by="graph")
         prediction = state["prediction"]
         update: dict[str, Any] = {"outcome": dump(outcome)}
         if outcome.action == "timeout":
@@ -383,9 +380,6 @@ class ReviewNodes:
         return {}
 
 
-def __getattr__(name: str) -> Any:
-    if name == "ReviewLoopParts":  # deprecated (one release): the parts are the ReviewLoop
-        from hitl_agent.graph.loop import ReviewLoop
-
-        return ReviewLoop
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "ReviewLoopParts": "hitl_agent.graph.loop:ReviewLoop",
+})

@@ -20,6 +20,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from hitl_agent.errors import AlreadyDecided, ReviewError, ReviewNotFound, ValidationError
+from hitl_agent.graph.parts import loop_of
 from hitl_agent.memory.ledger import ITEM_STATUSES, Ledger, ReviewRecord
 from hitl_agent.review.base import ReviewBackend, ReviewChangeFeed
 from hitl_agent.review.decisions import check_outcome, outcome_from_answer
@@ -42,6 +43,19 @@ class ResumeReport:
         self.timed_out += other.timed_out
         self.failed += other.failed
         self.still_pending += other.still_pending
+
+
+def decide_in_graph(ledger: Ledger, review_id: str, outcome: ReviewOutcome, *,
+                    decided_by: str) -> ReviewOutcome:
+    """A running graph holds an answer (an inline backend's, a resume value): the ledger's
+    compare-and-set ``pending → decided``, then ``resumed`` (the graph has it). Returns the
+    outcome the ledger keeps: this one, or the one decided first by someone else."""
+    won = ledger.decide_review(review_id, outcome, decided_by=decided_by)
+    ledger.mark_resumed(review_id, None)
+    if won:
+        return outcome
+    stored = ledger.get_review(review_id)
+    return stored.outcome if stored is not None and stored.outcome is not None else outcome
 
 
 class Resumer:
@@ -75,8 +89,6 @@ class Resumer:
     def for_graph(cls, graph: CompiledStateGraph[Any, Any, Any, Any], **kwargs: Any) -> Resumer:
         """A resumer for a graph made by :meth:`ReviewLoop.compile` or ``build_review_graph``
         (same as ``loop.resumer(graph)``)."""
-        from hitl_agent.graph.loop import loop_of
-
         loop = loop_of(graph)
         if loop is None:
             raise ReviewError("graph was not made by a ReviewLoop; use loop.resumer(graph) or "

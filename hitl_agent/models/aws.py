@@ -1,6 +1,7 @@
 """What the AWS AI-service adapters share: clients with botocore's standard retries, one way to
 call an operation and turn its failures into :class:`~hitl_agent.errors.ModelError`, S3 document
-references, A2I's lowerCamel payload casing, and a scorer for the services' own confidences.
+references and A2I's lowerCamel payload casing. (The scorer of the services' own confidences
+is :class:`hitl_agent.uncertainty.ServiceConfidenceScorer`.)
 
 Every adapter builds its boto3 client with :data:`RETRY_CONFIG` unless given one: throttling
 (``ThrottlingException``, ``ProvisionedThroughputExceededException``, HTTP 429) and transient
@@ -24,13 +25,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hitl_agent._boto import RETRY_CONFIG
-from hitl_agent.errors import ModelError, ValidationError
-from hitl_agent.types import Prediction, Uncertainty
+from hitl_agent._lazy import lazy_exports
+from hitl_agent.errors import ModelError
+from hitl_agent.types import Prediction
 
 __all__ = [
     "RETRY_CONFIG",
     "AwsHumanLoop",
-    "ServiceConfidenceScorer",
     "aws_client",
     "call_aws",
     "lower_camel",
@@ -38,6 +39,8 @@ __all__ = [
     "s3_document",
 ]
 
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "ServiceConfidenceScorer": "hitl_agent.uncertainty.service_confidence"})
 
 
 def aws_client(
@@ -155,7 +158,7 @@ class AwsHumanLoop:
     document sent again names the same loop; pass your own to review one document twice).
 
     With the project's review service leave it out: the conditions are evaluated locally by
-    :class:`hitl_agent.review.builtin.BuiltinLoopPolicy` and the loop is started by the graph.
+    :class:`hitl_agent.policy.BuiltinLoopPolicy` and the loop is started by the graph.
     """
 
     flow_definition_arn: str
@@ -193,34 +196,6 @@ def activation_metadata(
         "HumanLoopActivationReasons": list(output.get("HumanLoopActivationReasons") or []),
         "humanTaskActivationConditionResults": results,
     }
-
-
-class ServiceConfidenceScorer:
-    """Confidence = the AI service's own confidence, as the adapter put it in
-    ``prediction.metadata["confidence"]`` (in [0, 1]); the per-part confidences
-    (``metadata["confidences"]``: form fields, labels, entities, words) are the components.
-
-    Every adapter of this package sets both, even for a response with nothing in it (no form
-    fields, no labels), so this scorer never refuses a prediction of theirs.
-    """
-
-    name = "service_confidence"
-
-    def __init__(self, default: float | None = None) -> None:
-        self.default = default
-
-    def __call__(self, prediction: Prediction) -> Uncertainty:
-        value = prediction.metadata.get("confidence", self.default)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ValidationError(
-                "ServiceConfidenceScorer needs prediction.metadata['confidence']",
-                field="metadata.confidence", rule="required by ServiceConfidenceScorer",
-            )
-        parts = prediction.metadata.get("confidences") or {}
-        components = {str(k): float(v) for k, v in parts.items()
-                      if isinstance(v, int | float) and not isinstance(v, bool)}
-        confidence = min(1.0, max(0.0, float(value)))
-        return Uncertainty(confidence=confidence, scorer=self.name, components=components)
 
 
 class BuiltinTaskAdapter:

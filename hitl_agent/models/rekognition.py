@@ -27,12 +27,13 @@ from hitl_agent.models.aws import (
     lower_camel,
     s3_document,
 )
+from hitl_agent.policy.activation import REKOGNITION_SOURCE
 from hitl_agent.types import Prediction
 
 __all__ = ["REQUEST_SOURCE", "RekognitionModeration", "moderation_labels",
            "moderation_prediction"]
 
-REQUEST_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
+REQUEST_SOURCE = REKOGNITION_SOURCE
 
 
 def _get(obj: Mapping[str, Any], name: str, default: Any = None) -> Any:

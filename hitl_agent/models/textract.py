@@ -15,8 +15,8 @@ The input is a document in S3 (``"s3://bucket/key"`` or ``{"S3Object": {...}}``)
 - on AWS (``human_loop=AwsHumanLoop(...)``): ``metadata["human_loop"]`` with AWS's
   ``HumanLoopActivationOutput``.
 
-Route it with :class:`hitl_agent.review.builtin.BuiltinLoopPolicy` (A2I's activation conditions)
-or any threshold policy over :class:`~hitl_agent.models.aws.ServiceConfidenceScorer`.
+Route it with :class:`hitl_agent.policy.BuiltinLoopPolicy` (A2I's activation conditions)
+or any threshold policy over :class:`~hitl_agent.uncertainty.ServiceConfidenceScorer`.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ from hitl_agent.models.aws import (
     lower_camel,
     s3_document,
 )
+from hitl_agent.policy.activation import TEXTRACT_SOURCE
 from hitl_agent.types import Prediction
 
 __all__ = ["REQUEST_SOURCE", "FormField", "TextractForms", "form_fields", "forms_prediction",
            "fields_dict"]
 
-REQUEST_SOURCE = "AWS/Textract/AnalyzeDocument/Forms/V1"
+REQUEST_SOURCE = TEXTRACT_SOURCE
 
 
 def _get(obj: Mapping[str, Any], name: str, default: Any = None) -> Any:

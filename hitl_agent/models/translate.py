@@ -17,7 +17,7 @@ its parts in ``metadata["confidences"]``):
 - ``quality=fn(source, translation, source_lang, target_lang) -> float`` replaces both (a QE
   model such as COMET-Kiwi).
 
-Score it with :class:`~hitl_agent.models.aws.ServiceConfidenceScorer`.
+Score it with :class:`~hitl_agent.uncertainty.ServiceConfidenceScorer`.
 """
 
 from __future__ import annotations

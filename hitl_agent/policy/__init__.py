@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 from hitl_agent._lazy import lazy_exports
 
 _EXPORTS = {
+    "BuiltinLoopPolicy": "hitl_agent.policy.builtin_loop",
+    "ToolRiskPolicy": "hitl_agent.policy.tool_risk",
     "ActivationConditionPolicy": "hitl_agent.policy.activation",
     "ActivationResult": "hitl_agent.policy.activation",
     "BudgetPolicy": "hitl_agent.policy.budget",
@@ -54,6 +56,9 @@ if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers
     from hitl_agent.policy.budget import (  # noqa: F401
         BudgetPolicy,
     )
+    from hitl_agent.policy.builtin_loop import (  # noqa: F401
+        BuiltinLoopPolicy,
+    )
     from hitl_agent.policy.certify import certify  # noqa: F401
     from hitl_agent.policy.recalibrate import (  # noqa: F401
         CertifiedThresholdPolicy,
@@ -72,4 +77,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers
     )
     from hitl_agent.policy.threshold import (  # noqa: F401
         ThresholdPolicy,
+    )
+    from hitl_agent.policy.tool_risk import (  # noqa: F401
+        ToolRiskPolicy,
     )

@@ -30,6 +30,13 @@ MAX_DOCUMENT_CHARS = 10_240
 MAX_NESTING = 2
 Source = Literal["rekognition", "textract", "prediction"]
 
+TEXTRACT_SOURCE = "AWS/Textract/AnalyzeDocument/Forms/V1"
+REKOGNITION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
+REQUEST_SOURCES: dict[str, Source] = {TEXTRACT_SOURCE: "textract",
+                                      REKOGNITION_SOURCE: "rekognition"}
+"""A2I's ``AwsManagedHumanLoopRequestSource`` of each built-in task type, and the conditions'
+source it takes."""
+
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "Equals": operator.eq,
     "LessThan": operator.lt,

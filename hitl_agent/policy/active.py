@@ -28,8 +28,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from hitl_agent._arrays import FloatArray, binary_vector, vector
 from hitl_agent.errors import ValidationError
-from hitl_agent.policy._arrays import FloatArray, binary_vector, vector
 from hitl_agent.policy._hashing import unit_hash
 from hitl_agent.policy.base import EscalationPolicy
 from hitl_agent.policy.threshold import _check_unit

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from hitl_agent._arrays import vector
 from hitl_agent.errors import ValidationError
-from hitl_agent.policy._arrays import vector
 from hitl_agent.policy._hashing import unit_hash
 from hitl_agent.policy.threshold import _check_unit, audit_or_accept
 from hitl_agent.types import Decision, Prediction, Uncertainty

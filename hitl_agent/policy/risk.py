@@ -18,8 +18,8 @@ from numpy.typing import ArrayLike
 from scipy.stats import beta as beta_dist
 from scipy.stats import binom
 
+from hitl_agent._arrays import FloatArray, binary_vector, vector
 from hitl_agent.errors import UncertifiableTarget, ValidationError
-from hitl_agent.policy._arrays import FloatArray, binary_vector, vector
 from hitl_agent.policy.certify import PROCEDURES, certify, min_accepted_for
 
 __all__ = [

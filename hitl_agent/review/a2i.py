@@ -62,13 +62,13 @@ class A2IReviews:
         content_classifiers: Sequence[str] = (),
         task_input: TaskInputBuilder = default_task_input,
         s3_endpoint_url: str | None = None,
-        name: str = "a2i",
+        name: str | None = None,
     ) -> None:
         self.flow_definition_arn = flow_definition_arn
-        self.name = name
+        self.name = name or self.name  # default: the class's (a subclass names its own)
         if runtime_client is None and endpoint_url:
             # the review service: boto3's chain, else the key `serve` wrote to the data folder
-            from hitl_agent.service.client_auth import service_credentials
+            from hitl_agent.credentials import service_credentials
 
             keys = service_credentials()
         else:

@@ -30,6 +30,8 @@ from pathlib import Path
 from sqlalchemy import BigInteger, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hitl_agent.credentials import CREDENTIALS_FILE, LOCAL_PROFILE, read_credentials
+
 from .clock import Clock, iso_ms, now_us
 from .errors import ResourceNotFoundException, ValidationException
 from .models import Base
@@ -39,8 +41,6 @@ from .storage import Store
 SCOPES = ("runtime", "admin")
 SECRET_FILE = "service.secret"
 SECRET_ENV = "HITL_SERVICE_SECRET"
-CREDENTIALS_FILE = "credentials"
-LOCAL_PROFILE = "default"
 KEY_PREFIX = "AKHL"
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 CACHE_TTL_S = 1.0
@@ -196,20 +196,6 @@ def write_credentials(
     with os.fdopen(fd, "w") as fh:
         parser.write(fh)
     os.replace(tmp, path)
-
-
-def read_credentials(path: Path, profile: str = LOCAL_PROFILE) -> dict[str, str] | None:
-    """``{"aws_access_key_id", "aws_secret_access_key"}`` of a profile, or None."""
-    parser = configparser.RawConfigParser()
-    if not path.is_file() or not parser.read(path) or not parser.has_section(profile):
-        return None
-    try:
-        return {
-            "aws_access_key_id": parser.get(profile, "aws_access_key_id"),
-            "aws_secret_access_key": parser.get(profile, "aws_secret_access_key"),
-        }
-    except configparser.Error:
-        return None
 
 
 def ensure_local_admin_key(keys: KeyStore, data_dir: Path) -> Path:

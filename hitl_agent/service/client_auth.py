@@ -15,7 +15,13 @@ from botocore.auth import SigV4Auth as _BotoSigV4
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from hitl_agent._lazy import lazy_exports
+
 SIGNING_NAME = "sagemaker"
+
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "service_credentials": "hitl_agent.credentials",
+})
 
 
 class SigV4Auth(httpx.Auth):
@@ -74,19 +80,3 @@ class SigV4Auth(httpx.Auth):
             if name in aws.headers:
                 request.headers[name] = aws.headers[name]
         yield request
-
-
-def service_credentials(data_dir: str | None = None) -> dict[str, str]:
-    """Keys for a client of the review service: boto3's chain when it finds any, else the
-    ``credentials`` file of the data folder (``$HITL_DATA`` or ``.hitl``); ``{}`` if neither."""
-    import boto3
-
-    if boto3.Session().get_credentials() is not None:
-        return {}
-    from pathlib import Path
-
-    from .access_keys import CREDENTIALS_FILE, read_credentials
-    from .settings import default_data_dir
-
-    folder = Path(data_dir) if data_dir else default_data_dir()
-    return read_credentials(folder / CREDENTIALS_FILE) or {}

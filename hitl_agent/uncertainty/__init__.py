@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from hitl_agent._lazy import lazy_exports
 
 _EXPORTS = {
+    "ToolCallConfidence": "hitl_agent.uncertainty.tool_call",
     "CalibratedScorer": "hitl_agent.uncertainty.calibration",
     "CalibrationReport": "hitl_agent.uncertainty.calibration",
     "Calibrator": "hitl_agent.uncertainty.calibration",
@@ -16,7 +17,6 @@ _EXPORTS = {
     "EnsembleDisagreementScorer": "hitl_agent.uncertainty.scorers",
     "EntropyScorer": "hitl_agent.uncertainty.scorers",
     "IsotonicCalibrator": "hitl_agent.uncertainty.calibration",
-    "JudgeScorer": "hitl_agent.uncertainty.reflexive",
     "LearnedConfidence": "hitl_agent.uncertainty.learned",
     "LearnedScorer": "hitl_agent.uncertainty.learned",
     "LexicalSimilarityScorer": "hitl_agent.uncertainty.scorers",
@@ -30,6 +30,7 @@ _EXPORTS = {
     "SampleAgreementScorer": "hitl_agent.uncertainty.scorers",
     "Scorer": "hitl_agent.uncertainty.base",
     "SemanticEntropyScorer": "hitl_agent.uncertainty.scorers",
+    "ServiceConfidenceScorer": "hitl_agent.uncertainty.service_confidence",
     "TemperatureScaling": "hitl_agent.uncertainty.calibration",
     "TokenEntropyScorer": "hitl_agent.uncertainty.scorers",
     "VerbalizedConfidenceScorer": "hitl_agent.uncertainty.scorers",
@@ -60,7 +61,8 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS,
+                                   deprecated={"JudgeScorer": "hitl_agent.models.judge"})
 
 if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers and IDEs
     from hitl_agent.uncertainty.base import (  # noqa: F401
@@ -98,7 +100,6 @@ if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers
         token_entropy_confidence,
     )
     from hitl_agent.uncertainty.reflexive import (  # noqa: F401
-        JudgeScorer,
         parse_judge_verdict,
         parse_verbalized_confidence,
     )
@@ -128,4 +129,10 @@ if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers
         SemanticEntropyScorer,
         TokenEntropyScorer,
         VerbalizedConfidenceScorer,
+    )
+    from hitl_agent.uncertainty.service_confidence import (  # noqa: F401
+        ServiceConfidenceScorer,
+    )
+    from hitl_agent.uncertainty.tool_call import (  # noqa: F401
+        ToolCallConfidence,
     )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from hitl_agent._arrays import FloatArray, binary_vector, vector
 from hitl_agent.errors import ValidationError
 
-FloatArray = NDArray[np.float64]
+__all__ = ["Confidence", "FloatArray", "binary_vector", "normalise_rows", "probability_matrix",
+           "unwrap", "vector"]
+
 Confidence = float | FloatArray
 """A float for one item, or an array of shape ``(n,)`` for a batch."""
 
@@ -45,18 +46,3 @@ def unwrap(values: FloatArray, single: bool) -> Confidence:
     if single:
         return float(clipped[0])
     return clipped
-
-
-def vector(x: ArrayLike, field: str) -> FloatArray:
-    arr = np.asarray(x, dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(arr)):
-        raise ValidationError(f"{field} must be finite", field=field, rule="finite")
-    return arr
-
-
-def binary_vector(y: Any, field: str = "correct") -> FloatArray:
-    arr = np.asarray(y).reshape(-1)
-    as_float = arr.astype(np.float64)
-    if not np.all((as_float == 0) | (as_float == 1)):
-        raise ValidationError(f"{field} must hold 0/1 or booleans", field=field, rule="binary")
-    return as_float

@@ -52,7 +52,7 @@ PUBLIC_API: dict[str, list[str]] = {
     "hitl_agent.graph": [
         "Checkpointing", "ResumeReport", "Resumer", "ReviewGraphConfig",
         "ReviewGraphInput", "ReviewGraphOutput", "ReviewGraphState", "ReviewLoop",
-        "ReviewWorker", "build_review_graph", "open_checkpointer",
+        "build_review_graph", "open_checkpointer",
         "postgres_checkpointer", "serializer", "sqlite_checkpointer",
     ],
     "hitl_agent.review": [
@@ -64,12 +64,13 @@ PUBLIC_API: dict[str, list[str]] = {
     ],
     "hitl_agent.uncertainty": [
         "CalibratedScorer", "CalibrationReport", "Calibrator", "CombinedScorer",
-        "EnsembleDisagreementScorer", "EntropyScorer", "IsotonicCalibrator", "JudgeScorer",
+        "EnsembleDisagreementScorer", "EntropyScorer", "IsotonicCalibrator",
         "LearnedConfidence", "LearnedScorer", "LexicalSimilarityScorer", "MajorityVoteScorer",
         "MarginScorer", "MaxProbabilityScorer", "MeanLogprobScorer", "MinLogprobScorer",
         "PerplexityScorer", "PlattCalibrator", "SampleAgreementScorer", "Scorer",
-        "SemanticEntropyScorer", "TemperatureScaling", "TokenEntropyScorer",
-        "VerbalizedConfidenceScorer", "brier_score", "cluster_answers", "embedding_equivalence",
+        "SemanticEntropyScorer", "ServiceConfidenceScorer", "TemperatureScaling",
+        "TokenEntropyScorer", "ToolCallConfidence", "VerbalizedConfidenceScorer", "brier_score",
+        "cluster_answers", "embedding_equivalence",
         "embedding_similarity", "ensemble_disagreement", "entropy_confidence",
         "expected_calibration_error", "fit_calibrator", "judge_equivalence",
         "majority_vote_fraction", "margin", "max_probability", "mean_logprob_confidence",
@@ -79,13 +80,17 @@ PUBLIC_API: dict[str, list[str]] = {
         "semantic_entropy", "token_entropy_confidence",
     ],
     "hitl_agent.policy": [
-        "ActivationConditionPolicy", "ActivationResult", "BudgetPolicy",
+        "ActivationConditionPolicy", "ActivationResult", "BudgetPolicy", "BuiltinLoopPolicy",
         "CertifiedThresholdPolicy", "EscalationPolicy", "FitRecord", "NaiveThresholdNoGuarantee",
         "RiskControlledThreshold", "ScheduledRecalibration", "TeachingReviews", "ThresholdPolicy",
-        "UncertifiableTarget", "binomial_p_value", "certify", "clopper_pearson_upper",
+        "ToolRiskPolicy", "UncertifiableTarget", "binomial_p_value", "certify",
+        "clopper_pearson_upper",
         "evaluate_activation_conditions", "ipw_error", "learn_then_test", "min_accepted_for",
         "parse_activation_conditions", "prediction_fields", "selective_guaranteed_risk",
         "teaching_utility", "uniform_subsample",
+    ],
+    "hitl_agent.receivers": [
+        "EVENT_DETAIL_TYPE", "ReviewWorker", "SqsReceiver", "WebhookReceiver", "review_name_of",
     ],
     "hitl_agent.memory": [
         "ChromaFunctionEmbedder", "ChromaIndex", "CorrectionMemory", "CorrectionRecall",

@@ -16,7 +16,7 @@ import pytest
 from hitl_agent import InProcessReviews, Ledger, Prediction, Resumer
 from hitl_agent.errors import ConfigError, ThreadInputConflict
 from hitl_agent.graph.batch import BatchItem, ingest, run_batch
-from hitl_agent.graph.loop import loop_of
+from hitl_agent.graph.parts import loop_of
 from tests.helpers.graphs import cfg, gold_reviewer, keyword_model, make_graph
 from tests.helpers.paths import child_env
 
@@ -109,7 +109,7 @@ graph = make_graph(data, InProcessReviews(), model=model)
 items = [("t%d" % i, ("maybe win " if i % 3 == 0 else "win ") + str(i)) for i in range(40)]
 for _ in ingest(graph, items, batch_size=8):
     pass
-from hitl_agent.graph.loop import loop_of
+from hitl_agent.graph.parts import loop_of
 print(loop_of(graph).ledger.counts())
 """
 

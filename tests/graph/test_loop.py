@@ -483,3 +483,18 @@ def test_an_outcome_outside_the_choices_is_refused_on_every_path(tmp_path: Path)
     resumer.answer(rid, {"action": "approve"})
     values = graph.get_state(cfg("o1")).values
     assert values["output"] == "spam" and values["outcome"]["action"] == "accept"
+
+
+def test_build_review_graph_takes_exactly_the_review_loops_arguments() -> None:
+    import inspect
+
+    from hitl_agent.graph.build import ReviewLoopArguments
+    from hitl_agent.graph.loop import ReviewLoop
+
+    loop_args = [p for p in inspect.signature(ReviewLoop.__init__).parameters if p != "self"]
+    assert list(ReviewLoopArguments.__annotations__) == loop_args
+    required = {p.name for p in inspect.signature(ReviewLoop.__init__).parameters.values()
+                if p.default is inspect.Parameter.empty and p.name != "self"}
+    marked = {k for k, v in ReviewLoopArguments.__annotations__.items()
+              if "Required[" in str(v) and "NotRequired[" not in str(v)}
+    assert marked == required

@@ -12,8 +12,9 @@ import boto3
 import pytest
 
 from hitl_agent import InProcessReviews, Resumer
+from hitl_agent.cli.graph_loader import load_graph
 from hitl_agent.errors import ConfigError
-from hitl_agent.graph.worker import ReviewWorker, load_graph, review_name_of
+from hitl_agent.receivers import ReviewWorker, review_name_of
 from tests.helpers.graphs import cfg, gold_reviewer, make_graph
 from tests.helpers.wait import wait_until
 
@@ -101,3 +102,30 @@ def test_event_parsing_and_graph_loading(tmp_path: Path) -> None:
                 "no.such.module:graph"):
         with pytest.raises(ConfigError):
             load_graph(bad)
+
+
+def test_webhook_refuses_other_paths_and_oversized_bodies() -> None:
+    from hitl_agent.receivers import WebhookReceiver
+    from hitl_agent.receivers.webhook import MAX_BODY_BYTES
+
+    names: list[str] = []
+    receiver = WebhookReceiver("127.0.0.1", 0, names.append)
+    receiver.start()
+    try:
+        base = f"http://127.0.0.1:{receiver.port}"
+
+        def post(path: str, body: bytes) -> int:
+            req = urllib.request.Request(base + path, data=body, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=5) as resp:
+                    return int(resp.status)
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert post("/other", json.dumps(event("x")).encode()) == 404
+        assert post("/events", b"x" * (MAX_BODY_BYTES + 1)) == 413
+        assert names == []
+        assert post("/events", json.dumps(event("ok")).encode()) == 202
+        assert names == ["ok"]
+    finally:
+        receiver.stop()

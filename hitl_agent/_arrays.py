@@ -1,4 +1,6 @@
-"""Array checks for the policies, apart from uncertainty's so the two packages stay siblings."""
+"""Array checks shared by the scorers (:mod:`hitl_agent.uncertainty`) and the policies
+(:mod:`hitl_agent.policy`): finite float vectors and 0/1 labels, refused with a
+:class:`~hitl_agent.errors.ValidationError` naming the field."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ def vector(x: ArrayLike, field: str) -> FloatArray:
 
 
 def binary_vector(y: Any, field: str = "correct") -> FloatArray:
-    arr = np.asarray(y).reshape(-1).astype(np.float64)
-    if not np.all((arr == 0) | (arr == 1)):
+    arr = np.asarray(y).reshape(-1)
+    as_float = arr.astype(np.float64)
+    if not np.all((as_float == 0) | (as_float == 1)):
         raise ValidationError(f"{field} must hold 0/1 or booleans", field=field, rule="binary")
-    return arr
+    return as_float
