@@ -10,7 +10,7 @@ user's state.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, get_type_hints
+from typing import Any, Unpack, get_type_hints
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
@@ -43,20 +43,15 @@ class NodeKeys(TypedDict, total=False):
     name: str | None
 
 
-def node_of(
-    loop: LoopParts,
-    *,
-    input_key: str = "input",
-    output_key: str = "output",
-    prediction_key: str | None = None,
-    outputs: Mapping[str, str] | None = None,
-    input_mapper: Callable[[Mapping[str, Any]], Any] | None = None,
-    item_id_key: str | None = None,
-    name: str | None = None,
-) -> Graph:
+def node_of(loop: LoopParts, **keys: Unpack[NodeKeys]) -> Graph:
     """The loop as a compiled node of a user's graph (see the module docstring)."""
-    name = name or loop.name
-    outputs = dict(outputs or {})
+    input_key = keys.get("input_key") or "input"
+    output_key = keys.get("output_key") or "output"
+    prediction_key = keys.get("prediction_key")
+    input_mapper = keys.get("input_mapper")
+    item_id_key = keys.get("item_id_key")
+    name = keys.get("name") or loop.name
+    outputs = dict(keys.get("outputs") or {})
     for user_key, review_key in outputs.items():
         if review_key not in _INTERNAL:
             raise ConfigError(f"outputs[{user_key!r}] names {review_key!r}, not a key of the "
