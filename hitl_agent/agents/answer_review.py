@@ -20,6 +20,7 @@ from langchain.agents.middleware.types import AgentMiddleware
 from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.config import get_config
 
+from hitl_agent.errors import InvalidStateError
 from hitl_agent.graph.loop import ReviewLoop
 from hitl_agent.memory.base import CorrectionRecall
 from hitl_agent.memory.ledger import Ledger
@@ -33,7 +34,7 @@ __all__ = ["AnswerReviewMiddleware"]
 
 
 def _not_called(input: Any) -> Any:  # the answer is in the state; the loop never asks a model
-    raise RuntimeError("AnswerReviewMiddleware reviews the agent's answer; no model to call")
+    raise InvalidStateError("AnswerReviewMiddleware reviews the agent's answer; no model to call")
 
 
 class AnswerReviewMiddleware(AgentMiddleware):  # type: ignore[type-arg]

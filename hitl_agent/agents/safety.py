@@ -36,6 +36,8 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from langgraph.errors import GraphBubbleUp
 
+from hitl_agent.errors import ArgumentTypeError
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -135,7 +137,8 @@ def hitl_safe(
         return _HitlSafe((Exception,), on_error, default)(catch[0])
     for kind in catch:
         if not (isinstance(kind, type) and issubclass(kind, BaseException)):
-            raise TypeError(f"hitl_safe catches exception types, got {kind!r}")
+            raise ArgumentTypeError(f"hitl_safe catches exception types, got {kind!r}",
+                                    field="catch")
     return _HitlSafe(tuple(catch) or (Exception,), on_error, default)
 
 

@@ -74,7 +74,7 @@ from hitl_agent.agents.tool_policy import call_prediction
 from hitl_agent.errors import ConfigError, ValidationError
 from hitl_agent.graph.internals import require_checkpointer
 from hitl_agent.graph.nodes import thread_id_of
-from hitl_agent.graph.parts import LedgerRef
+from hitl_agent.graph.parts import LedgerRef, recall_or_none
 from hitl_agent.graph.resumer import Resumer, decide_in_graph
 from hitl_agent.memory.base import CorrectionRecall
 from hitl_agent.memory.ledger import Ledger
@@ -378,15 +378,10 @@ class ToolApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
 
     def memory_decision(self, review: ReviewRequest) -> Decision | None:
         """A past person's decision on the same call, from the correction memory."""
-        if self.memory is None:
-            return None
         call = review.model_output
-        try:
-            found = self.memory.recall(self.task, {"tool": call["tool"],
-                                                   "arguments": call["arguments"]})
-        except Exception:  # noqa: BLE001 - the index is optional; ask a person instead
-            return None
-        reuse = found.reuse
+        found = recall_or_none(self.memory, self.task, {"tool": call["tool"],
+                                                        "arguments": call["arguments"]})
+        reuse = found.reuse if found is not None else None
         if reuse is None or reuse.action not in ("accept", "edit", "reject"):
             return None
         outcome = ReviewOutcome(action=reuse.action, final_output=reuse.final_output,

@@ -30,13 +30,12 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from hitl_agent.errors import ConfigError
-from hitl_agent.graph.parts import LoopParts, loop_of
+from hitl_agent.errors import ConfigError, HitlError
+from hitl_agent.graph.parts import LoopParts, loop_of, predict_checked, recall_or_none
 from hitl_agent.memory.ledger import RoutingRow
 from hitl_agent.memory.signal import apply_memory_signal
-from hitl_agent.models.callable import is_empty_output
 from hitl_agent.models.context import model_context
-from hitl_agent.types import Prediction, SimilarCorrection
+from hitl_agent.types import SimilarCorrection
 
 log = logging.getLogger(__name__)
 
@@ -146,20 +145,14 @@ def _route_new(parts: LoopParts, w: BatchItem, item_id: str) -> RoutingRow | Non
     the graph (an answer from memory, or a model error the graph records and raises)."""
     task = w.task or parts.task
     similar: list[SimilarCorrection] = []
-    if parts.memory is not None:
-        try:
-            found = parts.memory.recall(task, w.input)
-        except Exception as exc:  # noqa: BLE001 - the index is optional; the ledger is truth
-            log.warning("correction memory unavailable, continuing without recall: %s", exc)
-        else:
-            if found.reuse is not None:
-                return None
-            similar = list(found.similar)
+    found = recall_or_none(parts.memory, task, w.input)
+    if found is not None:
+        if found.reuse is not None:
+            return None
+        similar = list(found.similar)
     try:
-        prediction = parts.model.predict(w.input, examples=similar)
-    except Exception:  # noqa: BLE001 - the graph asks again, records the failure and raises
-        return None
-    if not isinstance(prediction, Prediction) or is_empty_output(prediction.output):
+        prediction = predict_checked(parts.model, w.input, similar)
+    except HitlError:  # the graph asks again, records the failure and raises
         return None
     uncertainty = parts.scorer(prediction)
     if parts.memory_signal_weight > 0 and similar:

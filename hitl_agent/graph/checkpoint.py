@@ -99,6 +99,7 @@ def postgres_checkpointer(url: str) -> BaseCheckpointSaver[Any]:
     try:
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg import Connection
+        from psycopg import Error as PsycopgError
         from psycopg.rows import dict_row
     except ImportError as exc:  # pragma: no cover - depends on the extra
         raise ConfigError(
@@ -110,7 +111,7 @@ def postgres_checkpointer(url: str) -> BaseCheckpointSaver[Any]:
     try:
         conn = Connection.connect(dsn, autocommit=True, prepare_threshold=None,
                                   row_factory=dict_row)
-    except Exception as exc:
+    except (PsycopgError, OSError) as exc:
         raise ConfigError(f"checkpoint database cannot be reached: {exc}",
                           field="checkpointer") from exc
     saver = PostgresSaver(conn, serde=serializer())  # type: ignore[arg-type]

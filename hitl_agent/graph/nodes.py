@@ -15,17 +15,16 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from hitl_agent._lazy import lazy_exports
-from hitl_agent.errors import ConfigError, HitlError, ModelError, ThreadInputConflict
+from hitl_agent.errors import ConfigError, HitlError, ThreadInputConflict
+from hitl_agent.graph.parts import predict_checked, recall_or_none, remember_or_warn
 from hitl_agent.graph.resumer import decide_in_graph
 from hitl_agent.graph.state import ReviewGraphConfig, ReviewGraphState
 from hitl_agent.memory.ledger import content_hash
 from hitl_agent.memory.signal import apply_memory_signal
-from hitl_agent.models.callable import is_empty_output
 from hitl_agent.models.context import model_context
 from hitl_agent.review.decisions import check_outcome, resume_json_schema, resume_type
 from hitl_agent.review.ids import correction_id, review_id
@@ -142,19 +141,15 @@ class ReviewNodes:
                         "output_source": record.final_source or "model"},
             )
         similar = []
-        if self.p.memory is not None:
-            try:
-                found = self.p.memory.recall(task, state["input"])
-            except Exception as exc:  # noqa: BLE001 - the index is optional; the ledger is truth
-                log.warning("correction memory unavailable, continuing without recall: %s", exc)
-            else:
-                similar = [dump(s) for s in found.similar]
-                if found.reuse is not None:
-                    return Command(
-                        goto="finish",
-                        update={**base, "similar": similar, "output": found.reuse.final_output,
-                                "output_source": "memory"},
-                    )
+        found = recall_or_none(self.p.memory, task, state["input"])
+        if found is not None:
+            similar = [dump(s) for s in found.similar]
+            if found.reuse is not None:
+                return Command(
+                    goto="finish",
+                    update={**base, "similar": similar, "output": found.reuse.final_output,
+                            "output_source": "memory"},
+                )
         return Command(goto="predict", update={**base, "similar": similar})
 
     # -- predict, score, route ---------------------------------------------------------------
@@ -165,29 +160,17 @@ class ReviewNodes:
             return {}  # journaled before a crash (see recall)
         try:
             examples = [SimilarCorrection.model_validate(s) for s in state.get("similar") or []]
-            prediction = self.p.model.predict(state["input"], examples=examples)
-            if not isinstance(prediction, Prediction):
-                raise ModelError(f"model adapter returned {type(prediction).__name__}, "
-                                 "not a Prediction", field="prediction")
-            if is_empty_output(prediction.output):
-                raise ModelError("model returned an empty output", field="output",
-                                 rule="non-empty")
+            prediction = predict_checked(self.p.model, state["input"], examples)
             if (state["task"] == "classification" and self.p.labels is None
                     and not prediction.probabilities):
                 raise ConfigError(
                     "a classification review needs its choices: pass labels=[...] to the "
                     "ReviewLoop (or build_review_graph), or have the model return "
                     "probabilities", field="labels", rule="required")
-        except GraphBubbleUp:
-            raise
         except HitlError as exc:
             self._fail(state, config, exc)
             exc.context.setdefault("thread_id", item_id)
             raise
-        except Exception as exc:
-            self._fail(state, config, exc)
-            raise ModelError(f"model {getattr(self.p.model, 'model_id', '?')!r} raised "
-                             f"{type(exc).__name__}: {exc}", thread_id=item_id) from exc
         return {"prediction": dump(prediction)}
 
     def _fail(self, state: ReviewGraphState, config: RunnableConfig,
@@ -363,12 +346,7 @@ class ReviewNodes:
             split_group=item_id,
         )
         self.p.ledger.record_correction(correction)
-        if self.p.memory is not None:
-            try:
-                self.p.memory.remember(correction)
-            except Exception as exc:  # noqa: BLE001 - the ledger has it; `memory rebuild` repairs
-                log.warning("correction %s not indexed (rebuild the index): %s",
-                            correction.id, exc)
+        remember_or_warn(self.p.memory, correction)
         return {"correction_id": correction.id}
 
     def finish(self, state: ReviewGraphState, config: RunnableConfig) -> dict[str, Any]:
