@@ -498,3 +498,21 @@ def test_build_review_graph_takes_exactly_the_review_loops_arguments() -> None:
     marked = {k for k, v in ReviewLoopArguments.__annotations__.items()
               if "Required[" in str(v) and "NotRequired[" not in str(v)}
     assert marked == required
+
+
+def test_a_resume_after_the_ledger_decided_takes_the_ledgers_outcome(tmp_path: Path) -> None:
+    graph = make_graph(tmp_path, InProcessReviews(answers_synchronously=False))
+    out = graph.invoke({"input": "maybe win"}, cfg("first-wins"))
+    [intr] = out["__interrupt__"]
+    rid = intr.value["review_id"]
+    ledger = Resumer.for_graph(graph).ledger
+    first = ReviewOutcome(action="edit", final_output="ham", review_id=rid)
+    assert ledger.decide_review(rid, first, decided_by="console")
+    # A second answer, sent to the graph directly after the first was decided: the ledger's wins.
+    late = ReviewOutcome(action="accept", review_id=rid).model_dump(mode="json")
+    graph.invoke(Command(resume={intr.id: late}), cfg("first-wins"))
+    state = graph.get_state(cfg("first-wins"))
+    assert state.values["output"] == "ham" and state.values["outcome"]["action"] == "edit"
+    review = ledger.get_review(rid)
+    assert review.state == "resumed" and review.decided_by == "console"
+    assert ledger.counts()["corrections"] == 1
