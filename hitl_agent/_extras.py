@@ -16,6 +16,10 @@ EXTRAS = {
     "server": "serving the graphs with `langgraph dev`",
     "aws": "Bedrock chat models through langchain-aws",
     "docs": "building the documentation site",
+    "pii": "PII redaction of exports with Presidio",
+    "sagemaker": "resolving JumpStart models' training URIs (the SageMaker Python SDK)",
+    "oidc": "the worker portal's OpenID Connect sign-in (Authlib)",
+    "browser": "driving Chromium in the portal tests (Playwright)",
 }
 
 

@@ -39,6 +39,10 @@ def eval_command(
     from hitl_agent.evals import load_suite, run_suite, summarise, write_report
     from hitl_agent.evals.runner import Progress as RunProgress
 
+    if report is not None:
+        from hitl_agent._extras import require
+
+        require("matplotlib", "eval")  # before the run, not after it (MissingExtra: exit 3)
     try:
         spec = load_suite(suite)
         work = data / "evals" / spec.name
