@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from hitl_agent._extras import missing_extra
+from hitl_agent._lazy import moved_names
 from hitl_agent.data_folder import DataFolder, data_dir
 from hitl_agent.errors import ConfigError, HitlError, MissingExtra, ValidationError
 
@@ -110,3 +111,6 @@ def describe(exc: Exception) -> str:
 def exit_for(exc: Exception) -> NoReturn:
     """Print a library error with its context and exit with :func:`exit_code`."""
     fail(describe(exc), code=exit_code(exc))
+
+
+__getattr__ = moved_names(__name__, {"DataPaths": "hitl_agent.data_folder:DataFolder"})
