@@ -78,24 +78,3 @@ def lazy_exports(
         return sorted(set(module_globals) | set(names))
 
     return __getattr__, __dir__
-
-
-def moved_names(module: str, moved: dict[str, str],
-                removed: dict[str, str] | None = None) -> Callable[[str], Any]:
-    """``__getattr__`` for a module some names left: each old name of ``moved`` (old name →
-    ``"new.module:new_name"``) keeps working for one release with a DeprecationWarning naming its
-    new path; a name of ``removed`` raises AttributeError saying what replaced it."""
-    import warnings
-
-    def __getattr__(name: str) -> Any:
-        target = moved.get(name)
-        if target is None:
-            hint = (removed or {}).get(name)
-            raise AttributeError(f"module {module!r} has no attribute {name!r}"
-                                 + (f" (removed: {hint})" if hint else ""))
-        new_module, _, new_name = target.partition(":")
-        warnings.warn(f"{module}.{name} is deprecated: use {new_module}.{new_name} (the old "
-                      "name goes in the next release)", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module(new_module), new_name)
-
-    return __getattr__

@@ -10,13 +10,13 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hitl_agent._lazy import moved_names
+from hitl_agent._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from hitl_agent.demo import DemoConfig, DemoResult
 
-_moved = moved_names(__name__, {name: f"hitl_agent.demo.service:{name}"
-                                for name in ("WorkerApiReviewer", "TEAM", "CREDENTIALS")})
+_moved, __dir__ = lazy_exports(globals(), deprecated={
+    name: "hitl_agent.demo.service" for name in ("WorkerApiReviewer", "TEAM", "CREDENTIALS")})
 
 
 def run_demo_with_service(cfg: DemoConfig, *, progress: Callable[[int], None] | None = None

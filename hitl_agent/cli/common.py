@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from hitl_agent._extras import missing_extra
-from hitl_agent._lazy import moved_names
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.data_folder import DataFolder, data_dir
 from hitl_agent.errors import ConfigError, HitlError, MissingExtra, ValidationError
 
@@ -113,4 +113,5 @@ def exit_for(exc: Exception) -> NoReturn:
     fail(describe(exc), code=exit_code(exc))
 
 
-__getattr__ = moved_names(__name__, {"DataPaths": "hitl_agent.data_folder:DataFolder"})
+__getattr__, __dir__ = lazy_exports(
+    globals(), deprecated={"DataPaths": "hitl_agent.data_folder:DataFolder"})

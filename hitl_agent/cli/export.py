@@ -16,7 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 from rich.table import Table
 
-from hitl_agent._lazy import moved_names
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.cli.common import EXIT_BAD_INPUT, describe, exit_code, fail, ledger_location
 from hitl_agent.errors import ConfigError, HitlError
 from hitl_agent.export.formats import FORMATS
@@ -147,4 +147,5 @@ def _print_summary(console: Console, result: ExportResult, uploaded: list[str]) 
         console.print(f"uploaded {len(uploaded)} files to {m.s3_uri}")
 
 
-__getattr__ = moved_names(__name__, {"DEFAULT_DATA": "hitl_agent.data_folder:DEFAULT_DIR"})
+__getattr__, __dir__ = lazy_exports(
+    globals(), deprecated={"DEFAULT_DATA": "hitl_agent.data_folder:DEFAULT_DIR"})
