@@ -60,15 +60,6 @@ def in_process_reviews(cfg: DemoConfig, stream: DemoStream, folder: DataFolder
 def run_demo(cfg: DemoConfig, *, mode: ReviewMode | None = None,
              progress: Progress | None = None) -> DemoResult:
     """Run every round of the loop in ``cfg.data`` and return the figures of each."""
-    from threadpoolctl import threadpool_limits
-
-    # The loop's matrices are tiny (64 features, a few hundred rows): BLAS threads cost more to
-    # start and spin than they save (about 5 s of CPU per run on 2 cores).
-    with threadpool_limits(limits=1):
-        return _run(cfg, mode, progress)
-
-
-def _run(cfg: DemoConfig, mode: ReviewMode | None, progress: Progress | None) -> DemoResult:
     from hitl_agent.graph.build import build_review_graph
     from hitl_agent.memory.correction_memory import CorrectionMemory
     from hitl_agent.memory.index import ChromaIndex
