@@ -1,8 +1,9 @@
 """Every command whose extra is not installed ends with the MissingExtra message naming the extra
 and exit code 3 (README: "Exit codes"), never a traceback.
 
-Each extra's modules are hidden in a fresh interpreter (``sys.modules[name] = None`` makes their
-import fail as it does when the package is absent); one interpreter per extra runs its commands.
+Every extra's modules are hidden in one fresh interpreter (``sys.modules[name] = None`` makes
+their import fail as it does when the package is absent: a core-only install), which runs every
+command below; each must name the extra it needs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -56,33 +56,43 @@ COMMANDS: dict[str, list[list[str]]] = {
 }
 
 
-def _run(hidden: list[str], commands: list[list[str]], cwd: Path) -> list[dict[str, object]]:
+HELP = [["--help"], ["workers", "--help"], ["memory", "--help"], ["templates", "--help"],
+        ["keys", "--help"], ["workforce", "--help"], ["export", "--help"]]
+
+
+@pytest.fixture(scope="module")
+def core_only(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+    """Every command of COMMANDS and HELP, run once with no extra installed: args -> result."""
+    cwd = tmp_path_factory.mktemp("core-only")
     (cwd / ".hitl").mkdir()
     (cwd / ".hitl" / "ledger.db").touch()  # memory commands look for a ledger first
-    out = subprocess.run([sys.executable, "-c", RUNNER, ",".join(hidden), json.dumps(commands)],
+    commands = [args for group in COMMANDS.values() for args in group] + HELP
+    out = subprocess.run([sys.executable, "-c", RUNNER, ",".join(sorted(MODULE_EXTRAS)),
+                          json.dumps(commands)],
                          cwd=cwd, capture_output=True, text=True, timeout=240,
                          env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)})
     assert out.returncode == 0, out.stderr[-3000:]
-    results: list[dict[str, object]] = json.loads(out.stdout.splitlines()[-1])
-    return results
+    results = json.loads(out.stdout.splitlines()[-1])
+    return {" ".join(r["args"]): r for r in results}
 
 
-@pytest.mark.parametrize("extra", sorted(COMMANDS))
-def test_each_command_names_its_missing_extra(extra: str, tmp_path: Path) -> None:
-    hidden = [module for module, owner in MODULE_EXTRAS.items() if owner == extra]
-    for result in _run(hidden, COMMANDS[extra], tmp_path):
-        shown = " ".join(str(result["output"]).split())
-        assert result["exception"] is None, result
-        assert result["code"] == 3, result
-        assert f"'{extra}' extra" in shown or f"hitl-agent[{extra}]" in shown, result
-        assert "Traceback" not in shown, result
+@pytest.mark.parametrize(("extra", "args"), [(extra, args) for extra, group in COMMANDS.items()
+                                             for args in group], ids=" ".join)
+def test_each_command_names_its_missing_extra(extra: str, args: list[str],
+                                              core_only: dict[str, dict[str, object]]) -> None:
+    result = core_only[" ".join(args)]
+    shown = " ".join(str(result["output"]).split())
+    assert result["exception"] is None, result
+    assert result["code"] == 3, result
+    assert f"'{extra}' extra" in shown or f"hitl-agent[{extra}]" in shown, result
+    assert "Traceback" not in shown, result
 
 
-def test_help_works_without_any_extra(tmp_path: Path) -> None:
-    groups = [["--help"], ["workers", "--help"], ["memory", "--help"], ["templates", "--help"],
-              ["keys", "--help"], ["workforce", "--help"], ["export", "--help"]]
-    for result in _run(sorted(MODULE_EXTRAS), groups, tmp_path):
-        assert result["code"] == 0 and result["exception"] is None, result
+@pytest.mark.parametrize("args", HELP, ids=" ".join)
+def test_help_works_without_any_extra(args: list[str],
+                                      core_only: dict[str, dict[str, object]]) -> None:
+    result = core_only[" ".join(args)]
+    assert result["code"] == 0 and result["exception"] is None, result
 
 
 def test_every_module_names_a_known_extra() -> None:
