@@ -14,7 +14,11 @@ import sys
 
 import pytest
 
-from hitl_agent._extras import EXTRAS, MODULE_EXTRAS
+# The top-level modules pyproject's extras bring: none of them is importable in a core install.
+HIDDEN = ["authlib", "bcrypt", "chromadb", "fastapi", "langchain", "langchain_aws",
+          "langgraph_api", "langgraph_cli", "liquid", "matplotlib", "playwright",
+          "presidio_analyzer", "presidio_anonymizer", "psycopg", "sagemaker", "starlette",
+          "uvicorn", "wordllama"]
 
 RUNNER = """
 import json, sys
@@ -67,7 +71,7 @@ def core_only(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, o
     (cwd / ".hitl").mkdir()
     (cwd / ".hitl" / "ledger.db").touch()  # memory commands look for a ledger first
     commands = [args for group in COMMANDS.values() for args in group] + HELP
-    out = subprocess.run([sys.executable, "-c", RUNNER, ",".join(sorted(MODULE_EXTRAS)),
+    out = subprocess.run([sys.executable, "-c", RUNNER, ",".join(HIDDEN),
                           json.dumps(commands)],
                          cwd=cwd, capture_output=True, text=True, timeout=240,
                          env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)})
@@ -93,7 +97,3 @@ def test_help_works_without_any_extra(args: list[str],
                                       core_only: dict[str, dict[str, object]]) -> None:
     result = core_only[" ".join(args)]
     assert result["code"] == 0 and result["exception"] is None, result
-
-
-def test_every_module_names_a_known_extra() -> None:
-    assert set(MODULE_EXTRAS.values()) <= set(EXTRAS)
