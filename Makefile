@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 # The CPU build of torch (the export-check extra's trainers); see pyproject.toml.
 TORCH  ?= 2.13.0
 DEMO_STAMP := $(VENV)/.installed-demo
+DOCS_STAMP := $(VENV)/.installed-docs
 
 .PHONY: demo test docs system-deps lint bench clean
 
@@ -18,11 +19,16 @@ $(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e ".[demo]"
 	touch $(DEMO_STAMP)
 
+# The site needs the core (the CLI reference reads the typer app) and the docs extra.
+$(DOCS_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e ".[docs]"
+	touch $(DOCS_STAMP)
+
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e ".[test,postgres,browser,docs,dev]"
 	$(BIN)/pip install -q "torch==$(TORCH)"
 	$(BIN)/pip install -q -e ".[export-check]"
-	touch $(STAMP) $(DEMO_STAMP)
+	touch $(STAMP) $(DEMO_STAMP) $(DOCS_STAMP)
 
 demo: $(DEMO_STAMP)
 	$(BIN)/hitl-agent demo
@@ -34,7 +40,7 @@ test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(MAKE) docs
 
-docs: $(STAMP)
+docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d $(VENV)/site
 
 lint: $(STAMP)

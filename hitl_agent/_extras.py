@@ -16,6 +16,10 @@ EXTRAS = {
     "server": "serving the graphs with `langgraph dev`",
     "aws": "Bedrock chat models through langchain-aws",
     "docs": "building the documentation site",
+    "pii": "PII redaction of exports with Presidio",
+    "sagemaker": "resolving JumpStart models' training URIs (the SageMaker Python SDK)",
+    "oidc": "the worker portal's OpenID Connect sign-in (Authlib)",
+    "browser": "driving Chromium in the portal tests (Playwright)",
 }
 
 
@@ -25,3 +29,31 @@ def require(module: str, extra: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingExtra(module, extra) from exc
+
+
+MODULE_EXTRAS = {
+    "chromadb": "memory", "wordllama": "memory",
+    "fastapi": "service", "uvicorn": "service", "liquid": "service", "bcrypt": "service",
+    "starlette": "service", "matplotlib": "eval", "psycopg": "postgres",
+    "langgraph_api": "server", "langgraph_cli": "server", "langchain": "agents",
+    "langchain_aws": "aws", "sagemaker": "sagemaker", "presidio_analyzer": "pii",
+    "presidio_anonymizer": "pii", "authlib": "oidc", "playwright": "browser",
+}
+"""The top-level module each extra brings, for an ImportError raised without :func:`require`."""
+
+
+def missing_extra(exc: BaseException) -> MissingExtra | None:
+    """The :class:`MissingExtra` behind ``exc`` (itself, or an ImportError of a module an extra
+    brings, also as the cause of another error), else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MissingExtra):
+            return current
+        if isinstance(current, ImportError) and current.name:
+            top = current.name.split(".", 1)[0]
+            if top in MODULE_EXTRAS:
+                return MissingExtra(top, MODULE_EXTRAS[top])
+        current = current.__cause__ or current.__context__
+    return None

@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from hitl_agent._extras import missing_extra
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.data_folder import DataFolder, data_dir
 from hitl_agent.errors import ConfigError, HitlError, MissingExtra, ValidationError
 
@@ -88,12 +90,28 @@ def fail(message: str, *, code: int = EXIT_FAILED) -> NoReturn:
     raise typer.Exit(code)
 
 
-def exit_for(exc: HitlError) -> NoReturn:
-    """Print a library error with its context and exit 2 for bad input, 3 for a missing extra,
-    1 otherwise."""
-    if isinstance(exc, MissingExtra):
-        fail(str(exc), code=EXIT_NOT_READY)
-    bad_input = isinstance(exc, ValidationError | ConfigError)
+def exit_code(exc: Exception, *, bad_input: tuple[type[Exception], ...] = ()) -> int:
+    """3 when an extra is missing (``exc`` or its cause), 2 for bad input (a
+    :class:`ValidationError`, a :class:`ConfigError`, or one of ``bad_input``), 1 otherwise."""
+    if missing_extra(exc) is not None:
+        return EXIT_NOT_READY
+    if isinstance(exc, (ValidationError, ConfigError, *bad_input)):
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED
+
+
+def describe(exc: Exception) -> str:
+    """The error's message, with a library error's context (``field=...``) after it."""
+    if isinstance(exc, MissingExtra) or not isinstance(exc, HitlError):
+        return str(exc)
     detail = ", ".join(f"{k}={v}" for k, v in exc.context.items() if v is not None)
-    fail(f"{exc}" + (f" ({detail})" if detail else ""),
-         code=EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
+    return f"{exc}" + (f" ({detail})" if detail else "")
+
+
+def exit_for(exc: Exception) -> NoReturn:
+    """Print a library error with its context and exit with :func:`exit_code`."""
+    fail(describe(exc), code=exit_code(exc))
+
+
+__getattr__, __dir__ = lazy_exports(
+    globals(), deprecated={"DataPaths": "hitl_agent.data_folder:DataFolder"})

@@ -12,15 +12,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hitl_agent.cli.common import (
-    EXIT_BAD_INPUT,
-    EXIT_FAILED,
-    DataOption,
-    console,
-    err_console,
-    fail,
-)
-from hitl_agent.errors import ConfigError, EvalError, HitlError, ValidationError
+from hitl_agent.cli.common import DataOption, console, describe, err_console, exit_code, fail
+from hitl_agent.errors import EvalError, HitlError
 
 
 def eval_command(
@@ -46,6 +39,10 @@ def eval_command(
     from hitl_agent.evals import load_suite, run_suite, summarise, write_report
     from hitl_agent.evals.runner import Progress as RunProgress
 
+    if report is not None:
+        from hitl_agent._extras import require
+
+        require("matplotlib", "eval")  # before the run, not after it (MissingExtra: exit 3)
     try:
         spec = load_suite(suite)
         work = data / "evals" / spec.name
@@ -63,10 +60,8 @@ def eval_command(
             ev = run_suite(spec, work_dir=work, workers=workers, progress=progress)
         results = summarise(ev)
         written = write_report(results, report) if report is not None else None
-    except (EvalError, ConfigError, ValidationError) as exc:
-        fail(_describe(exc), code=EXIT_BAD_INPUT)
     except HitlError as exc:
-        fail(_describe(exc), code=EXIT_FAILED)
+        fail(describe(exc), code=exit_code(exc, bad_input=(EvalError,)))
     if json_path is not None:
         text = json.dumps(results, indent=2) + "\n"
         if str(json_path) == "-":
@@ -81,11 +76,6 @@ def eval_command(
         console.print(f"report: {written['html']} (and report.md, results.json)")
     if json_path is not None:
         console.print(f"figures written to {json_path}")
-
-
-def _describe(exc: HitlError) -> str:
-    detail = ", ".join(f"{k}={v}" for k, v in exc.context.items() if v is not None)
-    return f"{exc}" + (f" ({detail})" if detail else "")
 
 
 def _pct(x: Any, digits: int = 1) -> str:

@@ -14,23 +14,17 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from hitl_agent.cli.common import ledger_location
-from hitl_agent.errors import ConfigError, ExportError, HitlError
+from hitl_agent._lazy import lazy_exports
+from hitl_agent.cli.common import EXIT_BAD_INPUT, describe, exit_code, fail, ledger_location
+from hitl_agent.errors import ConfigError, HitlError
 from hitl_agent.export.formats import FORMATS
 from hitl_agent.export.manifest import load_manifest
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.pipeline import ExportResult, export_dataset
 from hitl_agent.export.redact import Redactor, presidio_redactor, regex_redactor
 from hitl_agent.export.s3 import parse_s3_uri, upload_export
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False,
-                               soft_wrap=True)
-    return typer.Exit(code)
 
 
 def make_redactor(name: str) -> Redactor | None:
@@ -101,9 +95,9 @@ def export_command(
         redactor = make_redactor(redact)
     except PydanticValidationError as exc:
         errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise fail(errors, 2) from None
-    except (ConfigError, ImportError) as exc:
-        raise fail(str(exc), 2) from None
+        fail(errors, code=EXIT_BAD_INPUT)
+    except (HitlError, ImportError) as exc:  # ImportError: the pii extra, for --redact presidio
+        fail(describe(exc), code=exit_code(exc, bad_input=(HitlError,)))
 
     console = Console()
     show = console.is_terminal and not json_output
@@ -120,10 +114,8 @@ def export_command(
         if s3 is not None:
             uploaded = upload_export(out, s3)
             result = ExportResult(result.out, load_manifest(out))
-    except ConfigError as exc:
-        raise fail(str(exc), 2) from None
-    except (ExportError, HitlError) as exc:
-        raise fail(str(exc), 1) from None
+    except HitlError as exc:
+        fail(describe(exc), code=exit_code(exc))
 
     if json_output:
         payload: dict[str, Any] = {
@@ -153,3 +145,7 @@ def _print_summary(console: Console, result: ExportResult, uploaded: list[str]) 
         console.print(f"[yellow]skipped[/yellow] {r.correction_id}: {r.rule}: {r.message}")
     if uploaded:
         console.print(f"uploaded {len(uploaded)} files to {m.s3_uri}")
+
+
+__getattr__, __dir__ = lazy_exports(
+    globals(), deprecated={"DEFAULT_DATA": "hitl_agent.data_folder:DEFAULT_DIR"})

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
+from hitl_agent._extras import missing_extra
+from hitl_agent.cli.common import EXIT_NOT_READY, fail
 from hitl_agent.cli.demo import demo
 from hitl_agent.cli.eval import eval_command
 from hitl_agent.cli.export import export_command
@@ -21,8 +25,26 @@ from hitl_agent.cli.worker import worker
 from hitl_agent.cli.workers import app as workers_app
 from hitl_agent.cli.workforce import app as workforce_app
 
+
+class _RootGroup(TyperGroup):
+    """Every command: an extra that is not installed ends in its message and exit code 3, not a
+    traceback, whichever module found it missing."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as exc:
+            missing = missing_extra(exc)
+            if missing is None:
+                raise
+            fail(str(missing), code=EXIT_NOT_READY)
+
+
 app = typer.Typer(
     name="hitl-agent",
+    cls=_RootGroup,
     help="People in the loop of LLM and ML applications, and their corrections turned into "
     "better models.",
     no_args_is_help=True,

@@ -7,6 +7,7 @@ refit failed (AWS refused, the ledger failed), 2 bad usage or input.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hitl_agent.cli.export import fail, ledger_location
+from hitl_agent.cli.common import EXIT_FAILED, describe, exit_code, fail, ledger_location
 from hitl_agent.errors import ConfigError, HitlError
 from hitl_agent.export.manifest import load_manifest
 from hitl_agent.export.options import ExportOptions
@@ -45,6 +46,9 @@ HpOpt = Annotated[list[str] | None, typer.Option(
     "--hyperparameter", "-p", help="KEY=VALUE, repeatable.")]
 OutputOpt = Annotated[str | None, typer.Option(help="s3:// output (default DATASET/output).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the request; send nothing.")]
+DatasetOpt = Annotated[str, typer.Option(help="s3://bucket/prefix the export was uploaded to.")]
+JobNameOpt = Annotated[str | None, typer.Option(help="Job name (default hitl-KIND-TIMESTAMP).")]
+RegionOpt = Annotated[str | None, typer.Option(help="AWS region (default boto3's).")]
 
 
 def make_client(service: str, region: str | None) -> Any:
@@ -72,6 +76,14 @@ def _emit(payload: dict[str, Any]) -> None:
     typer.echo(json.dumps(payload, indent=2, default=str))
 
 
+def _build(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A job's request, or exit 2 for bad options (3 when an extra they need is missing)."""
+    try:
+        return build()
+    except (HitlError, ImportError) as exc:  # ImportError: the sagemaker extra (--model-id)
+        fail(describe(exc), code=exit_code(exc, bad_input=(HitlError, ImportError)))
+
+
 def _send(request: dict[str, Any], send: Any, service: str, region: str | None,
           dry_run: bool) -> None:
     if dry_run:
@@ -82,7 +94,7 @@ def _send(request: dict[str, Any], send: Any, service: str, region: str | None,
     try:
         response = send(request, client=make_client(service, region))
     except (BotoCoreError, ClientError) as exc:
-        raise fail(f"{service} refused the job: {exc}", 1) from None
+        fail(f"{service} refused the job: {exc}", code=EXIT_FAILED)
     response = {k: v for k, v in response.items() if k != "ResponseMetadata"}
     _emit({"request": request, "response": response})
 
@@ -114,8 +126,8 @@ def sklearn_command(
         source = ledger_location(data, ledger)
         if "://" not in source and not Path(source).is_file():
             raise ConfigError(f"no ledger at {source!r}", field="ledger")
-    except (ConfigError, ValueError) as exc:
-        raise fail(str(exc), 2) from None
+    except (HitlError, ValueError) as exc:
+        fail(describe(exc), code=exit_code(exc, bad_input=(HitlError, ValueError)))
     try:
         corrections = list(select_corrections(source, options))
         overlap = _test_overlap(corrections, bundle.X_test)
@@ -127,7 +139,7 @@ def sklearn_command(
         report = retrain_sklearn(bundle.estimator, bundle.X_train, bundle.y_train,
                                  corrections, bundle.X_test, bundle.y_test)
     except HitlError as exc:
-        raise fail(str(exc), 1) from None
+        fail(describe(exc), code=exit_code(exc))
     if save is not None:
         save_bundle(save, report.estimator, bundle.X_train, bundle.y_train, bundle.X_test,
                     bundle.y_test)
@@ -165,37 +177,34 @@ def _test_overlap(corrections: list[Any], x_test: Any) -> int:
 
 @retrain_app.command("bedrock")
 def bedrock_command(
-    dataset: Annotated[str, typer.Option(help="s3://bucket/prefix the export was uploaded to.")],
+    dataset: DatasetOpt,
     base_model: Annotated[str, typer.Option(help="Base model id or ARN.")],
     role_arn: Annotated[str, typer.Option(help="Service role Bedrock assumes.")],
     export: Annotated[Path | None, typer.Option(
         help="The local export folder (its manifest names the train/validation files).")] = None,
-    job_name: Annotated[str | None, typer.Option()] = None,
     custom_model_name: Annotated[str | None, typer.Option()] = None,
-    output: OutputOpt = None,
-    hyperparameter: HpOpt = None,
-    region: Annotated[str | None, typer.Option()] = None,
-    dry_run: DryRunOpt = False,
+    job_name: JobNameOpt = None, output: OutputOpt = None, hyperparameter: HpOpt = None,
+    region: RegionOpt = None, dry_run: DryRunOpt = False,
 ) -> None:
     """Start a Bedrock fine-tuning job (CreateModelCustomizationJob) on an exported dataset."""
-    try:
+
+    def build() -> dict[str, Any]:
         manifest = load_manifest(export) if export is not None else None
         train, validation = dataset_layout(manifest, formats=BEDROCK_FORMATS)
         name = job_name or _job_name("bedrock")
-        request = bedrock_request(
+        return bedrock_request(
             dataset=dataset, base_model=base_model, role_arn=role_arn, job_name=name,
             custom_model_name=custom_model_name or name, train_path=train,
             validation_path=validation, output=output,
             hyperparameters=_hyperparameters(hyperparameter),
         )
-    except ConfigError as exc:
-        raise fail(str(exc), 2) from None
-    _send(request, start_bedrock_job, "bedrock", region, dry_run)
+
+    _send(_build(build), start_bedrock_job, "bedrock", region, dry_run)
 
 
 @retrain_app.command("jumpstart")
 def jumpstart_command(
-    dataset: Annotated[str, typer.Option(help="s3://bucket/prefix the export was uploaded to.")],
+    dataset: DatasetOpt,
     role_arn: Annotated[str, typer.Option(help="Execution role of the training job.")],
     model_id: Annotated[str | None, typer.Option(
         help="JumpStart model id; resolves the URIs below (needs the sagemaker extra).")] = None,
@@ -205,30 +214,28 @@ def jumpstart_command(
     export: Annotated[Path | None, typer.Option(
         help="The local export folder (tells whether a validation channel exists).")] = None,
     instance_type: Annotated[str, typer.Option()] = "ml.g5.2xlarge",
-    job_name: Annotated[str | None, typer.Option()] = None,
-    output: OutputOpt = None,
-    hyperparameter: HpOpt = None,
-    region: Annotated[str | None, typer.Option()] = None,
-    dry_run: DryRunOpt = False,
+    job_name: JobNameOpt = None, output: OutputOpt = None, hyperparameter: HpOpt = None,
+    region: RegionOpt = None, dry_run: DryRunOpt = False,
 ) -> None:
     """Start a JumpStart instruction-tuning job (CreateTrainingJob) on an exported dataset."""
-    try:
+
+    def build() -> dict[str, Any]:
+        image, model, script = training_image, model_uri, script_uri
         if model_id is not None:
             found = resolve_jumpstart_uris(model_id, instance_type=instance_type, region=region)
-            training_image = training_image or found["training_image"]
-            model_uri = model_uri or found["model_uri"]
-            script_uri = script_uri or found["script_uri"]
-        if training_image is None or model_uri is None:
+            image = image or found["training_image"]
+            model = model or found["model_uri"]
+            script = script or found["script_uri"]
+        if image is None or model is None:
             raise ConfigError("give --model-id, or --training-image and --model-uri",
                               field="model_id")
         manifest = load_manifest(export) if export is not None else None
         _, validation = dataset_layout(manifest, formats=("jumpstart-instruction",))
-        request = jumpstart_request(
+        return jumpstart_request(
             dataset=dataset, role_arn=role_arn, job_name=job_name or _job_name("jumpstart"),
-            training_image=training_image, model_uri=model_uri, script_uri=script_uri,
+            training_image=image, model_uri=model, script_uri=script,
             validation=validation is not None, instance_type=instance_type, output=output,
             hyperparameters=_hyperparameters(hyperparameter),
         )
-    except (ConfigError, ImportError) as exc:
-        raise fail(str(exc), 2) from None
-    _send(request, start_jumpstart_job, "sagemaker", region, dry_run)
+
+    _send(_build(build), start_jumpstart_job, "sagemaker", region, dry_run)

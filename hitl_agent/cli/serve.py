@@ -71,7 +71,8 @@ def serve(
     ] = True,
     output_root: Annotated[
         list[Path] | None,
-        typer.Option(help="Folder local outputs may go under (repeatable; default DATA/output)."),
+        typer.Option(help="Folder local outputs may go under, relative to the working directory "
+                     "(repeatable; default DATA/output)."),
     ] = None,
     tls_cert: Annotated[
         Path | None, typer.Option(help="TLS certificate (PEM) to serve https.")
@@ -126,7 +127,7 @@ def serve(
             max_active_loops=max_active_loops,
             throttle_rps=throttle_rps,
             auth=not no_auth,
-            output_roots=output_root or [],
+            output_roots=[root.expanduser().resolve() for root in output_root or []],
             tls=tls_cert is not None,
             trust_proxy_tls=trust_proxy_tls,
             header_timeout_s=header_timeout,

@@ -10,7 +10,7 @@ import boto3
 import typer
 
 from hitl_agent._boto import RETRY_CONFIG
-from hitl_agent.cli.common import console, exit_for, print_json
+from hitl_agent.cli.common import EXIT_BAD_INPUT, console, exit_for, fail, print_json
 from hitl_agent.errors import HitlError
 from hitl_agent.resources import templates_dir
 from hitl_agent.review.setup import PLACEHOLDER_ROLE, create_review_flow
@@ -21,7 +21,8 @@ def setup(
     template: Annotated[str, typer.Option(help="Template file, or a shipped template name "
                                           "(classification, text-correction, …).")],
     output: Annotated[str, typer.Option(help="S3OutputPath: s3://bucket/prefix, or a folder "
-                                        "(review service only).")],
+                                        "relative to the working directory (review service "
+                                        "only; under one of its output roots).")],
     endpoint: Annotated[str | None, typer.Option(
         help="Review service URL; leave out for AWS.",
         envvar="HITL_ENDPOINT")] = None,
@@ -41,6 +42,10 @@ def setup(
             raise typer.BadParameter(f"{template!r} is no file and no shipped template",
                                      param_hint="--template")
         path = shipped
+    if "://" not in output:
+        # A folder is taken as given, relative to the working directory; the service accepts it
+        # only under one of its output roots (its security model), and says so if not.
+        output = str(Path(output).expanduser().resolve())
     kwargs: dict[str, str] = {}
     if endpoint:
         # boto3's own chain (env, AWS_PROFILE, ~/.aws/credentials); failing that, the admin key
@@ -55,6 +60,11 @@ def setup(
                                   workteam_arn=workteam_arn, team=team, role_arn=role_arn,
                                   task_count=task_count, title=title)
     except HitlError as exc:
+        if _output_refused(exc, output):
+            fail(f"the service refused --output {output}: {str(exc).rstrip('.')}. To write "
+                 f"there, start the service with `hitl-agent serve --output-root {output}` "
+                 "(repeatable), or give a folder under one of its output roots (its data "
+                 "folder's output/ by default) or an s3:// URI.", code=EXIT_BAD_INPUT)
         exit_for(exc)
     result = {"FlowDefinitionArn": flow.flow_definition_arn,
               "HumanTaskUiArn": flow.human_task_ui_arn, "WorkteamArn": flow.workteam_arn,
@@ -64,3 +74,10 @@ def setup(
     else:
         for k, v in result.items():
             console.print(f"{k}: {v}", highlight=False)
+
+
+def _output_refused(exc: HitlError, output: str) -> bool:
+    """Whether the service refused the flow definition for its S3OutputPath (a local folder
+    outside its output roots)."""
+    return ("://" not in output and exc.context.get("code") == "ValidationException"
+            and "output roots" in str(exc))

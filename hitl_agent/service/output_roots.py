@@ -18,7 +18,7 @@ from .signing import parse_s3_url
 
 
 def output_roots(settings: ServiceSettings) -> list[Path]:
-    roots = settings.output_roots or [settings.data_dir / "output"]
+    roots = settings.output_roots or [Path("output")]  # the data folder's, also a relative one
     return [Path(os.path.realpath(r if r.is_absolute() else settings.data_dir / r)) for r in roots]
 
 

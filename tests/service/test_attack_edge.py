@@ -67,7 +67,8 @@ def test_output_paths_outside_the_roots_are_refused(start_service: Any, tmp_path
     fresh.write_text("{being written by another process")
     old = time.time() - 3600
     os.utime(stale, (old, old))
-    svc = start_service("--output-root", "output", data=data)  # the default, said explicitly
+    # the default, said explicitly (serve takes --output-root relative to its working directory)
+    svc = start_service("--output-root", str(data / "output"), data=data)
     assert not stale.exists() and fresh.exists()
     sm = svc.client("sagemaker")
     ui = sm.create_human_task_ui(HumanTaskUiName="ui", UiTemplate={"Content": "x"})
