@@ -30,8 +30,8 @@ from . import portal_auth as auth
 from . import portal_pages as pages
 from .clock import iso_ms, now_us
 from .output import build_output
-from .portal import current_viewer, html_response, portal_keys
 from .portal_accounts import accounts
+from .portal_web import current_viewer, html_response, portal_keys
 from .process import free_port
 from .services import ReviewServices, build_services
 from .settings import ServiceSettings
@@ -43,7 +43,8 @@ ROLE = "arn:aws:iam::000000000000:role/hitl-preview"
 
 
 class Preview:
-    """The preview's state; set as ``app.state.portal_preview`` (see ``portal.PreviewHook``)."""
+    """The preview's state; set as ``app.state.portal_preview``
+    (see ``portal_tasks.PreviewHook``)."""
 
     def __init__(
         self,

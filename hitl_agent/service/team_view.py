@@ -23,9 +23,16 @@ from starlette.responses import Response
 
 from . import portal_pages as pages
 from .errors import AwsError, Forbidden, Unauthorized, ValidationException
-from .portal import _error, _json, _services, _to_login, current_viewer, html_response
 from .portal_pages import e
 from .portal_queue import FLOW_NAME
+from .portal_web import (
+    current_viewer,
+    error_response,
+    html_response,
+    json_response,
+    services_of,
+    to_login,
+)
 from .responses import aws_error
 from .team_stats import ADMIN_TEAM, is_admin, team_stats
 from .workforce import WorkerInfo
@@ -184,10 +191,12 @@ def team_page(worker: str, csrf: str, stats: dict[str, Any], now_us: int) -> str
 async def team(request: Request) -> Response:
     viewer = await current_viewer(request)
     if viewer is None:
-        return _to_login(request)
+        return to_login(request)
     if not is_admin(viewer.worker):
-        return _error(viewer, 403, "Admins only", f"The team view is for the team {ADMIN_TEAM}.")
-    services = _services(request)
+        return error_response(
+            viewer, 403, "Admins only", f"The team view is for the team {ADMIN_TEAM}."
+        )
+    services = services_of(request)
     stats = await run_in_threadpool(team_stats, services)
     return html_response(team_page(viewer.worker.name, viewer.csrf, stats, services.tasks.clock()))
 
@@ -196,7 +205,9 @@ async def _api_admin(request: Request) -> WorkerInfo:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Missing bearer token", field="Authorization")
-    worker = await run_in_threadpool(_services(request).workforce.authenticate_token, token.strip())
+    worker = await run_in_threadpool(
+        services_of(request).workforce.authenticate_token, token.strip()
+    )
     if worker is None:
         raise Unauthorized("Invalid bearer token", field="Authorization")
     if not is_admin(worker):
@@ -214,20 +225,20 @@ def _flow(flow: str) -> str:
 async def stats_api(request: Request) -> Response:
     try:
         await _api_admin(request)
-        stats = await run_in_threadpool(team_stats, _services(request))
+        stats = await run_in_threadpool(team_stats, services_of(request))
     except AwsError as exc:
         return aws_error(exc, "application/json")
-    return _json(stats)
+    return json_response(stats)
 
 
 @team_router.get("/api/flows/{flow}/gold")
 async def list_gold(flow: str, request: Request) -> Response:
     try:
         await _api_admin(request)
-        items = await run_in_threadpool(_services(request).gold.list_items, _flow(flow))
+        items = await run_in_threadpool(services_of(request).gold.list_items, _flow(flow))
     except AwsError as exc:
         return aws_error(exc, "application/json")
-    return _json({"flow": flow, "items": items})
+    return json_response({"flow": flow, "items": items})
 
 
 @team_router.post("/api/flows/{flow}/gold")
@@ -246,7 +257,7 @@ async def add_gold(flow: str, request: Request) -> Response:
         items = body.get("items")
         if not isinstance(items, list):
             raise ValidationException("items must be a list", field="items")
-        count = await run_in_threadpool(_services(request).gold.add_items, _flow(flow), items)
+        count = await run_in_threadpool(services_of(request).gold.add_items, _flow(flow), items)
     except AwsError as exc:
         return aws_error(exc, "application/json")
-    return _json({"flow": flow, "goldItems": count})
+    return json_response({"flow": flow, "goldItems": count})
