@@ -149,7 +149,8 @@ def upcoming_task(
     now = board.clock()
     with board.store.read() as s:
         pks = queue_view.queue_ids(board, worker, view, queue_view.NEXT_CANDIDATES, s, now)
-        names = dict(s.execute(select(HumanLoop.id, HumanLoop.name).where(HumanLoop.id.in_(pks))))
+        rows = s.execute(select(HumanLoop.id, HumanLoop.name).where(HumanLoop.id.in_(pks)))
+        names = {pk: name for pk, name in rows}
     order = [names[pk] for pk in pks if pk in names]
     if after in order:
         at = order.index(after)
