@@ -371,17 +371,25 @@ def http_per_task(url: str, n: int) -> dict[str, float]:
 # Inside the page: from the Enter key to the next task's frame being ready (the portal sets
 # body[data-frame-ready] when the frame says it has loaded), without the driver's own latency.
 IN_PAGE_CLOCK = """
-window.__hitlTimes = [];
-let pressed = null;
-window.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter') pressed = performance.now();
-}, true);
-new MutationObserver(() => {
-  if (pressed !== null && document.body && document.body.dataset.frameReady === 'true') {
-    window.__hitlTimes.push(performance.now() - pressed);
-    pressed = null;
-  }
-}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-frame-ready']});
+const now = () => performance.timeOrigin + performance.now();
+if (window !== window.top) {  // the task frame: an Enter pressed in it is reported to the page
+  window.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') window.parent.postMessage({hitlBenchEnter: now()}, '*');
+  }, true);
+} else {
+  window.__hitlTimes = [];
+  let pressed = null;
+  window.addEventListener('keydown', (e) => { if (e.key === 'Enter') pressed = now(); }, true);
+  window.addEventListener('message', (e) => {
+    if (e.data && typeof e.data.hitlBenchEnter === 'number') pressed = e.data.hitlBenchEnter;
+  });
+  new MutationObserver(() => {
+    if (pressed !== null && document.body && document.body.dataset.frameReady === 'true') {
+      window.__hitlTimes.push(now() - pressed);
+      pressed = null;
+    }
+  }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-frame-ready']});
+}
 """
 
 
