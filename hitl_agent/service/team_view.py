@@ -34,7 +34,7 @@ from .portal_web import (
     to_login,
 )
 from .responses import aws_error
-from .team_stats import ADMIN_TEAM, is_admin, team_stats
+from .team_stats import ADMIN_TEAM, TeamFigures, is_admin
 from .workforce import WorkerInfo
 
 MAX_GOLD_BODY = 4 * 1024 * 1024
@@ -187,6 +187,14 @@ def team_page(worker: str, csrf: str, stats: dict[str, Any], now_us: int) -> str
 # --- routes -------------------------------------------------------------------------------------
 
 
+def team_figures(request: Request) -> dict[str, Any]:
+    """The figures, kept between views by the app's :class:`TeamFigures`."""
+    kept: TeamFigures | None = getattr(request.app.state, "team_figures", None)
+    if kept is None:
+        kept = request.app.state.team_figures = TeamFigures(services_of(request))
+    return kept.figures()
+
+
 @team_router.get("/team")
 async def team(request: Request) -> Response:
     viewer = await current_viewer(request)
@@ -197,7 +205,7 @@ async def team(request: Request) -> Response:
             viewer, 403, "Admins only", f"The team view is for the team {ADMIN_TEAM}."
         )
     services = services_of(request)
-    stats = await run_in_threadpool(team_stats, services)
+    stats = await run_in_threadpool(team_figures, request)
     return html_response(team_page(viewer.worker.name, viewer.csrf, stats, services.tasks.clock()))
 
 
@@ -225,7 +233,7 @@ def _flow(flow: str) -> str:
 async def stats_api(request: Request) -> Response:
     try:
         await _api_admin(request)
-        stats = await run_in_threadpool(team_stats, services_of(request))
+        stats = await run_in_threadpool(team_figures, request)
     except AwsError as exc:
         return aws_error(exc, "application/json")
     return json_response(stats)
