@@ -32,13 +32,13 @@ shares (the viewer, responses, forms, sessions): ``portal_web.py``.
 from __future__ import annotations
 
 import logging
-import warnings
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+
+from hitl_agent._lazy import lazy_exports
 
 from . import portal_auth as auth
 from . import portal_pages as pages
@@ -72,32 +72,18 @@ router = APIRouter(prefix="/portal")
 
 QUEUE_LIMIT = 50
 
-_MOVED = {
-    "Viewer": "hitl_agent.service.portal_web",
-    "current_viewer": "hitl_agent.service.portal_web",
-    "html_response": "hitl_agent.service.portal_web",
-    "files_root": "hitl_agent.service.portal_web",
-    "portal_keys": "hitl_agent.service.portal_web",
-    "SHELL_CSP": "hitl_agent.service.portal_web",
-    "MAX_FORM_BYTES": "hitl_agent.service.portal_web",
-    "render_task": "hitl_agent.service.portal_tasks",
-    "PreviewHook": "hitl_agent.service.portal_tasks",
-    "MAX_ANSWER_BYTES": "hitl_agent.service.portal_tasks",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Names that moved out of this module keep working for one release, with a warning."""
-    if name in _MOVED:
-        import importlib
-
-        warnings.warn(
-            f"hitl_agent.service.portal.{name} moved to {_MOVED[name]}.{name}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# names that moved to portal_web.py and portal_tasks.py; the old path warns for one release
+_WEB, _TASKS = "hitl_agent.service.portal_web", "hitl_agent.service.portal_tasks"
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    deprecated={
+        **dict.fromkeys(
+            ("Viewer", "current_viewer", "html_response", "files_root", "portal_keys"), _WEB
+        ),
+        **dict.fromkeys(("SHELL_CSP", "MAX_FORM_BYTES"), _WEB),
+        **dict.fromkeys(("render_task", "PreviewHook", "MAX_ANSWER_BYTES"), _TASKS),
+    },
+)
 
 
 # --- sign-in -----------------------------------------------------------------------------------

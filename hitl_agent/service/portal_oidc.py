@@ -112,8 +112,9 @@ async def _jwks(request: Request, oidc: OidcSettings, *, refresh: bool = False) 
         async with httpx.AsyncClient(timeout=10) as client:
             resp = await client.get(oidc.jwks_uri)
         if resp.status_code != 200 or len(resp.content) > MAX_PROVIDER_BYTES:
-            raise SignInError(f"The identity provider's keys are unavailable (HTTP "
-                              f"{resp.status_code})", 502)
+            raise SignInError(
+                f"The identity provider's keys are unavailable (HTTP {resp.status_code})", 502
+            )
         cache[oidc.jwks_uri] = resp.json()
     return cache[oidc.jwks_uri]
 
@@ -209,8 +210,11 @@ async def oidc_login(request: Request) -> Response:
         return _page(exc.status, "Sign-in is not available", str(exc))
     oidc = await run_in_threadpool(services_of(request).control.workforces.oidc)
     if oidc is None:
-        return _page(404, "Sign-in is not available",
-                     "No identity provider is configured for this workforce.")
+        return _page(
+            404,
+            "Sign-in is not available",
+            "No identity provider is configured for this workforce.",
+        )
     from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -226,16 +230,31 @@ async def oidc_login(request: Request) -> Response:
         "code_challenge": create_s256_code_challenge(verifier),
         "code_challenge_method": "S256",
     }
-    response = Response(status_code=303, headers={
-        "Location": f"{oidc.authorization_endpoint}?{urlencode(query)}",
-        "Cache-Control": "no-store",
-    })
-    sealed = _seal(portal_keys(request), {
-        "s": state, "n": nonce, "v": verifier, "t": _clock(request)(),
-        "next": safe_next(request.query_params.get("next")),
-    })
-    auth.set_cookie(response, STATE_COOKIE, sealed, max_age=STATE_TTL_S, path="/portal/oidc",
-                    secure=auth.is_https(request, services_of(request).settings.public_url))
+    response = Response(
+        status_code=303,
+        headers={
+            "Location": f"{oidc.authorization_endpoint}?{urlencode(query)}",
+            "Cache-Control": "no-store",
+        },
+    )
+    sealed = _seal(
+        portal_keys(request),
+        {
+            "s": state,
+            "n": nonce,
+            "v": verifier,
+            "t": _clock(request)(),
+            "next": safe_next(request.query_params.get("next")),
+        },
+    )
+    auth.set_cookie(
+        response,
+        STATE_COOKIE,
+        sealed,
+        max_age=STATE_TTL_S,
+        path="/portal/oidc",
+        secure=auth.is_https(request, services_of(request).settings.public_url),
+    )
     return response
 
 

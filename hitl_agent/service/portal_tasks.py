@@ -18,7 +18,6 @@ now are rendered ahead; the time spent on a task still starts at its claim.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any, Protocol
@@ -45,6 +44,7 @@ from .portal_web import (
     json_error,
     json_response,
     portal_keys,
+    read_json_object,
     redirect,
     secure_headers,
     services_of,
@@ -271,15 +271,8 @@ async def upcoming(name: str, request: Request) -> Response:
 
 
 async def _answer_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_ANSWER_BYTES:
-        raise ValidationException("The answer is too large", field="answerContent")
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise ValidationException("The body must be JSON", field="body") from exc
-    content = body.get("answerContent") if isinstance(body, dict) else None
-    if not isinstance(content, dict):
+    body = await read_json_object(request, MAX_ANSWER_BYTES)
+    if not isinstance(body.get("answerContent"), dict):
         raise ValidationException("answerContent must be a JSON object", field="answerContent")
     if not isinstance(body.get("queue", ""), str):
         raise ValidationException("queue must be a query string", field="queue")

@@ -8,6 +8,7 @@ imports a router.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import portal_auth as auth
 from . import portal_pages as pages
-from .errors import AwsError, ResourceNotFoundException
+from .errors import AwsError, ResourceNotFoundException, ValidationException
 from .portal_accounts import accounts
 from .services import ReviewServices
 from .workforce import WorkerInfo
@@ -176,6 +177,20 @@ async def open_session(request: Request, response: Response, worker: WorkerInfo)
         secure=auth.is_https(request, services_of(request).settings.public_url),
     )
     return response
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    """The request's body, a JSON object of at most ``limit`` bytes (else ValidationException)."""
+    raw = await request.body()
+    if len(raw) > limit:
+        raise ValidationException(f"the body must be at most {limit} bytes", field="body")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationException("the body must be JSON", field="body") from exc
+    if not isinstance(body, dict):
+        raise ValidationException("the body must be a JSON object", field="body")
+    return body
 
 
 async def read_form(request: Request) -> dict[str, str]:

@@ -13,7 +13,6 @@ Plots are inline SVG built here (no script, no external asset).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +29,7 @@ from .portal_web import (
     error_response,
     html_response,
     json_response,
+    read_json_object,
     services_of,
     to_login,
 )
@@ -253,15 +253,7 @@ async def list_gold(flow: str, request: Request) -> Response:
 async def add_gold(flow: str, request: Request) -> Response:
     try:
         await _api_admin(request)
-        raw = await request.body()
-        if len(raw) > MAX_GOLD_BODY:
-            raise ValidationException("the body must be at most 4 MiB", field="body")
-        try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            raise ValidationException("the body must be JSON", field="body") from exc
-        if not isinstance(body, dict):
-            raise ValidationException("the body must be a JSON object", field="body")
+        body = await read_json_object(request, MAX_GOLD_BODY)
         items = body.get("items")
         if not isinstance(items, list):
             raise ValidationException("items must be a list", field="items")
