@@ -60,6 +60,7 @@ def test_session_cookie_is_secure_over_https(portal: Portal) -> None:
     client = httpx.Client(base_url=portal.url)
     form = client.get("/portal/login", headers=https)
     assert "secure" in form.headers["set-cookie"].lower()
+    assert 'id="sign-in-oidc"' not in form.text  # no OIDC provider here (tests/aws has one)
     token = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert token is not None
     # (httpx keeps no Secure cookie for an http:// URL: hand the pre-session cookie over)
