@@ -10,9 +10,10 @@
   below the flow's accuracy floor (gold when the reviewer has answered enough gold loops).
 
 The portal reads them through :class:`TeamFigures`, which keeps the last figures and computes
-them again only when the data changed (a new answer, loop, flow, gold item or worker, or a loop
-that left ``InProgress``) and they are more than :data:`FRESH_US` old, or when they are more than
-:data:`MAX_AGE_US` old: a page view does not go over every answer. ``hitl-agent workers stats``
+them again when the team's make-up changed (a flow, gold item or worker), when its activity
+changed (a new answer or loop, a loop that left ``InProgress``) and they are more than
+:data:`FRESH_US` old, or when they are more than :data:`MAX_AGE_US` old: a page view does not go
+over every answer. ``hitl-agent workers stats``
 computes them afresh.
 """
 
@@ -208,23 +209,25 @@ def _at_risk(s: Any, now: int, horizon: dict[str, int]) -> list[dict[str, Any]]:
     return out
 
 
-def data_version(services: ReviewServices) -> tuple[int, ...]:
-    """A cheap fingerprint of what the figures are computed from (index lookups only)."""
+def data_version(services: ReviewServices) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A cheap fingerprint of what the figures are computed from (index lookups only): the
+    team's make-up (flows, gold items, workers), then its activity (answers, loops)."""
     with services.store.read() as s:
         row = s.execute(
             select(
+                select(func.count(FlowDefinition.id)).scalar_subquery(),
+                select(func.max(GoldItem.id)).scalar_subquery(),
+                select(func.max(Worker.id)).scalar_subquery(),
+                select(func.count(Worker.id)).scalar_subquery(),
                 select(func.max(Answer.id)).scalar_subquery(),
                 select(func.max(HumanLoop.id)).scalar_subquery(),
                 select(func.count(HumanLoop.id))
                 .where(HumanLoop.status == "InProgress")
                 .scalar_subquery(),
-                select(func.count(FlowDefinition.id)).scalar_subquery(),
-                select(func.max(GoldItem.id)).scalar_subquery(),
-                select(func.max(Worker.id)).scalar_subquery(),
-                select(func.count(Worker.id)).scalar_subquery(),
             )
         ).one()
-    return tuple(int(v or 0) for v in row)
+    values = tuple(int(v or 0) for v in row)
+    return values[:4], values[4:]
 
 
 class TeamFigures:
@@ -235,17 +238,21 @@ class TeamFigures:
         self.clock = clock or services.tasks.clock
         self._lock = threading.Lock()
         self._figures: dict[str, Any] | None = None
-        self._version: tuple[int, ...] = ()
+        self._version: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
         self._at = 0
 
     def figures(self) -> dict[str, Any]:
         with self._lock:  # one computation at a time; the others then take its figures
             now = self.clock()
             age = now - self._at
-            if self._figures is not None and age < FRESH_US:
-                return self._figures
             version = data_version(self.services)
-            if self._figures is None or version != self._version or age >= MAX_AGE_US:
+            make_up, activity = version
+            if (
+                self._figures is None
+                or make_up != self._version[0]
+                or (activity != self._version[1] and age >= FRESH_US)
+                or age >= MAX_AGE_US
+            ):
                 self._figures = team_stats(self.services)
                 self._version, self._at = version, now
             return self._figures

@@ -195,7 +195,10 @@ def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) 
     now[0] += FRESH_US
     assert kept.figures() is second  # nothing changed since
     now[0] += MAX_AGE_US
-    assert kept.figures() is not second  # too old all the same
+    third = kept.figures()
+    assert third is not second  # too old all the same
+    make_flow(services, "another", 1)
+    assert [f["flow"] for f in kept.figures()["flows"]] == ["another", "kept"]  # at once
 
 
 def test_bad_gold_items_are_refused_with_the_field(services: ReviewServices) -> None:
