@@ -376,17 +376,19 @@ if (window !== window.top) {  // the task frame: an Enter pressed in it is repor
   window.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') window.parent.postMessage({hitlBenchEnter: now()}, '*');
   }, true);
-} else {
-  window.__hitlTimes = [];
-  let pressed = null;
-  window.addEventListener('keydown', (e) => { if (e.key === 'Enter') pressed = now(); }, true);
+} else {  // kept in sessionStorage: a portal that loads a new page per task is measured too
+  const store = window.sessionStorage;
+  const press = (t) => store.setItem('hitlPressed', String(t));
+  window.__hitlTimes = () => JSON.parse(store.getItem('hitlTimes') || '[]');
+  window.addEventListener('keydown', (e) => { if (e.key === 'Enter') press(now()); }, true);
   window.addEventListener('message', (e) => {
-    if (e.data && typeof e.data.hitlBenchEnter === 'number') pressed = e.data.hitlBenchEnter;
+    if (e.data && typeof e.data.hitlBenchEnter === 'number') press(e.data.hitlBenchEnter);
   });
   new MutationObserver(() => {
+    const pressed = store.getItem('hitlPressed');
     if (pressed !== null && document.body && document.body.dataset.frameReady === 'true') {
-      window.__hitlTimes.push(now() - pressed);
-      pressed = null;
+      store.setItem('hitlTimes', JSON.stringify([...window.__hitlTimes(), now() - +pressed]));
+      store.removeItem('hitlPressed');
     }
   }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-frame-ready']});
 }
@@ -423,6 +425,7 @@ def browser_per_task(url: str, n: int, think_ms: float = 0.0) -> dict[str, Any]:
         page.keyboard.press("Enter")  # Start working
         ready = "body[data-frame-ready='true']"
         page.wait_for_selector(ready, state="attached")
+        page.evaluate("() => sessionStorage.removeItem('hitlTimes')")  # (Start working's)
         for _ in range(n):
             if think_ms:
                 page.wait_for_timeout(think_ms)
@@ -436,7 +439,7 @@ def browser_per_task(url: str, n: int, think_ms: float = 0.0) -> dict[str, Any]:
             t0 = time.perf_counter()  # the anchor: one page round trip of the driver
             page.evaluate("() => fetch('/hitl/health').then(r => r.status)")
             anchor.append((time.perf_counter() - t0) * 1000)
-        in_page: list[float] = page.evaluate("() => window.__hitlTimes || []")
+        in_page: list[float] = page.evaluate("() => window.__hitlTimes()")
         browser.close()
     return {
         **summary(samples),
