@@ -125,7 +125,7 @@
       made.loaded = true;
       // A frame that loaded without saying it is ready is an error page: one rendered ahead is
       // asked again now that the task is claimed; otherwise the task page shows the error.
-      setTimeout(function () { if (spare === made && !made.ready && pending) rescue(); }, 150);
+      setTimeout(function () { if (spare === made && !made.ready && pending) rescue(); }, 1000);
     });
     el.src = frameUrl(name, ahead);
     return made;
