@@ -16,11 +16,17 @@ import mimetypes
 from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, Response
 
+from hitl_agent._lazy import lazy_exports
+
 from .portal_static import static_asset
 from .portal_web import files_root, portal_keys
 from .signing import SignedUrlError, verify_signed_params
 
 assets_router = APIRouter()
+# moved to portal_static.py; the old path warns for one release
+__getattr__, __dir__ = lazy_exports(
+    globals(), deprecated={"STATIC_DIR": "hitl_agent.service.portal_static"}
+)
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
