@@ -104,9 +104,10 @@ def test_thirty_tasks_reviewed_with_the_keyboard_only(keyboard: Keyboard, portal
         seen.append(loop)
         digit = str(labels.index(expected[loop]) + 1)
         page.keyboard.press(digit)
+        here = page.url  # (read before Enter: the next task may open before the press returns)
         t0 = time.perf_counter()
         page.keyboard.press("Enter")
-        page.wait_for_url(lambda url, here=page.url: url != here)  # type: ignore[misc]
+        page.wait_for_url(lambda url, here=here: url != here)  # type: ignore[misc]
         if len(seen) < 30:
             wait_ready(page)
             per_task.append(time.perf_counter() - t0)
