@@ -36,9 +36,8 @@ from hitl_agent.review.aggregate import (
     DawidSkene,
     MajorityVote,
     Wawa,
-    fleiss_kappa,
-    krippendorff_alpha,
 )
+from hitl_agent.review.agreement import fleiss_kappa, krippendorff_alpha
 
 Answers = tuple[list[Hashable], list[Hashable], list[Hashable], dict[Hashable, Hashable]]
 

@@ -100,8 +100,8 @@ _EXPORTS: dict[str, str] = {
     "Wawa": "hitl_agent.review.aggregate",
     "DawidSkene": "hitl_agent.review.aggregate",
     "ClosestText": "hitl_agent.review.aggregate",
-    "fleiss_kappa": "hitl_agent.review.aggregate",
-    "krippendorff_alpha": "hitl_agent.review.aggregate",
+    "fleiss_kappa": "hitl_agent.review.agreement",
+    "krippendorff_alpha": "hitl_agent.review.agreement",
     # memory
     "Ledger": "hitl_agent.memory.ledger",
     # uncertainty
@@ -218,8 +218,8 @@ if TYPE_CHECKING:  # pragma: no cover - every name's real type, for type checker
     from hitl_agent.review.aggregate import DawidSkene as DawidSkene
     from hitl_agent.review.aggregate import MajorityVote as MajorityVote
     from hitl_agent.review.aggregate import Wawa as Wawa
-    from hitl_agent.review.aggregate import fleiss_kappa as fleiss_kappa
-    from hitl_agent.review.aggregate import krippendorff_alpha as krippendorff_alpha
+    from hitl_agent.review.agreement import fleiss_kappa as fleiss_kappa
+    from hitl_agent.review.agreement import krippendorff_alpha as krippendorff_alpha
     from hitl_agent.review.base import ReviewBackend as ReviewBackend
     from hitl_agent.review.base import ReviewStatus as ReviewStatus
     from hitl_agent.review.decisions import HumanDecision as HumanDecision

@@ -7,6 +7,8 @@ crowd-kit takes) returns ``self``; ``fit_predict`` returns one label per task, i
 goes to an adjudicator), ``posteriors_`` (task → {label: probability}) and
 ``worker_reliability_`` (worker → plain dict, for the ledger to persist and pass back later as
 ``worker_priors``). numpy only; crowd-kit (Ustalov et al., 2021) is the reference implementation.
+The agreement measures (Fleiss' kappa, Krippendorff's alpha) are in ``agreement.py``; both read
+answers through ``answer_table.py``.
 """
 
 from __future__ import annotations
@@ -20,83 +22,26 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.errors import ValidationError
+from hitl_agent.review.answer_table import (
+    AnswerTable,
+    FloatArray,
+    Label,
+    answer_columns,
+    encode_answers,
+    vote_counts,
+)
 
-Label = Hashable
 TiePolicy = Literal["escalate", "prior"]
-FloatArray = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class _Encoded:
-    tasks: list[Hashable]
-    workers: list[Hashable]
-    labels: list[Label]
-    t: NDArray[np.int64]
-    w: NDArray[np.int64]
-    y: NDArray[np.int64]
-
-
-def _columns(
-    tasks: Any, workers: Sequence[Hashable] | None, labels: Sequence[Label] | None
-) -> tuple[list[Hashable], list[Hashable], list[Label]]:
-    if workers is None and labels is None:
-        try:
-            t, w, y = tasks["task"], tasks["worker"], tasks["label"]
-        except (KeyError, TypeError, IndexError) as exc:
-            raise ValidationError(
-                "give tasks, workers and labels, or one table with task, worker, label columns",
-                field="tasks",
-                rule="columns task, worker, label",
-            ) from exc
-        return list(t), list(w), list(y)
-    if workers is None or labels is None:
-        raise ValidationError(
-            "give tasks, workers and labels together", field="labels", rule="three sequences"
-        )
-    t, w, y = list(tasks), list(workers), list(labels)
-    if not (len(t) == len(w) == len(y)):
-        raise ValidationError(
-            f"tasks ({len(t)}), workers ({len(w)}) and labels ({len(y)}) differ in length",
-            field="labels",
-            rule="parallel sequences of one length",
-        )
-    if not t:
-        raise ValidationError("no answers to aggregate", field="tasks", rule="non-empty")
-    return t, w, y
-
-
-def _encode(
-    tasks: Any,
-    workers: Sequence[Hashable] | None,
-    labels: Sequence[Label] | None,
-    extra_labels: Sequence[Label] = (),
-) -> _Encoded:
-    t, w, y = _columns(tasks, workers, labels)
-
-    def index(values: Sequence[Hashable], names: list[Hashable]) -> NDArray[np.int64]:
-        positions: dict[Hashable, int] = {}
-        out = np.empty(len(values), dtype=np.int64)
-        for i, v in enumerate(values):
-            if v not in positions:
-                positions[v] = len(positions)
-                names.append(v)
-            out[i] = positions[v]
-        return out
-
-    task_names: list[Hashable] = []
-    worker_names: list[Hashable] = []
-    label_names: list[Label] = []
-    ti, wi = index(t, task_names), index(w, worker_names)
-    yi = index([*y, *extra_labels], label_names)[: len(y)]
-    return _Encoded(task_names, worker_names, label_names, ti, wi, yi)
-
-
-def _votes(enc: _Encoded, weights: FloatArray | None = None) -> FloatArray:
-    """Weighted vote counts, shape (n_tasks, n_labels)."""
-    counts = np.zeros((len(enc.tasks), len(enc.labels)))
-    np.add.at(counts, (enc.t, enc.y), 1.0 if weights is None else weights[enc.w])
-    return counts
+# moved to agreement.py; the old path warns for one release
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    deprecated={
+        "fleiss_kappa": "hitl_agent.review.agreement",
+        "krippendorff_alpha": "hitl_agent.review.agreement",
+    },
+)
 
 
 def _prior_accuracy(prior: Any) -> float | None:
@@ -108,7 +53,7 @@ def _prior_accuracy(prior: Any) -> float | None:
 
 
 def _log_odds_weights(
-    enc: _Encoded, worker_priors: Mapping[Any, Any] | None
+    enc: AnswerTable, worker_priors: Mapping[Any, Any] | None
 ) -> FloatArray | None:
     """Weights ln(K·a/(1−a)) ... the optimal vote weights for symmetric workers of accuracy a
     (Nitzan & Paroush, 1982); ``None`` when no priors are given."""
@@ -134,9 +79,7 @@ def _prior_confusion(prior: Any, labels: Sequence[Label]) -> FloatArray | None:
     confusion = prior.get("confusion") if isinstance(prior, Mapping) else None
     if isinstance(confusion, Mapping):
         names = [str(label) for label in labels]
-        matrix = np.array(
-            [[float(confusion.get(a, {}).get(b, 0.0)) for b in names] for a in names]
-        )
+        matrix = np.array([[float(confusion.get(a, {}).get(b, 0.0)) for b in names] for a in names])
         rows = matrix.sum(axis=1, keepdims=True)
         if np.all(rows > 0):
             out: FloatArray = matrix / rows
@@ -148,7 +91,7 @@ def _prior_confusion(prior: Any, labels: Sequence[Label]) -> FloatArray | None:
     return np.where(np.eye(k, dtype=bool), acc, off)
 
 
-def _posteriors(enc: _Encoded, probs: FloatArray) -> dict[Hashable, dict[Label, float]]:
+def _posteriors(enc: AnswerTable, probs: FloatArray) -> dict[Hashable, dict[Label, float]]:
     return {
         task: {label: float(probs[i, j]) for j, label in enumerate(enc.labels)}
         for i, task in enumerate(enc.tasks)
@@ -156,7 +99,7 @@ def _posteriors(enc: _Encoded, probs: FloatArray) -> dict[Hashable, dict[Label, 
 
 
 def _agreement_reliability(
-    enc: _Encoded, consensus: NDArray[np.int64]
+    enc: AnswerTable, consensus: NDArray[np.int64]
 ) -> dict[Hashable, dict[str, Any]]:
     valid = consensus[enc.t] >= 0
     hits = np.zeros(len(enc.workers))
@@ -233,15 +176,15 @@ class MajorityVote(_Aggregator):
             raise ValidationError(
                 f"unknown tie policy {self.tie!r}", field="tie", rule="escalate or prior"
             )
-        enc = _encode(tasks, workers, labels)
+        enc = encode_answers(tasks, workers, labels)
         weights = _log_odds_weights(enc, self.worker_priors)
-        counts = _votes(enc, weights if self.weighted else None)
+        counts = vote_counts(enc, weights if self.weighted else None)
         top = counts.max(axis=1, keepdims=True)
         tied = (np.isclose(counts, top)).sum(axis=1) > 1
         choice = counts.argmax(axis=1)
         escalations: list[Hashable] = []
         if tied.any():
-            weighted = _votes(enc, weights) if weights is not None else counts
+            weighted = vote_counts(enc, weights) if weights is not None else counts
             if self.label_priors is not None:
                 prior = np.array([self.label_priors.get(lab, 0.0) for lab in enc.labels])
             else:
@@ -290,18 +233,16 @@ class Wawa(_Aggregator):
         workers: Sequence[Hashable] | None = None,
         labels: Sequence[Label] | None = None,
     ) -> Wawa:
-        enc = _encode(tasks, workers, labels)
+        enc = encode_answers(tasks, workers, labels)
         first = MajorityVote(tie="prior").fit(tasks, workers, labels)
         mv = np.array([enc.labels.index(first.labels_[t]) for t in enc.tasks])
-        skills = np.array(
-            [r["accuracy"] or 0.0 for r in _agreement_reliability(enc, mv).values()]
-        )
+        skills = np.array([r["accuracy"] or 0.0 for r in _agreement_reliability(enc, mv).values()])
         if self.worker_priors:
             for i, worker in enumerate(enc.workers):
                 acc = _prior_accuracy(self.worker_priors.get(worker))
                 if acc is not None:
                     skills[i] = acc
-        counts = _votes(enc, skills)
+        counts = vote_counts(enc, skills)
         totals = counts.sum(axis=1, keepdims=True)
         probs = counts / np.where(totals > 0, totals, 1.0)
         choice = counts.argmax(axis=1)
@@ -353,7 +294,7 @@ class DawidSkene(_Aggregator):
         if self.n_iter < 1:
             raise ValidationError("n_iter must be >= 1", field="n_iter", rule=">= 1")
         gold = dict(gold or {})
-        enc = _encode(tasks, workers, labels, extra_labels=list(gold.values()))
+        enc = encode_answers(tasks, workers, labels, extra_labels=list(gold.values()))
         n_tasks, n_workers, k = len(enc.tasks), len(enc.workers), len(enc.labels)
         task_pos = {t: i for i, t in enumerate(enc.tasks)}
         gold_rows = np.array([task_pos[t] for t in gold if t in task_pos], dtype=np.int64)
@@ -373,7 +314,7 @@ class DawidSkene(_Aggregator):
                 probs[gold_rows, gold_cols] = 1.0
             return probs
 
-        counts = _votes(enc)
+        counts = vote_counts(enc)
         probs = clamp(counts / counts.sum(axis=1, keepdims=True))
         if gold_rows.size:
             # start from confusion matrices learned on the gold tasks alone, so a crowd whose
@@ -418,7 +359,7 @@ class DawidSkene(_Aggregator):
 
     @staticmethod
     def _e_step(
-        enc: _Encoded, probs: FloatArray, pseudo: FloatArray
+        enc: AnswerTable, probs: FloatArray, pseudo: FloatArray
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """M-step from ``probs`` (rows may be zero = unused), then E-step.
 
@@ -450,89 +391,6 @@ class DawidSkene(_Aggregator):
     ) -> list[Label | None]:
         self.fit(tasks, workers, labels, gold=gold)
         return [self.labels_[task] for task in self.tasks_]
-
-
-def _units(
-    tasks: Any, workers: Sequence[Hashable] | None, labels: Sequence[Label] | None
-) -> tuple[_Encoded, FloatArray]:
-    enc = _encode(tasks, workers, labels)
-    return enc, _votes(enc)
-
-
-def fleiss_kappa(
-    tasks: Any,
-    workers: Sequence[Hashable] | None = None,
-    labels: Sequence[Label] | None = None,
-) -> float:
-    """Fleiss' kappa (Fleiss, 1971) over tasks with two or more answers.
-
-    With a varying number of answers per task, each task's agreement uses its own count (the
-    usual generalisation); with a fixed count it is Fleiss' original statistic.
-
-    >>> rows = [("t1", "a"), ("t1", "a"), ("t2", "b"), ("t2", "b")]
-    >>> fleiss_kappa([t for t, _ in rows], ["w1", "w2", "w1", "w2"], [y for _, y in rows])
-    1.0
-    """
-    _, counts = _units(tasks, workers, labels)
-    n_i = counts.sum(axis=1)
-    keep = n_i >= 2
-    counts, n_i = counts[keep], n_i[keep]
-    if counts.size == 0:
-        raise ValidationError(
-            "no task has two or more answers", field="tasks", rule="a task with >= 2 answers"
-        )
-    p_i = (counts * (counts - 1)).sum(axis=1) / (n_i * (n_i - 1))
-    p_j = counts.sum(axis=0) / n_i.sum()
-    p_bar, p_e = float(p_i.mean()), float((p_j**2).sum())
-    if math.isclose(p_e, 1.0):
-        return 1.0
-    return (p_bar - p_e) / (1 - p_e)
-
-
-def krippendorff_alpha(
-    tasks: Any,
-    workers: Sequence[Hashable] | None = None,
-    labels: Sequence[Label] | None = None,
-    *,
-    level: Literal["nominal", "interval"] = "nominal",
-) -> float:
-    """Krippendorff's alpha, ``1 − D_o / D_e``, from the coincidence matrix (Krippendorff, 2011).
-
-    Tasks with fewer than two answers carry no information and are left out; missing answers
-    are allowed. ``level="interval"`` uses squared differences of numeric labels.
-    """
-    enc, counts = _units(tasks, workers, labels)
-    m_u = counts.sum(axis=1)
-    counts = counts[m_u >= 2]
-    m_u = m_u[m_u >= 2]
-    if counts.size == 0:
-        raise ValidationError(
-            "no task has two or more answers", field="tasks", rule="a task with >= 2 answers"
-        )
-    # o[c, k] = Σ_u n_uc (n_uk − [c = k]) / (m_u − 1)
-    coincidence = np.einsum("uc,uk->ck", counts / (m_u - 1)[:, None], counts)
-    coincidence -= np.diag((counts / (m_u - 1)[:, None]).sum(axis=0))
-    n_c = coincidence.sum(axis=1)
-    n = n_c.sum()
-    if level == "nominal":
-        distance = 1.0 - np.eye(len(enc.labels))
-    elif level == "interval":
-        try:
-            values = np.array([float(v) for v in enc.labels])  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(
-                "interval alpha needs numeric labels", field="labels", rule="numeric"
-            ) from exc
-        distance = (values[:, None] - values[None, :]) ** 2
-    else:
-        raise ValidationError(
-            f"unknown level {level!r}", field="level", rule="nominal or interval"
-        )
-    observed = float((coincidence * distance).sum() / n)
-    expected = float((np.outer(n_c, n_c) * distance).sum() / (n * (n - 1)))
-    if expected == 0.0:
-        return 1.0
-    return 1.0 - observed / expected
 
 
 def text_similarity(a: str, b: str) -> float:
@@ -606,7 +464,7 @@ class ClosestText(_Aggregator):
         workers: Sequence[Hashable] | None = None,
         labels: Sequence[Label] | None = None,
     ) -> ClosestText:
-        t, _, y = _columns(tasks, workers, labels)
+        t, _, y = answer_columns(tasks, workers, labels)
         grouped: dict[Hashable, list[str]] = {}
         for task, text in zip(t, y, strict=True):
             grouped.setdefault(task, []).append(str(text))

@@ -34,7 +34,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hitl_agent.errors import ValidationError
-from hitl_agent.review.aggregate import DawidSkene, krippendorff_alpha
+from hitl_agent.review.aggregate import DawidSkene
+from hitl_agent.review.agreement import krippendorff_alpha
 from hitl_agent.review.consensus import OUTPUT_KEY, Method, answer_label, fit
 
 from .clock import Clock, now_us

@@ -1,6 +1,9 @@
 """The portal's files (``grant_read_access``) and static assets, under ``/portal``; see
 ``portal.py`` for the security model.
 
+Static assets: named by content-hashed URLs (``portal_static.py``); a request that carries the
+current hash is cached for a year (``immutable``), any other must be revalidated.
+
 Files for ``grant_read_access``: presigned through the service's S3 endpoint when it has one
 (``s3_endpoint_url``), otherwise served here from ``{data}/files/{bucket}/{key}`` with an expiring
 HMAC signature, CORS ``*`` and a ``sandbox`` CSP (a stored HTML file cannot run on this origin).
@@ -9,19 +12,22 @@ HMAC signature, CORS ``*`` and a ``sandbox`` CSP (a stored HTML file cannot run 
 from __future__ import annotations
 
 import mimetypes
-import re
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, Response
 
-from .portal import files_root, portal_keys
+from hitl_agent._lazy import lazy_exports
+
+from .portal_static import static_asset
+from .portal_web import files_root, portal_keys
 from .signing import SignedUrlError, verify_signed_params
 
 assets_router = APIRouter()
-STATIC_DIR = Path(__file__).with_name("static")
-_RE_STATIC = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(?:js|css)$")
-_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+# moved to portal_static.py; the old path warns for one release
+__getattr__, __dir__ = lazy_exports(
+    globals(), deprecated={"STATIC_DIR": "hitl_agent.service.portal_static"}
+)
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _plain(status: int, text: str) -> Response:
@@ -55,19 +61,19 @@ async def files(request: Request) -> Response:
     return response
 
 
-_static_cache: dict[str, bytes] = {}
-
-
 @assets_router.get("/static/{file}")
-async def static(file: str) -> Response:
-    if not _RE_STATIC.match(file) or not (STATIC_DIR / file).is_file():
+async def static(file: str, request: Request) -> Response:
+    asset = static_asset(file)
+    if asset is None:
         return _plain(404, "no such file")
-    data = _static_cache.get(file)
-    if data is None:
-        data = (STATIC_DIR / file).read_bytes()
-        _static_cache[file] = data
-    response = Response(data, media_type=_STATIC_TYPES[Path(file).suffix])
-    response.headers["Cache-Control"] = "public, max-age=300"
+    etag = f'"{asset.version}"'
+    fresh = request.headers.get("if-none-match") == etag
+    response = Response(
+        b"" if fresh else asset.body, 304 if fresh else 200, media_type=asset.content_type
+    )
+    hashed = request.query_params.get("v") == asset.version
+    response.headers["Cache-Control"] = IMMUTABLE if hashed else "public, no-cache"
+    response.headers["ETag"] = etag
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"

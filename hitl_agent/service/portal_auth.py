@@ -34,6 +34,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hitl_agent.errors import ConfigError
+
 from .signing import load_or_create_secret
 
 SESSION_COOKIE = "hitl_portal"
@@ -74,7 +76,7 @@ def load_keys(data_dir: Path) -> PortalKeys:
     env = os.environ.get(SECRET_ENV)
     if env:
         if len(env.encode()) < 16:
-            raise ValueError(f"${SECRET_ENV} must be at least 16 bytes")
+            raise ConfigError(f"${SECRET_ENV} must be at least 16 bytes", setting=SECRET_ENV)
         return PortalKeys.derive(env.encode())
     return PortalKeys.derive(load_or_create_secret(data_dir / SECRET_FILE))
 

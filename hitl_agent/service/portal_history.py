@@ -12,7 +12,7 @@ from starlette.responses import Response
 from . import portal_pages as pages
 from .clock import iso_ms
 from .models import Answer, HumanLoop
-from .portal import _services, _to_login, current_viewer, html_response
+from .portal_web import current_viewer, html_response, services_of, to_login
 from .services import ReviewServices
 from .workforce import WorkerInfo
 
@@ -51,6 +51,6 @@ def _history(services: ReviewServices, worker: WorkerInfo) -> tuple[list[pages.H
 async def history(request: Request) -> Response:
     viewer = await current_viewer(request)
     if viewer is None:
-        return _to_login(request)
-    rows, total = await run_in_threadpool(_history, _services(request), viewer.worker)
+        return to_login(request)
+    rows, total = await run_in_threadpool(_history, services_of(request), viewer.worker)
     return html_response(pages.history_page(viewer.worker.name, viewer.csrf, rows, total))

@@ -33,9 +33,8 @@ from starlette.responses import Response
 from hitl_agent.errors import SignInError
 
 from . import portal_auth as auth
-from .portal import _services, portal_keys
-from .portal_accounts import accounts
 from .portal_pages import e
+from .portal_web import open_session, portal_keys, safe_next, services_of
 from .workforces import OidcSettings
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ def _clock(request: Request) -> Callable[[], float]:
 
 
 def _base(request: Request) -> str:
-    return (_services(request).settings.public_url or str(request.base_url)).rstrip("/")
+    return (services_of(request).settings.public_url or str(request.base_url)).rstrip("/")
 
 
 def _page(status: int, title: str, text: str) -> Response:
@@ -80,12 +79,6 @@ def _page(status: int, title: str, text: str) -> Response:
         media_type="text/html; charset=utf-8",
         headers={"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'"},
     )
-
-
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/portal/") and not value.startswith("//"):
-        return value
-    return "/portal/tasks"
 
 
 # --- the signed state cookie ------------------------------------------------------------------
@@ -119,8 +112,9 @@ async def _jwks(request: Request, oidc: OidcSettings, *, refresh: bool = False) 
         async with httpx.AsyncClient(timeout=10) as client:
             resp = await client.get(oidc.jwks_uri)
         if resp.status_code != 200 or len(resp.content) > MAX_PROVIDER_BYTES:
-            raise SignInError(f"The identity provider's keys are unavailable (HTTP "
-                              f"{resp.status_code})", 502)
+            raise SignInError(
+                f"The identity provider's keys are unavailable (HTTP {resp.status_code})", 502
+            )
         cache[oidc.jwks_uri] = resp.json()
     return cache[oidc.jwks_uri]
 
@@ -214,10 +208,13 @@ async def oidc_login(request: Request) -> Response:
         _require_authlib()
     except SignInError as exc:
         return _page(exc.status, "Sign-in is not available", str(exc))
-    oidc = await run_in_threadpool(_services(request).control.workforces.oidc)
+    oidc = await run_in_threadpool(services_of(request).control.workforces.oidc)
     if oidc is None:
-        return _page(404, "Sign-in is not available",
-                     "No identity provider is configured for this workforce.")
+        return _page(
+            404,
+            "Sign-in is not available",
+            "No identity provider is configured for this workforce.",
+        )
     from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -233,22 +230,37 @@ async def oidc_login(request: Request) -> Response:
         "code_challenge": create_s256_code_challenge(verifier),
         "code_challenge_method": "S256",
     }
-    response = Response(status_code=303, headers={
-        "Location": f"{oidc.authorization_endpoint}?{urlencode(query)}",
-        "Cache-Control": "no-store",
-    })
-    sealed = _seal(portal_keys(request), {
-        "s": state, "n": nonce, "v": verifier, "t": _clock(request)(),
-        "next": _safe_next(request.query_params.get("next")),
-    })
-    auth.set_cookie(response, STATE_COOKIE, sealed, max_age=STATE_TTL_S, path="/portal/oidc",
-                    secure=auth.is_https(request, _services(request).settings.public_url))
+    response = Response(
+        status_code=303,
+        headers={
+            "Location": f"{oidc.authorization_endpoint}?{urlencode(query)}",
+            "Cache-Control": "no-store",
+        },
+    )
+    sealed = _seal(
+        portal_keys(request),
+        {
+            "s": state,
+            "n": nonce,
+            "v": verifier,
+            "t": _clock(request)(),
+            "next": safe_next(request.query_params.get("next")),
+        },
+    )
+    auth.set_cookie(
+        response,
+        STATE_COOKIE,
+        sealed,
+        max_age=STATE_TTL_S,
+        path="/portal/oidc",
+        secure=auth.is_https(request, services_of(request).settings.public_url),
+    )
     return response
 
 
 @router.get("/callback")
 async def oidc_callback(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     try:
         _require_authlib()
         oidc = await run_in_threadpool(services.control.workforces.oidc)
@@ -290,16 +302,8 @@ async def oidc_callback(request: Request) -> Response:
         response = _page(exc.status, "Sign-in failed", str(exc))
         response.delete_cookie(STATE_COOKIE, path="/portal/oidc")
         return response
-    response = Response(status_code=303, headers={"Location": saved["next"]})
-    session = auth.new_session(worker.name, worker.worker_id)
-    await run_in_threadpool(accounts(request).open_session, session.sid, worker.name)
-    auth.set_cookie(
-        response,
-        auth.SESSION_COOKIE,
-        auth.encode_session(keys, session),
-        max_age=auth.SESSION_TTL_S,
-        path="/portal",
-        secure=auth.is_https(request, services.settings.public_url),
+    response = await open_session(
+        request, Response(status_code=303, headers={"Location": saved["next"]}), worker
     )
     response.delete_cookie(STATE_COOKIE, path="/portal/oidc")
     return response

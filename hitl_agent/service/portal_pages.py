@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from .clock import iso_s, parse_timestamp, to_datetime
 from .portal_queue import COUNT_CAP, QueueRow, QueueView
-from .tasks import TaskDetail
+from .portal_static import static_url
+from .tasks import TaskDetail, TaskSummary
 
 
 def e(value: object) -> str:
@@ -87,17 +88,33 @@ def layout(
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"{meta}<title>{e(title)} · hitl-agent</title>"
-        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/portal/static/portal.css">'
-        '<script src="/portal/static/portal.js" defer></script>'
+        f'<link rel="icon" href="data:,"><link rel="stylesheet" href="{static_url("portal.css")}">'
+        f'<script src="{static_url("portal.js")}" defer></script>'
         f"</head><body>{nav}<main>{body}</main>{keys_help() if worker else ''}</body></html>"
     )
 
 
-def login_page(*, token: str, next_url: str, error: str | None = None, name: str = "") -> str:
+def login_page(
+    *,
+    token: str,
+    next_url: str,
+    error: str | None = None,
+    name: str = "",
+    provider: str | None = None,
+) -> str:
+    """The sign-in form; with ``provider`` (the workforce's OpenID Connect provider) a link that
+    signs in there instead."""
     alert = f'<p class="alert" role="alert" id="login-error">{e(error)}</p>' if error else ""
+    oidc = (
+        f'<p class="sso"><a href="/portal/oidc/login?next={e(quote(next_url, safe=""))}" '
+        f'id="sign-in-oidc" class="button">Sign in with {e(provider)}</a></p>'
+        '<p class="muted small">or with a name and password:</p>'
+        if provider
+        else ""
+    )
     body = (
         '<section class="card narrow"><h1>Sign in</h1>'
-        f"{alert}"
+        f"{alert}{oidc}"
         '<form method="post" action="/portal/login" id="login-form">'
         f'<input type="hidden" name="csrf" value="{e(token)}">'
         f'<input type="hidden" name="next" value="{e(next_url)}">'
@@ -249,26 +266,24 @@ def queue_page(
     )
 
 
-def task_page(
-    worker: str,
-    csrf: str,
-    task: TaskDetail,
-    *,
-    view: QueueView | None = None,
-    now_us: int | None = None,
-    admin: bool = False,
+KEYS_HINT = (
+    '<p class="keys-hint muted small" id="keys-hint"><kbd>1</kbd>–<kbd>9</kbd> choose · '
+    "<kbd>Enter</kbd> submit · <kbd>s</kbd> skip · <kbd>Esc</kbd> list · <kbd>?</kbd> keys</p>"
+)
+
+
+def task_header(
+    csrf: str, task: TaskDetail | TaskSummary, *, view: QueueView, now_us: int | None = None
 ) -> str:
-    """The task shell: header, deadline, the sandboxed frame with the template, skip/decline."""
-    view = view or QueueView()
+    """The task page's header: title, deadline, the claim's timer, skip/release/decline.
+
+    The page swaps it in place when submit-and-next opens the following task (``portal.js``).
+    """
     seg = e(path_segment(task.humanLoopName))
     expires = parse_timestamp(task.expiresAt)
     due = deadline_html(expires, now_us if now_us is not None else expires)
-    back = f"/portal/tasks{view.suffix()}"
+    timer, actions = "", ""
     if task.claimedByMe:
-        work = (
-            f'<iframe id="task-frame" title="Task" src="/portal/tasks/{seg}/frame" '
-            'sandbox="allow-scripts allow-forms" referrerpolicy="no-referrer"></iframe>'
-        )
         timer = (
             f'<span class="timer" id="timer" data-expires="{e(task.claimExpiresAt)}" '
             'title="Your hold on this task">'
@@ -284,28 +299,49 @@ def task_page(
             f'<form method="post" action="/portal/tasks/{seg}/decline" class="inline">'
             f'{fields}<button type="submit" id="decline">Decline</button></form>'
         )
-        hint = (
-            '<p class="keys-hint muted small" id="keys-hint"><kbd>1</kbd>–<kbd>9</kbd> choose · '
-            "<kbd>Enter</kbd> submit · <kbd>s</kbd> skip · <kbd>Esc</kbd> list · "
-            "<kbd>?</kbd> keys</p>"
-        )
-    else:
-        work = (
-            f'<form method="post" action="/portal/tasks/{seg}/start{e(view.suffix())}" '
-            f'class="card">{_hidden_csrf(csrf)}<p>Start the task to see it; you then have '
-            "the task's time limit to answer.</p>"
-            '<button type="submit" class="primary" id="start" autofocus>Start task</button></form>'
-        )
-        timer, actions, hint = "", "", ""
-    body = (
-        f'<header class="task" data-answer-url="/portal/tasks/{seg}/answer" '
-        f'data-queue="{e(view.query())}" data-back="{e(back)}">'
+    return (
+        f'<header class="task" data-loop="{e(task.humanLoopName)}" '
+        f'data-answer-url="/portal/tasks/{seg}/answer" '
+        f'data-queue="{e(view.query())}" data-back="{e(f"/portal/tasks{view.suffix()}")}">'
         f'<div><h1 id="task-title">{e(task.taskTitle or "Review")}</h1>'
         f'<p class="muted">{e(task.taskDescription)}</p>'
         f"<div>{_keywords(task.taskKeywords)}</div></div>"
-        f'<div class="side">{due}{timer}{actions}</div></header>{hint}'
-        '<p class="alert" role="alert" id="portal-alert" hidden></p>'
-        f"{work}"
+        f'<div class="side">{due}{timer}{actions}</div></header>'
+    )
+
+
+def task_frame(name: str) -> str:
+    """The sandboxed frame that runs the task's template (``portal.py``'s security model)."""
+    return (
+        f'<iframe id="task-frame" title="Task" src="/portal/tasks/{e(path_segment(name))}/frame" '
+        'sandbox="allow-scripts allow-forms" referrerpolicy="no-referrer"></iframe>'
+    )
+
+
+def task_page(
+    worker: str,
+    csrf: str,
+    task: TaskDetail,
+    *,
+    view: QueueView | None = None,
+    now_us: int | None = None,
+    admin: bool = False,
+) -> str:
+    """The task shell: header, deadline, the sandboxed frame with the template, skip/decline."""
+    view = view or QueueView()
+    if task.claimedByMe:
+        work, hint = task_frame(task.humanLoopName), KEYS_HINT
+    else:
+        work = (
+            f'<form method="post" action="/portal/tasks/{e(path_segment(task.humanLoopName))}'
+            f'/start{e(view.suffix())}" class="card">{_hidden_csrf(csrf)}<p>Start the task to '
+            "see it; you then have the task's time limit to answer.</p>"
+            '<button type="submit" class="primary" id="start" autofocus>Start task</button></form>'
+        )
+        hint = ""
+    body = (
+        f"{task_header(csrf, task, view=view, now_us=now_us)}{hint}"
+        f'<p class="alert" role="alert" id="portal-alert" hidden></p>{work}'
     )
     return layout(
         task.taskTitle or "Task", body, worker=worker, csrf=csrf, active="queue", admin=admin
@@ -392,7 +428,7 @@ def frame_document(rendered: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="referrer" content="no-referrer">'
-        '<script src="/portal/static/portal-frame.js"></script>'
+        f'<script src="{static_url("portal-frame.js")}"></script>'
         f"</head><body>\n{rendered}\n</body></html>"
     )
 

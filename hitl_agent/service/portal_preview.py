@@ -26,12 +26,10 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from . import portal_auth as auth
 from . import portal_pages as pages
 from .clock import iso_ms, now_us
 from .output import build_output
-from .portal import current_viewer, html_response, portal_keys
-from .portal_accounts import accounts
+from .portal_web import current_viewer, html_response, open_session
 from .process import free_port
 from .services import ReviewServices, build_services
 from .settings import ServiceSettings
@@ -43,7 +41,8 @@ ROLE = "arn:aws:iam::000000000000:role/hitl-preview"
 
 
 class Preview:
-    """The preview's state; set as ``app.state.portal_preview`` (see ``portal.PreviewHook``)."""
+    """The preview's state; set as ``app.state.portal_preview``
+    (see ``portal_tasks.PreviewHook``)."""
 
     def __init__(
         self,
@@ -108,17 +107,7 @@ async def start(request: Request) -> Response:
     accepted = datetime.fromisoformat(claim.acceptanceTime.replace("Z", "+00:00"))
     preview.claimed_us = int(accepted.timestamp() * 1_000_000)
     response = RedirectResponse(f"/portal/tasks/{LOOP}", status_code=303)
-    session = auth.new_session(preview.worker.name, preview.worker.worker_id)
-    await run_in_threadpool(accounts(request).open_session, session.sid, preview.worker.name)
-    auth.set_cookie(
-        response,
-        auth.SESSION_COOKIE,
-        auth.encode_session(portal_keys(request), session),
-        max_age=auth.SESSION_TTL_S,
-        path="/portal",
-        secure=False,
-    )
-    return response
+    return await open_session(request, response, preview.worker)
 
 
 @preview_router.get("/answer/{number}")

@@ -8,18 +8,26 @@
 - ``reviewers``: answers in the last 24 hours and per hour, accuracy on gold loops and as
   Dawid–Skene estimates it, each with a 95 % Wilson interval, and ``flagged`` when an estimate is
   below the flow's accuracy floor (gold when the reviewer has answered enough gold loops).
+
+The portal reads them through :class:`TeamFigures`, which keeps the last figures and computes
+them again when the team's make-up changed (a flow, gold item or worker), when its activity
+changed (a new answer or loop, a loop that left ``InProgress``) and they are more than
+:data:`FRESH_US` old, or when they are more than :data:`MAX_AGE_US` old: a page view does not go
+over every answer. ``hitl-agent workers stats``
+computes them afresh.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, select
 
-from .clock import iso_ms
-from .gold import flow_quality, gold_answers, gold_scores
+from .clock import Clock, iso_ms
+from .gold import GoldItem, flow_quality, gold_answers, gold_scores
 from .models import Answer, FlowDefinition, HumanLoop, Worker
 from .services import ReviewServices
 from .workforce import WorkerInfo
@@ -30,6 +38,8 @@ WINDOW_H = 24
 AT_RISK_LIMIT = 50
 MIN_GOLD = 5
 HOUR_US = 3_600 * 1_000_000
+FRESH_US = MODEL_CHECK_US  # figures this young are shown even when the data has changed since
+MAX_AGE_US = 60 * 1_000_000  # and figures this old are computed again even when it has not
 
 
 def is_admin(worker: WorkerInfo) -> bool:
@@ -197,3 +207,52 @@ def _at_risk(s: Any, now: int, horizon: dict[str, int]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def data_version(services: ReviewServices) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A cheap fingerprint of what the figures are computed from (index lookups only): the
+    team's make-up (flows, gold items, workers), then its activity (answers, loops)."""
+    with services.store.read() as s:
+        row = s.execute(
+            select(
+                select(func.count(FlowDefinition.id)).scalar_subquery(),
+                select(func.max(GoldItem.id)).scalar_subquery(),
+                select(func.max(Worker.id)).scalar_subquery(),
+                select(func.count(Worker.id)).scalar_subquery(),
+                select(func.max(Answer.id)).scalar_subquery(),
+                select(func.max(HumanLoop.id)).scalar_subquery(),
+                select(func.count(HumanLoop.id))
+                .where(HumanLoop.status == "InProgress")
+                .scalar_subquery(),
+            )
+        ).one()
+    values = tuple(int(v or 0) for v in row)
+    return values[:4], values[4:]
+
+
+class TeamFigures:
+    """The team view's figures, kept between page views (see the module's docstring)."""
+
+    def __init__(self, services: ReviewServices, clock: Clock | None = None) -> None:
+        self.services = services
+        self.clock = clock or services.tasks.clock
+        self._lock = threading.Lock()
+        self._figures: dict[str, Any] | None = None
+        self._version: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+        self._at = 0
+
+    def figures(self) -> dict[str, Any]:
+        with self._lock:  # one computation at a time; the others then take its figures
+            now = self.clock()
+            age = now - self._at
+            version = data_version(self.services)
+            make_up, activity = version
+            if (
+                self._figures is None
+                or make_up != self._version[0]
+                or (activity != self._version[1] and age >= FRESH_US)
+                or age >= MAX_AGE_US
+            ):
+                self._figures = team_stats(self.services)
+                self._version, self._at = version, now
+            return self._figures

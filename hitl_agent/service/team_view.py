@@ -13,7 +13,6 @@ Plots are inline SVG built here (no script, no external asset).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,11 +22,19 @@ from starlette.responses import Response
 
 from . import portal_pages as pages
 from .errors import AwsError, Forbidden, Unauthorized, ValidationException
-from .portal import _error, _json, _services, _to_login, current_viewer, html_response
 from .portal_pages import e
 from .portal_queue import FLOW_NAME
+from .portal_web import (
+    current_viewer,
+    error_response,
+    html_response,
+    json_response,
+    read_json_object,
+    services_of,
+    to_login,
+)
 from .responses import aws_error
-from .team_stats import ADMIN_TEAM, is_admin, team_stats
+from .team_stats import ADMIN_TEAM, TeamFigures, is_admin
 from .workforce import WorkerInfo
 
 MAX_GOLD_BODY = 4 * 1024 * 1024
@@ -180,15 +187,25 @@ def team_page(worker: str, csrf: str, stats: dict[str, Any], now_us: int) -> str
 # --- routes -------------------------------------------------------------------------------------
 
 
+def team_figures(request: Request) -> dict[str, Any]:
+    """The figures, kept between views by the app's :class:`TeamFigures`."""
+    kept: TeamFigures | None = getattr(request.app.state, "team_figures", None)
+    if kept is None:
+        kept = request.app.state.team_figures = TeamFigures(services_of(request))
+    return kept.figures()
+
+
 @team_router.get("/team")
 async def team(request: Request) -> Response:
     viewer = await current_viewer(request)
     if viewer is None:
-        return _to_login(request)
+        return to_login(request)
     if not is_admin(viewer.worker):
-        return _error(viewer, 403, "Admins only", f"The team view is for the team {ADMIN_TEAM}.")
-    services = _services(request)
-    stats = await run_in_threadpool(team_stats, services)
+        return error_response(
+            viewer, 403, "Admins only", f"The team view is for the team {ADMIN_TEAM}."
+        )
+    services = services_of(request)
+    stats = await run_in_threadpool(team_figures, request)
     return html_response(team_page(viewer.worker.name, viewer.csrf, stats, services.tasks.clock()))
 
 
@@ -196,7 +213,9 @@ async def _api_admin(request: Request) -> WorkerInfo:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Missing bearer token", field="Authorization")
-    worker = await run_in_threadpool(_services(request).workforce.authenticate_token, token.strip())
+    worker = await run_in_threadpool(
+        services_of(request).workforce.authenticate_token, token.strip()
+    )
     if worker is None:
         raise Unauthorized("Invalid bearer token", field="Authorization")
     if not is_admin(worker):
@@ -214,39 +233,31 @@ def _flow(flow: str) -> str:
 async def stats_api(request: Request) -> Response:
     try:
         await _api_admin(request)
-        stats = await run_in_threadpool(team_stats, _services(request))
+        stats = await run_in_threadpool(team_figures, request)
     except AwsError as exc:
         return aws_error(exc, "application/json")
-    return _json(stats)
+    return json_response(stats)
 
 
 @team_router.get("/api/flows/{flow}/gold")
 async def list_gold(flow: str, request: Request) -> Response:
     try:
         await _api_admin(request)
-        items = await run_in_threadpool(_services(request).gold.list_items, _flow(flow))
+        items = await run_in_threadpool(services_of(request).gold.list_items, _flow(flow))
     except AwsError as exc:
         return aws_error(exc, "application/json")
-    return _json({"flow": flow, "items": items})
+    return json_response({"flow": flow, "items": items})
 
 
 @team_router.post("/api/flows/{flow}/gold")
 async def add_gold(flow: str, request: Request) -> Response:
     try:
         await _api_admin(request)
-        raw = await request.body()
-        if len(raw) > MAX_GOLD_BODY:
-            raise ValidationException("the body must be at most 4 MiB", field="body")
-        try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            raise ValidationException("the body must be JSON", field="body") from exc
-        if not isinstance(body, dict):
-            raise ValidationException("the body must be a JSON object", field="body")
+        body = await read_json_object(request, MAX_GOLD_BODY)
         items = body.get("items")
         if not isinstance(items, list):
             raise ValidationException("items must be a list", field="items")
-        count = await run_in_threadpool(_services(request).gold.add_items, _flow(flow), items)
+        count = await run_in_threadpool(services_of(request).gold.add_items, _flow(flow), items)
     except AwsError as exc:
         return aws_error(exc, "application/json")
-    return _json({"flow": flow, "goldItems": count})
+    return json_response({"flow": flow, "goldItems": count})

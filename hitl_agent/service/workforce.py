@@ -21,6 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hitl_agent.errors import InvalidStateError
+
 from .clock import Clock, iso_ms, now_us
 from .errors import ConflictException, ResourceNotFoundException, ValidationException
 from .models import Claim, OidcIdentity, TeamMember, Worker, Workteam
@@ -259,7 +261,11 @@ class Workforce:
                 s.add(link)
             else:
                 found = s.get(Worker, link.worker_pk)
-                assert found is not None  # the link is deleted with its worker
+                if found is None:  # the link is deleted with its worker: a broken database
+                    raise InvalidStateError(
+                        f"OIDC identity {issuer} {sub} names a worker that is gone",
+                        issuer=issuer,
+                    )
                 w = found
             link.groups, link.signed_in_us = json.dumps(groups), now
             s.execute(delete(TeamMember).where(TeamMember.worker_pk == w.id))
@@ -290,14 +296,12 @@ class Workforce:
         """The worker when ``password`` is theirs, else None (constant work either way)."""
         with self.store.read() as s:
             w = s.scalars(select(Worker).where(Worker.name == name)).first()
-            stored = w.password_hash if w is not None else None
             raw = password.encode()[:72]
-            if stored is None:
+            if w is None or w.password_hash is None:
                 bcrypt.checkpw(raw, _dummy_hash())  # same cost as a real check
                 return None
-            if not bcrypt.checkpw(raw, stored.encode()):
+            if not bcrypt.checkpw(raw, w.password_hash.encode()):
                 return None
-            assert w is not None
             return _info(s, w)
 
 

@@ -14,9 +14,8 @@ from hitl_agent.review.aggregate import (
     MajorityVote,
     Wawa,
     closest_text,
-    fleiss_kappa,
-    krippendorff_alpha,
 )
+from hitl_agent.review.agreement import fleiss_kappa, krippendorff_alpha
 from tests.helpers.paths import SHARED_DATA
 
 
@@ -237,3 +236,11 @@ def test_dawid_skene_on_dog_matches_crowd_kit() -> None:
     )
     acc = np.mean([ds.labels_[q] == y for q, y in truth.items()])
     assert round(float(acc), 3) >= 0.843
+
+
+def test_the_agreement_measures_old_path_warns_and_still_works() -> None:
+    import hitl_agent.review.aggregate as old
+
+    with pytest.warns(DeprecationWarning, match="review.agreement.krippendorff_alpha"):
+        moved = old.krippendorff_alpha
+    assert moved is krippendorff_alpha

@@ -17,7 +17,13 @@ from hitl_agent.review.aggregate import DawidSkene
 from hitl_agent.review.consensus import answer_label, combine_answers
 from hitl_agent.service.services import ReviewServices, build_services
 from hitl_agent.service.settings import ServiceSettings
-from hitl_agent.service.team_stats import team_stats, wilson
+from hitl_agent.service.team_stats import (
+    FRESH_US,
+    MAX_AGE_US,
+    TeamFigures,
+    team_stats,
+    wilson,
+)
 from hitl_agent.types import HumanAnswer
 from tests.helpers.paths import SHARED_DATA
 
@@ -170,6 +176,29 @@ def test_gold_tasks_mix_in_unseen_and_score_reviewers(services: ReviewServices) 
     assert stats["flows"][0]["openLoops"] == 4
     assert by_name["good"]["answers24h"] == 2
     json.dumps(stats)  # plain JSON all through
+
+
+def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) -> None:
+    flow = make_flow(services, "kept", 1)
+    for i in range(3):
+        start(services, flow, f"k{i}", f"item {i}")
+    reviewer = services.workforce.add_worker("r", teams=["crowd"])[0]
+    now = [services.tasks.clock()]
+    kept = TeamFigures(services, clock=lambda: now[0])
+    first = kept.figures()
+    assert first == team_stats(services) | {"generatedAt": first["generatedAt"]}
+    services.tasks.submit(reviewer, "k0", answer("cat"))
+    assert kept.figures() is first  # young figures are shown as they are
+    now[0] += FRESH_US
+    second = kept.figures()  # older, and an answer came: computed again
+    assert second is not first and second["flows"][0]["openLoops"] == 2
+    now[0] += FRESH_US
+    assert kept.figures() is second  # nothing changed since
+    now[0] += MAX_AGE_US
+    third = kept.figures()
+    assert third is not second  # too old all the same
+    make_flow(services, "another", 1)
+    assert [f["flow"] for f in kept.figures()["flows"]] == ["another", "kept"]  # at once
 
 
 def test_bad_gold_items_are_refused_with_the_field(services: ReviewServices) -> None:

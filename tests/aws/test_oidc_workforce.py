@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -108,9 +109,15 @@ def _mode(provider: str, mode: str) -> None:
     assert httpx.post(f"{provider}/test/mode", json={"mode": mode}).json() == {"mode": mode}
 
 
-def _sign_in(browser: Any, portal: ServiceProcess, user: str) -> Any:
+def _sign_in(browser: Any, portal: ServiceProcess, user: str, *, via: str | None = None) -> Any:
+    """Sign in at the provider; ``via``: a portal page to start from, through the sign-in
+    page's "Sign in with <provider>" link."""
     page = browser.new_page()
-    page.goto(f"{portal.url}/portal/oidc/login")
+    if via is None:
+        page.goto(f"{portal.url}/portal/oidc/login")
+    else:
+        page.goto(f"{portal.url}{via}")  # not signed in: the sign-in page
+        page.locator("#sign-in-oidc").click()
     page.fill("input[name=login]", user)
     page.fill("input[name=password]", "any-password")
     page.click("button[type=submit]")
@@ -147,6 +154,21 @@ def test_member_signs_in_answers_and_the_output_names_the_provider(
     assert identity == {"identityProviderType": "Oidc", "issuer": workforce["issuer"],
                         "sub": "alice"}
     assert answer["timeSpentInSeconds"] > 0
+    page.context.close()
+
+
+def test_sign_in_page_links_to_the_provider_and_returns_to_the_page(
+        browser: Any, portal: ServiceProcess, workforce: dict[str, Any]) -> None:
+    _mode(workforce["issuer"], "normal")
+    page = browser.new_page()
+    page.goto(f"{portal.url}/portal/history")
+    link = page.locator("#sign-in-oidc")
+    assert link.inner_text() == f"Sign in with {urlsplit(workforce['issuer']).hostname}"
+    assert page.locator("#login-form").is_visible()  # name and password still work
+    page.context.close()
+    page = _sign_in(browser, portal, "alice", via="/portal/history")
+    assert page.url == f"{portal.url}/portal/history", page.content()[:2000]
+    assert page.locator("nav .who").inner_text() == "alice"
     page.context.close()
 
 

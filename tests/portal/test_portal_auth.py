@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hitl_agent.errors import ConfigError
 from hitl_agent.service import portal_auth as auth
 from tests.helpers.portal import Portal
 
@@ -41,7 +42,7 @@ def test_the_secret_can_come_from_the_environment(
     assert auth.load_keys(tmp_path) == auth.load_keys(tmp_path / "elsewhere")
     assert not (tmp_path / auth.SECRET_FILE).exists()
     monkeypatch.setenv(auth.SECRET_ENV, "short")
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="HITL_PORTAL_SECRET"):
         auth.load_keys(tmp_path)
 
 

@@ -60,6 +60,7 @@ def test_session_cookie_is_secure_over_https(portal: Portal) -> None:
     client = httpx.Client(base_url=portal.url)
     form = client.get("/portal/login", headers=https)
     assert "secure" in form.headers["set-cookie"].lower()
+    assert 'id="sign-in-oidc"' not in form.text  # no OIDC provider here (tests/aws has one)
     token = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert token is not None
     # (httpx keeps no Secure cookie for an http:// URL: hand the pre-session cookie over)
@@ -97,10 +98,21 @@ def test_security_headers(portal: Portal) -> None:
     assert "frame-ancestors 'self'" in fcsp and "form-action 'none'" in fcsp
     # Our crowd elements replace AWS's script; nothing is loaded from assets.crowd.aws.
     assert "assets.crowd.aws" not in frame.text
-    assert '<script src="/portal/static/crowd-elements.js"></script>' in frame.text
+    hashed = re.search(
+        r'<script src="(/portal/static/crowd-elements.js\?v=[0-9a-f]{16})">', frame.text
+    )
+    assert hashed is not None
+    # A content-hashed URL is kept for a year; the bare name must be revalidated (ETag, 304).
+    cached = client.get(hashed.group(1))
+    assert "immutable" in cached.headers["cache-control"]
     js = client.get("/portal/static/crowd-elements.js")
-    assert js.status_code == 200 and "customElements" in js.text
+    assert js.status_code == 200 and "customElements" in js.text and js.text == cached.text
     assert js.headers["content-type"].startswith("text/javascript")
+    assert js.headers["cache-control"] == "public, no-cache"
+    again = client.get(
+        "/portal/static/crowd-elements.js", headers={"If-None-Match": js.headers["etag"]}
+    )
+    assert again.status_code == 304 and not again.content
     assert client.get("/portal/static/..%2Fportal.py").status_code == 404
     assert client.get("/portal/static/nope.js").status_code == 404
 

@@ -90,6 +90,10 @@ def test_thirty_tasks_reviewed_with_the_keyboard_only(keyboard: Keyboard, portal
         expected[portal.start(flow, task)] = labels[(i * 7) % len(labels)]
     page = keyboard.sign_in(portal.worker("team-kb"))
     page.keyboard.press("Enter")  # "Start working" has the focus
+    page.wait_for_url(re.compile(r"/portal/tasks/[^/?]+$"))
+    wait_ready(page)
+    loads: list[str] = []  # the next tasks open in place: no page load until the list
+    page.on("load", lambda p: loads.append(p.url))
     seen: list[str] = []
     per_task: list[float] = []
     for _ in range(30):
@@ -100,14 +104,16 @@ def test_thirty_tasks_reviewed_with_the_keyboard_only(keyboard: Keyboard, portal
         seen.append(loop)
         digit = str(labels.index(expected[loop]) + 1)
         page.keyboard.press(digit)
+        here = page.url  # (read before Enter: the next task may open before the press returns)
         t0 = time.perf_counter()
         page.keyboard.press("Enter")
-        page.wait_for_url(lambda url, here=page.url: url != here)  # type: ignore[misc]
+        page.wait_for_url(lambda url, here=here: url != here)  # type: ignore[misc]
         if len(seen) < 30:
             wait_ready(page)
             per_task.append(time.perf_counter() - t0)
     page.wait_for_url(re.compile(r"/portal/tasks\?done="))
     assert "was recorded" in page.locator(".notice").inner_text()
+    assert len(loads) == 1 and "done=" in loads[0], loads
     for loop, label in expected.items():
         (answer,) = portal.output(loop)["humanAnswers"]
         assert answer["answerContent"]["label"] == {"label": label}, loop

@@ -73,6 +73,36 @@ def test_start_working_submit_and_next_then_skip(portal: Portal) -> None:
     assert r.json()["next"] == f"/portal/tasks?sort=created&done={loops[1]}"
 
 
+def test_the_task_rendered_ahead_is_claimed_with_the_answer(portal: Portal) -> None:
+    """Submit-and-next in place: the page loads the upcoming task's frame before it is claimed,
+    names it with the answer, and gets its header back; a task taken meanwhile is passed over."""
+    flow = portal.flow(source("classification"), team="team-ahead", title="Ahead")
+    loops = [portal.start(flow, sample("classification")) for _ in range(4)]
+    client, csrf = portal.http(portal.worker("team-ahead"))
+    client.post("/portal/work", data={"csrf": csrf, "sort": "created"})
+    upcoming = client.get(f"/portal/tasks/{loops[0]}/upcoming?sort=created").json()["name"]
+    assert upcoming == loops[1]
+    ahead = client.get(f"/portal/tasks/{upcoming}/frame?upcoming=1")
+    assert ahead.status_code == 200 and "crowd-classifier" in ahead.text
+    assert client.get(f"/portal/tasks/{upcoming}/frame").status_code == 409  # not claimed yet
+    answer = {"answerContent": {"label": {"label": "billing"}}, "queue": "sort=created"}
+    headers = {"X-CSRF-Token": csrf}
+    r = client.post(
+        f"/portal/tasks/{loops[0]}/answer", json={**answer, "upcoming": loops[2]}, headers=headers
+    ).json()
+    assert r["name"] == loops[2] and r["next"] == f"/portal/tasks/{loops[2]}?sort=created"
+    assert f'data-loop="{loops[2]}"' in r["header"] and 'id="skip-form"' in r["header"]
+    assert r["title"] == "Ahead"
+    # another reviewer takes the task this one has rendered ahead: the queue's next instead
+    rival = portal.local.workforce.get_worker(portal.worker("team-ahead"))
+    portal.local.tasks.claim(rival, loops[1])
+    assert client.get(f"/portal/tasks/{loops[1]}/frame?upcoming=1").status_code == 409
+    r = client.post(
+        f"/portal/tasks/{loops[2]}/answer", json={**answer, "upcoming": loops[1]}, headers=headers
+    ).json()
+    assert r["name"] == loops[3]
+
+
 def test_team_view_and_admin_api(portal: Portal) -> None:
     flow = portal.flow(source("classification"), team="team-q", title="Quality", task_count=2)
     flow_name = flow.rsplit("/", 1)[1]

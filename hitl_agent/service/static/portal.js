@@ -1,8 +1,14 @@
 /*
  * portal.js: the hitl-agent worker portal's page script (no inline scripts: the pages' CSP forbids
  * them). The task timer counts down the claim; answers come from the sandboxed task frame by
- * postMessage and are POSTed here with the CSRF token, then the page follows {"next": url}, which
+ * postMessage and are POSTed here with the CSRF token, then the page opens {"next": url}, which
  * is the next task of the reviewer's queue (submit-and-next).
+ *
+ * Submit-and-next in place: while the reviewer works, the page asks which task comes next
+ * (/upcoming) and loads its sandboxed frame out of sight and inert (the "spare"). The answer
+ * names that task; when the service claimed it, the page swaps the header it sent and the spare
+ * in, and pushes the task's URL: no page load, no template to fetch and run while the reviewer
+ * waits. Any other answer (the list, a preview page) is a plain navigation.
  *
  * Keyboard contract (shown by the "?" overlay):
  *   1-9    choose the n-th answer of the task (toggle it in a multi-select task)
@@ -23,12 +29,15 @@
     return (h ? h + ':' + pad(m) : m) + ':' + pad(s) + ' left';
   }
 
+  var timerRun = 0;
   function startTimer() {
+    var run = ++timerRun;
     var el = document.getElementById('timer');
     if (!el || !el.dataset.expires) return;
     var end = Date.parse(el.dataset.expires);
     if (isNaN(end)) return;
     var tick = function () {
+      if (run !== timerRun) return;
       var left = Math.max(0, Math.round((end - Date.now()) / 1000));
       el.textContent = fmt(left);
       el.classList.toggle('low', left < 60);
@@ -53,30 +62,136 @@
   function header() { return document.querySelector('header.task'); }
 
   var busy = false;
+  function settle(ok) {
+    busy = false;
+    document.body.dataset.submitting = 'false';
+    if (ok) document.body.dataset.frameReady = 'true';
+  }
+
   function submit(frame, answerContent) {
     var head = header();
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (busy || !head || !meta) return;
     busy = true;
     document.body.dataset.submitting = 'true';
+    document.body.dataset.frameReady = 'false';
+    var payload = { answerContent: answerContent, queue: head.dataset.queue || '' };
+    if (spare) payload.upcoming = spare.name;
     fetch(head.dataset.answerUrl, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': meta.content },
-      body: JSON.stringify({ answerContent: answerContent, queue: head.dataset.queue || '' })
+      body: JSON.stringify(payload)
     }).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (body) {
         frame.contentWindow.postMessage({ type: 'hitl-result', ok: resp.ok, status: resp.status }, '*');
         if (!resp.ok) throw new Error(body.message || ('HTTP ' + resp.status));
         var next = typeof body.next === 'string' ? new URL(body.next, window.location.href) : null;
-        if (next && next.origin === window.location.origin) window.location.assign(next.href);
+        if (!next || next.origin !== window.location.origin) return;
+        if (typeof body.name === 'string' && typeof body.header === 'string') follow(body, next.href);
+        else window.location.assign(next.href);
       });
     }).catch(function (err) {
-      busy = false;
-      document.body.dataset.submitting = 'false';
+      settle(true);
       showAlert('Your answer could not be submitted: ' + err.message);
     });
   }
+
+  // --- the next task, in place -----------------------------------------------------------------
+  var spare = null;    // {name, el, ahead, loaded, ready, height}: the next task's frame, unseen
+  var pending = null;  // the answer's {name, header, title, url}, until its frame is ready
+
+  function frameUrl(name, ahead) {
+    return '/portal/tasks/' + encodeURIComponent(name) + '/frame' + (ahead ? '?upcoming=1' : '');
+  }
+
+  function sizeFrame(el, height) {
+    if (height) el.style.height = Math.min(Math.max(height + 24, 240), 20000) + 'px';
+  }
+
+  function makeSpare(name, ahead) {
+    var current = frameEl();
+    var el = document.createElement('iframe');
+    el.title = 'Next task';
+    el.className = 'spare';
+    el.setAttribute('sandbox', 'allow-scripts allow-forms');
+    el.setAttribute('referrerpolicy', 'no-referrer');
+    el.setAttribute('aria-hidden', 'true');
+    el.tabIndex = -1;
+    el.inert = true;
+    current.parentNode.insertBefore(el, current.nextSibling);
+    var made = { name: name, el: el, ahead: ahead, loaded: false, ready: false, height: 0 };
+    el.addEventListener('load', function () {
+      made.loaded = true;
+      // A frame that loaded without saying it is ready is an error page: one rendered ahead is
+      // asked again now that the task is claimed; otherwise the task page shows the error.
+      setTimeout(function () { if (spare === made && !made.ready && pending) rescue(); }, 1000);
+    });
+    el.src = frameUrl(name, ahead);
+    return made;
+  }
+
+  function dropSpare() {
+    if (spare) { spare.el.remove(); spare = null; }
+  }
+
+  function rescue() {
+    if (spare.ahead) { var name = spare.name; dropSpare(); spare = makeSpare(name, false); }
+    else window.location.assign(pending.url);
+  }
+
+  function prefetch() {
+    var head = header();
+    if (!head || !frameEl() || !head.dataset.loop) return;
+    var loop = head.dataset.loop;
+    var query = head.dataset.queue ? '?' + head.dataset.queue : '';
+    fetch('/portal/tasks/' + encodeURIComponent(loop) + '/upcoming' + query, {
+      credentials: 'same-origin', headers: { Accept: 'application/json' }
+    }).then(function (resp) { return resp.ok ? resp.json() : {}; }).then(function (body) {
+      var now = header();
+      if (busy || !now || now.dataset.loop !== loop || typeof body.name !== 'string') return;
+      if (spare && spare.name === body.name) return;
+      dropSpare();
+      spare = makeSpare(body.name, true);
+    }).catch(function () { /* no spare: the next task then loads after the answer */ });
+  }
+
+  function follow(body, url) {
+    pending = { name: body.name, header: body.header, title: body.title || 'Task', url: url };
+    if (!spare || spare.name !== body.name) { dropSpare(); spare = makeSpare(body.name, false); }
+    else if (spare.loaded && !spare.ready) rescue();
+    swapIn();
+  }
+
+  function swapIn() {
+    if (!pending || !spare || !spare.ready || spare.name !== pending.name) return;
+    var next = pending, shown = spare, old = frameEl(), head = header();
+    pending = null;
+    spare = null;
+    var holder = document.createElement('div');
+    holder.innerHTML = next.header; // the service's own markup, every value escaped there
+    if (head && holder.firstElementChild) head.replaceWith(holder.firstElementChild);
+    old.removeAttribute('id');
+    old.remove();
+    shown.el.id = 'task-frame';
+    shown.el.title = 'Task';
+    shown.el.className = '';
+    shown.el.removeAttribute('aria-hidden');
+    shown.el.removeAttribute('tabindex');
+    shown.el.inert = false;
+    sizeFrame(shown.el, shown.height);
+    ['portal-alert', 'portal-confirm'].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) el.hidden = true;
+    });
+    document.title = next.title + ' · hitl-agent';
+    settle(true);
+    history.pushState({ loop: next.name }, '', next.url);
+    startTimer();
+    prefetch();
+  }
+
+  window.addEventListener('popstate', function () { window.location.reload(); });
 
   function confirmSubmit(frame, answerContent) {
     var bar = document.getElementById('portal-confirm');
@@ -158,10 +273,16 @@
   });
 
   window.addEventListener('message', function (e) {
+    if (!e.data || typeof e.data !== 'object') return;
+    if (spare && e.source === spare.el.contentWindow) { // the spare only reports its size and load
+      if (e.data.type === 'hitl-height' && typeof e.data.height === 'number') spare.height = e.data.height;
+      else if (e.data.type === 'hitl-ready') { spare.ready = true; swapIn(); }
+      return;
+    }
     var frame = frameEl();
-    if (!frame || e.source !== frame.contentWindow || !e.data || typeof e.data !== 'object') return;
+    if (!frame || e.source !== frame.contentWindow) return;
     if (e.data.type === 'hitl-height' && typeof e.data.height === 'number') {
-      frame.style.height = Math.min(Math.max(e.data.height + 24, 240), 20000) + 'px';
+      sizeFrame(frame, e.data.height);
     } else if (e.data.type === 'hitl-submit' && e.data.answerContent && typeof e.data.answerContent === 'object') {
       // A submit counts only right after a real user action (a click or key press in the page
       // or the frame: user activation reaches this page too). A frame that posts on load, or
@@ -172,7 +293,8 @@
     } else if (e.data.type === 'hitl-key' && typeof e.data.key === 'string') {
       pageKey(e.data.key);
     } else if (e.data.type === 'hitl-ready') {
-      document.body.dataset.frameReady = 'true';
+      if (!busy) document.body.dataset.frameReady = 'true';
+      if (!spare) prefetch();
     }
   });
 
