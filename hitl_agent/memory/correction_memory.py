@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,16 +34,25 @@ from hitl_agent.memory.documents import (
     correction_metadata,
     input_key,
     prepare_input,
-    similar_from_metadata,
 )
 from hitl_agent.memory.embeddings import Embedder, resolve_embeddings
-from hitl_agent.memory.index import ChromaIndex, check_embedding, index_errors
-from hitl_agent.memory.layout import fetch_sizes, matches, pack, unpack
-from hitl_agent.memory.ledger import Ledger
+from hitl_agent.memory.index import (
+    LAYOUT,
+    ChromaIndex,
+    IndexCollection,
+    check_embedding,
+    index_errors,
+)
+from hitl_agent.memory.layout import fetch_sizes, matches, split_model_filter
+from hitl_agent.memory.ledger import Ledger, canonical_json
 from hitl_agent.memory.ledger import corrections as corrections_table
 from hitl_agent.types import Correction, ReviewAction, SimilarCorrection
 
 log = logging.getLogger(__name__)
+
+LIST_REFRESH_S = 10.0
+"""How old the list of a task's model partitions may get before it is read again."""
+UNKNOWN_TASK_REFRESH_S = 1.0
 
 Where = Mapping[str, Any]
 
@@ -99,6 +109,14 @@ def _and(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] |
     if a is None or b is None:
         return a or b
     return {"$and": [a, b]}
+
+
+def _similar(cid: str, data: Mapping[str, Any], similarity: float | None) -> SimilarCorrection:
+    """The graph's view of a stored correction (the ledger's JSON, trusted: it wrote it)."""
+    return SimilarCorrection.model_construct(
+        correction_id=cid, input=data.get("input"), model_output=data.get("model_output"),
+        final_output=data.get("final_output"), action=data.get("action", "edit"),
+        similarity=similarity)
 
 
 class CorrectionMemory:
@@ -159,7 +177,10 @@ class CorrectionMemory:
         self.reuse_min_agreement = reuse_min_agreement
         self.max_input_chars = max_input_chars
         self.retry_after_s = retry_after_s
-        self._collections: dict[str, Any] = {}
+        self._collections: dict[tuple[str, str], Any] = {}
+        self._models: dict[str, set[str]] = {}
+        self._listed_at = -math.inf
+        self._legacy: set[str] = set()
         self._broken_until = 0.0
         self._lock = threading.Lock()
         if check_index:
@@ -179,13 +200,41 @@ class CorrectionMemory:
     def _check_existing(self) -> None:
         """Refuse an index built with another embedding now; a broken one only warns."""
         try:
-            collections = self.index.collections()
+            self._list()
         except MemoryIndexError as exc:
+            if "index_embedding" in exc.context:  # built with another embedding: refuse now
+                raise
             self._mark_broken(exc)
-            return
-        for task, col in collections:
-            self._check(task, col)
-            self._collections[task] = col
+
+    def _list(self) -> list[IndexCollection]:
+        """Read which collections the index holds (checking their embedding) into the cache."""
+        found = self.index.collections()
+        models: dict[str, set[str]] = {}
+        legacy = set()
+        for c in found:
+            self._check(c.task, c.collection)
+            if c.model_id is None:
+                legacy.add(c.task)
+                continue
+            models.setdefault(c.task, set()).add(c.model_id)
+            self._collections.setdefault((c.task, c.model_id), c.collection)
+        with self._lock:
+            self._models = models
+            self._listed_at = time.monotonic()
+        if legacy - self._legacy:
+            log.warning("correction index %s has collections of an earlier layout (tasks %s), "
+                        "which recall does not read: run `hitl-agent memory rebuild`",
+                        self.index.describe(), ", ".join(sorted(legacy)))
+        self._legacy = legacy
+        return found
+
+    def _task_models(self, task: str) -> set[str]:
+        """The model partitions ``task`` has in the index (re-listed now and then, so that
+        partitions another process created are found)."""
+        age = time.monotonic() - self._listed_at
+        if age > (LIST_REFRESH_S if task in self._models else UNKNOWN_TASK_REFRESH_S):
+            self._list()
+        return self._models.get(task, set())
 
     def _check(self, task: str, col: Any) -> None:
         check_embedding(col, task, self.embedder.name, self.embedder.dimension,
@@ -198,6 +247,7 @@ class CorrectionMemory:
                     "(`hitl-agent memory rebuild` repairs it): %s", self.index.describe(), exc)
         with self._lock:
             self._collections.clear()
+            self._listed_at = -math.inf
             self._broken_until = time.monotonic() + self.retry_after_s
         self.index.close()
 
@@ -205,13 +255,15 @@ class CorrectionMemory:
     def available(self) -> bool:
         return time.monotonic() >= self._broken_until
 
-    def _collection(self, task: str, *, create: bool) -> Any:
-        col = self._collections.get(task)
+    def _collection(self, task: str, model_id: str, *, create: bool) -> Any:
+        col = self._collections.get((task, model_id))
         if col is None:
-            col = self.index.collection(task, embedding=self.embedder.name,
+            col = self.index.collection(task, model_id, embedding=self.embedder.name,
                                         dimension=self.embedder.dimension, create=create)
             if col is not None:
-                self._collections[task] = col
+                self._collections[(task, model_id)] = col
+                with self._lock:
+                    self._models.setdefault(task, set()).add(model_id)
         return col
 
     def _embed_documents(self, texts: Sequence[str]) -> Any:
@@ -227,7 +279,12 @@ class CorrectionMemory:
     def recall(self, task: str, input: Any, *, k: int | None = None,
                where: Where | None = None) -> Recall:
         """Similar corrections of ``task`` for ``input``, and a human answer to reuse if one
-        matches. Returns an empty :class:`Recall` when the index is unavailable."""
+        matches. The exact match is the ledger's (it works with the index down); the similar
+        ones are the index's, empty when it is unavailable."""
+        if self.reuse:
+            exact = self._exact_reuse(task, input_key(input))
+            if exact is not None:
+                return Recall(similar=[exact], reuse=exact)
         if not self.available:
             return Recall()
         try:
@@ -237,87 +294,89 @@ class CorrectionMemory:
             return Recall()
 
     def _recall(self, task: str, input: Any, k: int, where: Where | None) -> Recall:
-        col = self._collection(task, create=False)
-        if col is None:
-            return Recall()
-        if self.reuse:
-            exact = self._exact_reuse(col, input_key(input))
-            if exact is not None:
-                return Recall(similar=[exact], reuse=exact)
         if k == 0 and self.reuse_threshold is None:
             return Recall()
         prepared = prepare_input(input, self.max_input_chars)
-        hits = self._query(col, task, prepared.text, max(k, 1),
-                           _and(_chroma_where(self.where), _chroma_where(where)))
-        similar = [h.correction for h in hits]
+        hits = self._nearest(task, prepared.text, max(k, 1),
+                             _and(_chroma_where(self.where), _chroma_where(where)))
+        similar = [_similar(cid, data, sim) for cid, sim, data in hits]
         reuse = None
         if self.reuse and self.reuse_threshold is not None and hits:
-            top = hits[0]
-            if (top.correction.similarity or 0.0) >= self.reuse_threshold and self._reusable(
-                top.metadata
-            ):
-                reuse = top.correction
+            top = similar[0]
+            if (top.similarity or 0.0) >= self.reuse_threshold and self._reusable(hits[0][2]):
+                reuse = top
         if self.min_similarity is not None:
             similar = [s for s in similar if (s.similarity or 0.0) >= self.min_similarity]
         return Recall(similar=similar[:k], reuse=reuse)
 
-    def _reusable(self, meta: Mapping[str, Any]) -> bool:
-        if meta.get("action") not in self.reuse_actions or meta.get("final_output") == "null":
+    def _reusable(self, data: Mapping[str, Any]) -> bool:
+        """Whether a correction (its stored JSON) may be reused as the answer."""
+        if data.get("action") not in self.reuse_actions or data.get("final_output") is None:
             return False
-        agreement = meta.get("agreement")
+        agreement = data.get("agreement")
         return self.reuse_min_agreement is None or (
             isinstance(agreement, int | float) and agreement >= self.reuse_min_agreement
         )
 
-    def _exact_reuse(self, col: Any, key: str) -> SimilarCorrection | None:
-        with index_errors("exact-match lookup"):
-            got = col.get(where={"input_key": key}, include=["metadatas", "documents"], limit=50)
-        documents = got["documents"] or [None] * len(got["ids"])
-        rows = [(i, d, m) for i, (m, d) in zip(
-            got["ids"], (unpack(m, d) for m, d in zip(got["metadatas"] or [], documents,
-                                                     strict=False)), strict=False)
-                if self._reusable(m)]
+    def _exact_reuse(self, task: str, key: str) -> SimilarCorrection | None:
+        """The newest reusable correction of ``task`` with the same input, from the ledger's
+        index on (task, input_key)."""
+        rows = [(cid, json.loads(payload))
+                for cid, payload in self.ledger.corrections_with_input_key(task, key)]
+        rows = [(cid, data) for cid, data in rows if self._reusable(data)]
         if not rows:
             return None
-        if len({m["final_output"] for _i, _d, m in rows}) > 1:
+        if len({canonical_json(data["final_output"]) for _cid, data in rows}) > 1:
             # People answered the same input differently: that is a question for a person.
             return None
-        cid, doc, meta = max(rows, key=lambda r: float(r[2].get("decided_ts", 0.0)))
-        return self._similar(cid, doc, meta, 1.0)
+        cid, data = rows[0]  # the newest decision
+        return _similar(cid, data, 1.0)
 
-    def _similar(self, cid: str, doc: str | None, meta: Mapping[str, Any],
-                 similarity: float | None) -> SimilarCorrection:
-        similar = similar_from_metadata(cid, doc, meta, similarity)
-        if meta.get("input_truncated"):
-            record = self.ledger.get_correction(cid)
-            if record is not None:
-                similar = similar.model_copy(update={"input": record.correction.input})
-        return similar
+    def _metadata(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A correction's full metadata (what ``where`` filters and search hits see)."""
+        correction = Correction.model_validate(data)
+        return correction_metadata(correction, prepare_input(correction.input,
+                                                             self.max_input_chars))
 
-    def _query(self, col: Any, task: str, text: str, k: int,
-               where: dict[str, Any] | None) -> list[MemoryHit]:
-        """The ``k`` nearest corrections that match ``where``. chromadb is never asked to
-        filter (see :mod:`hitl_agent.memory.layout`): the filter is applied to the nearest
-        ones, fetching more while too few match."""
+    def _nearest(self, task: str, text: str, k: int,
+                 where: dict[str, Any] | None) -> list[tuple[str, float, dict[str, Any]]]:
+        """``(id, similarity, stored correction)`` of the ``k`` nearest live corrections of
+        ``task`` that match ``where``. The model the filter pins picks the collections; the
+        rest of it is applied to the nearest ones' metadata, fetching more while too few match
+        (see :mod:`hitl_agent.memory.layout`)."""
+        pinned, residual = split_model_filter(where)
+        known = self._task_models(task)
+        models = sorted(known if pinned is None else known.intersection(pinned))
+        cols = [c for c in (self._collection(task, m, create=False) for m in models)
+                if c is not None]
+        if not cols:
+            return []
         vector = self._embed_query(text)
-        hits: list[MemoryHit] = []
-        for size in fetch_sizes(k, where is not None):
-            with index_errors("query", task=task):
-                res = col.query(query_embeddings=[vector], n_results=size,
-                                include=["metadatas", "documents", "distances"])
-            ids = res["ids"][0]
-            documents = (res["documents"] or [[]])[0] or [None] * len(ids)
+        hits: list[tuple[str, float, dict[str, Any]]] = []
+        for size in fetch_sizes(k, residual is not None):
+            found: list[tuple[float, str]] = []
+            exhausted = True
+            for col in cols:
+                with index_errors("query", task=task):
+                    res = col.query(query_embeddings=[vector], n_results=size,
+                                    include=["distances"])
+                ids = res["ids"][0]
+                found.extend(zip((res["distances"] or [[]])[0], ids, strict=False))
+                exhausted = exhausted and len(ids) < size
+            found.sort()
+            payloads = self.ledger.correction_payloads([cid for _d, cid in found])
             hits = []
-            for cid, doc, stored, dist in zip(ids, documents, (res["metadatas"] or [[]])[0],
-                                              (res["distances"] or [[]])[0], strict=False):
-                meta, document = unpack(stored, doc)
-                if where is not None and not matches(meta, where):
+            for dist, cid in found:
+                payload = payloads.get(cid)
+                if payload is None:  # forgotten, or not in the ledger: never shown
                     continue
-                hits.append(MemoryHit(self._similar(cid, document, meta,
-                                                    round(1.0 - float(dist), 6)), task, meta))
+                data = json.loads(payload)
+                if residual is not None and not matches(self._metadata(data), residual):
+                    continue
+                hits.append((cid, round(1.0 - float(dist), 6), data))
                 if len(hits) == k:
                     return hits
-            if len(ids) < size:
+            if exhausted:
                 break  # the index has no more
         return hits
 
@@ -333,37 +392,48 @@ class CorrectionMemory:
             self._mark_broken(exc)
 
     def remember_many(self, corrections: Iterable[Correction], *, batch: int = 512) -> int:
-        """Index corrections in batches (upserts). Raises :class:`MemoryIndexError`."""
+        """Write corrections to the ledger and the index, a batch at a time: one ledger
+        transaction (a correction the ledger holds keeps its record), one embedding call and
+        one chromadb ``add`` per model partition. Raises :class:`MemoryIndexError`."""
         n = 0
-        pending: dict[str, list[Correction]] = {}
+        chunk: list[Correction] = []
         for c in corrections:
-            pending.setdefault(c.task, []).append(c)
-            if len(pending[c.task]) >= batch:
-                n += self._upsert(c.task, pending.pop(c.task))
-        for task, group in pending.items():
-            n += self._upsert(task, group)
+            chunk.append(c)
+            if len(chunk) >= batch:
+                n += self._index_batch(chunk, record=True)
+                chunk = []
+        if chunk:
+            n += self._index_batch(chunk, record=True)
         return n
 
-    def _upsert(self, task: str, group: list[Correction]) -> int:
-        latest = {c.id: c for c in group}  # one id twice in a batch: chromadb refuses it
-        prepared = [prepare_input(c.input, self.max_input_chars) for c in latest.values()]
-        vectors = self._embed_documents([p.text for p in prepared])
-        metadatas = [pack(correction_metadata(c, p), p.text)
-                     for c, p in zip(latest.values(), prepared, strict=True)]
+    def _index_batch(self, batch: Sequence[Correction], *, record: bool) -> int:
+        latest = {c.id: c for c in batch}  # one id twice in a batch: chromadb refuses it
+        prepared = {cid: prepare_input(c.input, self.max_input_chars)
+                    for cid, c in latest.items()}
+        if record:
+            forgotten = self.ledger.record_indexed_corrections(
+                [(c, prepared[cid].key) for cid, c in latest.items()])
+            for cid in forgotten:
+                del latest[cid]
+        if not latest:
+            return 0
         ids = list(latest)
-        col = self._collection(task, create=True)
-        with index_errors("upsert", task=task):
-            # chromadb's upsert costs about a third more than add (it reads every id back):
-            # ask once which ids it already holds, add the new ones, upsert only the others.
-            held = set(col.get(ids=ids, include=[])["ids"])
-            fresh = [i for i, cid in enumerate(ids) if cid not in held]
-            for method, rows in (("add", fresh),
-                                 ("upsert", [i for i, cid in enumerate(ids) if cid in held])):
-                if rows:
-                    getattr(col, method)(ids=[ids[i] for i in rows],
-                                         embeddings=vectors[rows],
-                                         metadatas=[metadatas[i] for i in rows])
-        return len(latest)
+        vectors = self._embed_documents([prepared[cid].text for cid in ids])
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, cid in enumerate(ids):
+            groups.setdefault((latest[cid].task, latest[cid].model_id or ""), []).append(i)
+        for (task, model_id), rows in groups.items():
+            col = self._collection(task, model_id, create=True)
+            with index_errors("upsert", task=task):
+                # chromadb's upsert costs about a third more than add (it reads every id back):
+                # ask once which ids it already holds, add the new ones, upsert only the others.
+                held = set(col.get(ids=[ids[i] for i in rows], include=[])["ids"])
+                for method, chosen in (("add", [i for i in rows if ids[i] not in held]),
+                                       ("upsert", [i for i in rows if ids[i] in held])):
+                    if chosen:
+                        getattr(col, method)(ids=[ids[i] for i in chosen],
+                                             embeddings=vectors[chosen])
+        return len(ids)
 
     # -- explicit operations -----------------------------------------------------------------
 
@@ -373,15 +443,12 @@ class CorrectionMemory:
         task or across all of them."""
         prepared = prepare_input(query, self.max_input_chars)
         filt = _chroma_where(where)
-        if task is not None:
-            col = self._collection(task, create=False)
-            return [] if col is None else self._query(col, task, prepared.text, k, filt)
-        hits: list[MemoryHit] = []
-        for name, col in self.index.collections():
-            self._check(name, col)
-            hits.extend(self._query(col, name, prepared.text, k, filt))
-        hits.sort(key=lambda h: -(h.correction.similarity or 0.0))
-        return hits[:k]
+        tasks = [task] if task is not None else sorted(
+            {c.task for c in self._list() if c.model_id is not None})
+        found = [(t, hit) for t in tasks for hit in self._nearest(t, prepared.text, k, filt)]
+        found.sort(key=lambda th: -th[1][1])
+        return [MemoryHit(_similar(cid, data, sim), t, self._metadata(data))
+                for t, (cid, sim, data) in found[:k]]
 
     def forget(self, ids: Iterable[str] = (), *, where: Where | None = None) -> ForgetReport:
         """Forget corrections by id and/or by ``where`` (``{field or dotted.path: value}`` over
@@ -419,13 +486,13 @@ class CorrectionMemory:
         try:
             with index_errors("forget", ids=known):
                 for task, group in by_task.items():
-                    assert task is not None
-                    col = self._collection(task, create=False)
-                    if col is not None:
-                        col.delete(ids=group)
+                    for model_id in self._task_models(str(task)):
+                        col = self._collection(str(task), model_id, create=False)
+                        if col is not None:
+                            col.delete(ids=group)
                 if unknown:
-                    for _task, col in self.index.collections():
-                        col.delete(ids=unknown)
+                    for c in self.index.collections():
+                        c.collection.delete(ids=unknown)
         except MemoryIndexError as exc:
             raise MemoryIndexError(
                 f"{len(known)} corrections are marked forgotten in the ledger (no export uses "
@@ -437,11 +504,13 @@ class CorrectionMemory:
 
     def rebuild(self, *, batch: int = 512,
                 progress: Callable[[int], None] | None = None) -> RebuildReport:
-        """Recreate the index from the ledger alone (forgotten corrections left out). Repairs a
-        missing or corrupt index, and one built with another embedding model."""
+        """Recreate the index from the ledger alone (forgotten corrections left out), in the
+        current layout. Repairs a missing or corrupt index, one built with another embedding
+        model, and one of an earlier layout."""
         start = time.perf_counter()
         with self._lock:
             self._collections.clear()
+            self._models = {}
         self.index.drop_all()
         counts: dict[str, int] = {}
         buffer: list[Correction] = []
@@ -449,7 +518,7 @@ class CorrectionMemory:
 
         def flush() -> None:
             nonlocal done
-            self.remember_many(buffer, batch=batch)
+            self._index_batch(buffer, record=False)
             for c in buffer:
                 counts[c.task] = counts.get(c.task, 0) + 1
             done += len(buffer)
@@ -464,31 +533,46 @@ class CorrectionMemory:
         if buffer:
             flush()
         self._broken_until = 0.0
+        self._list()
         return RebuildReport(corrections=done, tasks=counts,
                              seconds=time.perf_counter() - start, embedding=self.embedder.name)
 
     def stats(self) -> dict[str, Any]:
-        """Per-task document counts, the embedding, and the ledger's live correction count."""
-        tasks = {}
-        for task, col in self.index.collections():
-            meta = col.metadata or {}
-            with index_errors("count", task=task):
-                tasks[task] = {"documents": col.count(), "collection": col.name,
-                               "embedding": meta.get("hitl_embedding"),
-                               "dimension": meta.get("hitl_dimension")}
+        """Per-task document counts (and per model), the embedding, and the ledger's live
+        correction count; ``in_sync`` when the index holds exactly the ledger's live
+        corrections in the current layout."""
+        tasks: dict[str, dict[str, Any]] = {}
+        legacy = 0
+        for c in self.index.collections():
+            meta = c.collection.metadata or {}
+            with index_errors("count", task=c.task):
+                count = int(c.collection.count())
+            entry = tasks.setdefault(c.task, {
+                "documents": 0, "models": {}, "collections": [],
+                "embedding": meta.get("hitl_embedding"), "dimension": meta.get("hitl_dimension")})
+            if c.model_id is None:
+                legacy += count
+                entry["earlier_layout_documents"] = count
+                continue
+            entry["documents"] += count
+            entry["models"][c.model_id] = count
+            entry["collections"].append(c.collection.name)
         with self.ledger.engine.connect() as conn:
             ledger_count = int(conn.execute(
                 select(func.count()).select_from(corrections_table)
                 .where(corrections_table.c.forgotten.is_(False))
             ).scalar_one())
+        documents = sum(t["documents"] for t in tasks.values())
         return {
             "index": self.index.describe(),
+            "layout": LAYOUT,
             "embedding": self.embedder.name,
             "dimension": self.embedder.dimension,
             "tasks": tasks,
-            "documents": sum(t["documents"] for t in tasks.values()),
+            "documents": documents,
+            "earlier_layout_documents": legacy,
             "ledger_corrections": ledger_count,
-            "in_sync": ledger_count == sum(t["documents"] for t in tasks.values()),
+            "in_sync": legacy == 0 and ledger_count == documents,
         }
 
     def close(self) -> None:

@@ -10,16 +10,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hitl_agent.errors import ValidationError
-from hitl_agent.memory.ledger import canonical_json
+from hitl_agent.memory.ledger.schema import (
+    canonical_json,
+    input_text,
+    normalise_text,
+    text_key,
+)
+from hitl_agent.memory.ledger.schema import input_key as input_key  # its home: the ledger
 from hitl_agent.types import Correction, SimilarCorrection
 
 SCHEMA_VERSION = 1
@@ -27,26 +30,6 @@ DEFAULT_MAX_CHARS = 8000
 
 Scalar = str | int | float | bool
 Metadata = dict[str, Scalar]
-
-_SPACES = re.compile(r"\s+")
-
-
-def input_text(value: Any) -> str:
-    """The text that stands for an input: a string itself, anything else canonical JSON."""
-    return value if isinstance(value, str) else canonical_json(value)
-
-
-def normalise_text(text: str) -> str:
-    """Fold what does not change meaning: Unicode forms, case, and runs of whitespace.
-
-    >>> normalise_text("  Hello\\u00a0 WORLD\\n")
-    'hello world'
-    """
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def input_key(value: Any) -> str:
-    return hashlib.sha256(normalise_text(input_text(value)).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -65,7 +48,7 @@ def prepare_input(value: Any, max_chars: int = DEFAULT_MAX_CHARS) -> PreparedInp
     text = full[:max_chars]
     return PreparedInput(
         text=text,
-        key=hashlib.sha256(normalise_text(full).encode("utf-8")).hexdigest(),
+        key=text_key(full),
         chars=len(full),
         truncated=len(full) > max_chars,
         empty=not normalise_text(full) or value is None,

@@ -1,4 +1,12 @@
-"""The chromadb side of the correction memory: clients, one collection per task, and repairs.
+"""The chromadb side of the correction memory: clients, one collection per task and model, and
+repairs.
+
+Layout 3: a collection holds one task's corrections of one model (``model_id``; corrections
+without one share the task's ``""`` partition), and nothing but their ids and vectors. The common
+query (a task, the model the memory is configured for) is then a plain nearest-neighbour query
+with no metadata filter; what a hit says is read from the ledger by id. Collections written with
+the earlier layouts (one per task, metadata in chromadb) are listed as ``layout < 3`` and are not
+queried: ``hitl-agent memory rebuild`` replaces them.
 
 The index is never the truth (the ledger is), so every repair here may throw the index away.
 """
@@ -11,6 +19,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +29,10 @@ from hitl_agent.errors import ConfigError, MemoryIndexError
 TASK_KEY = "hitl_task"
 EMBEDDING_KEY = "hitl_embedding"
 DIMENSION_KEY = "hitl_dimension"
+PARTITION_KEY = "hitl_model_id"
+LAYOUT_KEY = "hitl_layout"
+LAYOUT = 3
+_NAME_MAX = 63  # chromadb's limit on a collection name
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -44,6 +57,17 @@ def index_errors(what: str, **context: Any) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - chromadb raises many unrelated types (Rust, HTTP, OS)
         raise MemoryIndexError(f"correction index: {what} failed: {type(exc).__name__}: {exc}",
                                **context) from exc
+
+
+@dataclass(frozen=True)
+class IndexCollection:
+    """One collection of an index: its task, its model partition (``None`` in the earlier
+    layouts, which had one collection per task), and its layout."""
+
+    task: str
+    model_id: str | None
+    layout: int
+    collection: Any
 
 
 class ChromaIndex:
@@ -140,26 +164,31 @@ class ChromaIndex:
 
     # -- collections -------------------------------------------------------------------------
 
-    def collection_name(self, task: str) -> str:
-        slug = re.sub(r"[^a-zA-Z0-9_-]+", "-", task).strip("-_")[:40] or "task"
-        digest = hashlib.sha256(task.encode("utf-8")).hexdigest()[:10]
-        return f"{self.prefix}-{slug}-{digest}"
+    def collection_name(self, task: str, model_id: str = "") -> str:
+        """``{prefix}-{task slug}-{hash of task and model}``, within chromadb's 63 characters."""
+        digest = hashlib.sha256(f"{task}\x00{model_id}".encode()).hexdigest()[:16]
+        room = max(_NAME_MAX - len(self.prefix) - len(digest) - 2, 0)
+        slug = re.sub(r"[^a-zA-Z0-9_-]+", "-", task).strip("-_")[:min(room, 30)].rstrip("-_")
+        return "-".join(p for p in (self.prefix, slug or "t", digest) if p)[:_NAME_MAX]
 
     def owns(self, name: str) -> bool:
         return name.startswith(self.prefix + "-")
 
-    def collection(self, task: str, *, embedding: str, dimension: int, create: bool) -> Any:
-        """The task's collection, checked against the embedding; ``None`` if absent and not
-        ``create``. Raises :class:`MemoryIndexError` if it was built with another embedding."""
+    def collection(self, task: str, model_id: str = "", *, embedding: str, dimension: int,
+                   create: bool) -> Any:
+        """The collection of ``task``'s corrections by ``model_id``, checked against the
+        embedding; ``None`` if absent and not ``create``. Raises :class:`MemoryIndexError` if it
+        was built with another embedding."""
         client = self.client()
-        name = self.collection_name(task)
+        name = self.collection_name(task, model_id)
         with index_errors(f"opening collection {name}", task=task, index=self.describe()):
             if create:
                 col = client.get_or_create_collection(
                     name,
                     embedding_function=None,
                     configuration={"hnsw": {"space": "cosine"}},
-                    metadata={TASK_KEY: task, EMBEDDING_KEY: embedding, DIMENSION_KEY: dimension},
+                    metadata={TASK_KEY: task, PARTITION_KEY: model_id, LAYOUT_KEY: LAYOUT,
+                              EMBEDDING_KEY: embedding, DIMENSION_KEY: dimension},
                 )
             else:
                 try:
@@ -171,15 +200,20 @@ class ChromaIndex:
         check_embedding(col, task, embedding, dimension, self.describe())
         return col
 
-    def collections(self) -> list[tuple[str, Any]]:
-        """``(task, collection)`` for every collection of this index."""
+    def collections(self) -> list[IndexCollection]:
+        """Every collection of this index, with its task, model partition and layout."""
         client = self.client()
         out = []
         with index_errors("listing collections", index=self.describe()):
             for col in client.list_collections():
                 if self.owns(col.name):
                     got = client.get_collection(col.name, embedding_function=None)
-                    out.append((str((got.metadata or {}).get(TASK_KEY, col.name)), got))
+                    meta = got.metadata or {}
+                    layout = int(meta.get(LAYOUT_KEY, 2))
+                    out.append(IndexCollection(
+                        task=str(meta.get(TASK_KEY, col.name)),
+                        model_id=str(meta.get(PARTITION_KEY, "")) if layout >= LAYOUT else None,
+                        layout=layout, collection=got))
         return out
 
     def drop_all(self) -> None:

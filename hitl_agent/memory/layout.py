@@ -1,50 +1,24 @@
-"""How a correction's metadata is laid out in chromadb, and how filters are applied to it.
+"""How corrections are laid out in chromadb, and how ``where`` filters are applied.
 
-chromadb stores every metadata key as its own indexed row, and indexes every document for full
-text search: with the thirty fields of a correction that, not the vectors, was most of the cost
-of an insert. So the index stores two keys per correction (layout 2):
+Layout 3 (now): one collection per task and model (:mod:`hitl_agent.memory.index`), holding only
+ids and vectors; everything a filter or a hit needs is read from the ledger by id. A filter that
+pins the model (``{"model_id": "m2"}``, ``$eq``, ``$in``, inside a top-level ``$and``) picks the
+collections and is not applied again (:func:`split_model_filter`); the rest of a filter is
+applied to the nearest corrections' metadata, fetching more while too few match
+(:func:`fetch_sizes`). chromadb is never asked to filter.
 
-- ``input_key``, the one chromadb itself filters on (the exact-match lookup for reuse);
-- ``hitl``, everything else (:func:`~hitl_agent.memory.documents.correction_metadata` and the
-  document text) as one JSON string.
-
-A query therefore never asks chromadb to filter: it asks for the nearest corrections and applies
-the ``where`` filter (chromadb's grammar: equality, ``$eq``, ``$ne``, ``$gt``, ``$gte``, ``$lt``,
-``$lte``, ``$in``, ``$nin``, ``$and``, ``$or``) to what comes back, fetching more while too few
-match (:func:`fetch_sizes`). Indexes written with layout 1 (every field a key, the text a
-document) are read as they are.
+Layouts 1 and 2 (one collection per task, every correction's metadata in chromadb) are not
+queried; ``hitl-agent memory rebuild`` replaces them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hitl_agent.errors import ValidationError
-from hitl_agent.memory.documents import Metadata
 
-LAYOUT = 2
-PACKED_KEY = "hitl"
-DOCUMENT_FIELD = "document"
 OVERFETCH = 8
-
-
-def pack(metadata: Metadata, document: str) -> dict[str, Any]:
-    """The stored metadata (layout 2) of a correction's full metadata and document."""
-    return {"input_key": metadata["input_key"],
-            PACKED_KEY: json.dumps({**metadata, DOCUMENT_FIELD: document}, ensure_ascii=False)}
-
-
-def unpack(stored: Mapping[str, Any] | None, document: str | None) -> tuple[dict[str, Any],
-                                                                           str | None]:
-    """The full metadata and the document of a stored row, whatever its layout."""
-    stored = stored or {}
-    packed = stored.get(PACKED_KEY)
-    if packed is None:
-        return dict(stored), document
-    meta = json.loads(str(packed))
-    return meta, meta.pop(DOCUMENT_FIELD, document)
 
 
 _COMPARE = {
@@ -87,6 +61,39 @@ def matches(meta: Mapping[str, Any], where: Mapping[str, Any] | None) -> bool:
         elif meta.get(key) != cond:
             return False
     return True
+
+
+def _model_values(cond: Any) -> list[str] | None:
+    if isinstance(cond, str):
+        return [cond]
+    if isinstance(cond, Mapping) and len(cond) == 1:
+        (op, value), = cond.items()
+        if op == "$eq" and isinstance(value, str):
+            return [value]
+        if op == "$in" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+    return None
+
+
+def split_model_filter(where: Mapping[str, Any] | None
+                       ) -> tuple[list[str] | None, dict[str, Any] | None]:
+    """``(model ids the filter pins, the rest of the filter)``: ``(None, where)`` when it pins
+    no model (every partition of the task is searched), ``(ids, None)`` when the model is all
+    it asks."""
+    if not where:
+        return None, None
+    clauses = list(where["$and"]) if set(where) == {"$and"} else [
+        {k: v} for k, v in where.items()]
+    models: list[str] | None = None
+    rest = []
+    for clause in clauses:
+        pinned = _model_values(clause["model_id"]) if set(clause) == {"model_id"} else None
+        if pinned is None:
+            rest.append(dict(clause))
+        else:
+            models = pinned if models is None else [m for m in models if m in pinned]
+    residual = None if not rest else rest[0] if len(rest) == 1 else {"$and": rest}
+    return models, residual
 
 
 def fetch_sizes(k: int, filtered: bool) -> Iterator[int]:

@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 
 from hitl_agent.errors import ConfigError, LedgerError
 from hitl_agent.memory.ledger import LEDGER_MIGRATIONS, Ledger, metadata, upgrade_ledger
+from hitl_agent.memory.ledger.schema import input_key
 from hitl_agent.storage.engine import make_engine
 from hitl_agent.storage.migrate import alembic_config, script_head
 from hitl_agent.types import Correction
@@ -167,3 +168,34 @@ def test_the_old_engine_module_is_an_alias_for_one_release() -> None:
 
     assert old.make_engine is engine.make_engine
     assert old.normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_revision_0004_fills_the_correction_keys_of_a_0003_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    engine = make_engine(path)
+    upgrade_ledger(engine, revision="0003_item_context")
+    assert "input_key" not in _columns(path, "corrections")
+    old = [Correction(id=f"c{i}", task="spam", thread_id=f"t{i}", review_id=f"r{i}",
+                      input=text, model_output="spam", final_output="ham", action="edit",
+                      split_group=f"t{i}", model_id=model)
+           for i, (text, model) in enumerate([("Win  a PRIZE", "m1"),
+                                             ({"b": 1, "a": [2]}, None)])]
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO corrections (id, item_id, review_id, task, action, split_group, "
+            "payload_json, created_at, decided_at, forgotten) VALUES (?, ?, ?, 'spam', 'edit', "
+            "?, ?, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', 0)",
+            [(c.id, c.thread_id, c.review_id, c.split_group, c.model_dump_json()) for c in old])
+    assert upgrade_ledger(engine).after == LEDGER_MIGRATIONS.head
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT id, input_key, model_id FROM corrections ORDER BY seq").fetchall()
+        plan = " ".join(str(r) for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM corrections WHERE task = 'spam' AND "
+            "input_key = 'x'"))
+    assert rows == [("c0", input_key("win a prize"), "m1"),
+                    ("c1", input_key({"a": [2], "b": 1}), None)]
+    assert "ix_corrections_task_input_key" in plan
+    ledger = Ledger(path)
+    assert [cid for cid, _ in ledger.corrections_with_input_key("spam", input_key(
+        "WIN a prize"))] == ["c0"]

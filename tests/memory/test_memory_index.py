@@ -29,14 +29,17 @@ def test_upsert_is_idempotent(ledger: Ledger, make_memory: MakeMemory) -> None:
     memory.remember(edited)
     hits = memory.search(c.input, task="sentiment", k=5)
     assert [h.correction.correction_id for h in hits] == ["c1"]
-    assert hits[0].correction.final_output == "mixed"
-    # One batch of a held id (updated in place) and a new one (added): no duplicate, both found.
+    # The ledger is the record: a correction is written once, what it says does not change.
+    assert hits[0].correction.final_output == "positive"
+    # One batch of a held id (re-indexed) and a new one (added, to the ledger too): no
+    # duplicate, both found.
     fresh = correction(2, "The soundtrack was the best part")
     memory.remember_many([c.model_copy(update={"final_output": "negative"}), fresh])
     assert memory.stats()["tasks"]["sentiment"]["documents"] == 2
+    assert memory.stats()["in_sync"]
     got = {h.correction.correction_id: h.correction.final_output
            for h in memory.search(c.input, task="sentiment", k=5)}
-    assert got == {"c1": "negative", "c2": fresh.final_output}
+    assert got == {"c1": "positive", "c2": fresh.final_output}
 
 
 def test_few_shot_recall_is_by_task_and_metadata(ledger: Ledger, make_memory: MakeMemory) -> None:
@@ -147,7 +150,9 @@ def test_rebuild_after_losing_the_index(ledger: Ledger, make_memory: MakeMemory,
         for col in client.list_collections():
             client.delete_collection(col.name)
     fresh = make_memory()
-    assert fresh.recall("t0", cs[0].input).similar == []
+    lost = fresh.recall("t0", cs[3].input)  # the ledger still answers the exact match
+    assert lost.reuse is not None and lost.similar == [lost.reuse]
+    assert fresh.recall("t0", "customer message about topic").similar == []
     report = fresh.rebuild()
     assert report.corrections == 59
     assert report.tasks == {"t0": 20, "t1": 20, "t2": 19}

@@ -45,9 +45,12 @@ def test_corrupt_index_degrades_and_rebuild_repairs(
     corrupt(folder)  # type: ignore[operator]
     with caplog.at_level(logging.WARNING, logger="hitl_agent.memory"):
         broken = CorrectionMemory(ledger, embeddings=embedder)
-        recall = broken.recall("sentiment", cs[7].input)
+        recall = broken.recall("sentiment", "ticket: the printer jams")
+        exact = broken.recall("sentiment", cs[7].input)
         broken.remember(correction("new", "a new ticket"))
     assert recall.similar == [] and recall.reuse is None
+    # The exact match is the ledger's: it holds with the index down.
+    assert exact.reuse is not None and exact.reuse.correction_id == "c7"
     assert "memory rebuild" in caplog.text
     with pytest.raises(MemoryIndexError):
         broken.search("printer", task="sentiment")

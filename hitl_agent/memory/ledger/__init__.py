@@ -75,7 +75,7 @@ def _adopt(conn: Connection) -> str | None:
 LEDGER_MIGRATIONS = Migrations(
     folder=Path(__file__).with_name("migrations"),
     version_table="hitl_ledger_version",
-    head="0003_item_context",
+    head="0004_correction_keys",
     adopt=_adopt,
     metadata=metadata,
 )

@@ -6,14 +6,20 @@ Forgotten corrections stay (marked) so that no export or recall uses them again.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from typing_extensions import Unpack
 
 from hitl_agent.memory.ledger.base import LedgerBase
-from hitl_agent.memory.ledger.schema import CorrectionRecord, correction_record, corrections
+from hitl_agent.memory.ledger.schema import (
+    CorrectionRecord,
+    correction_record,
+    corrections,
+    input_key,
+)
 from hitl_agent.types import Correction, utcnow
 
 
@@ -25,29 +31,78 @@ class CorrectionFilters(TypedDict, total=False):
     batch: int
 
 
+def _row(correction: Correction, key: str | None = None) -> dict[str, Any]:
+    return {
+        "id": correction.id,
+        "item_id": correction.thread_id,
+        "review_id": correction.review_id,
+        "task": correction.task,
+        "action": correction.action,
+        "agreement": correction.agreement,
+        "split_group": correction.split_group,
+        "payload_json": correction.model_dump_json(),
+        "created_at": correction.created_at,
+        "decided_at": correction.decided_at,
+        "forgotten": False,
+        "input_key": input_key(correction.input) if key is None else key,
+        "model_id": correction.model_id,
+    }
+
+
 class CorrectionStore(LedgerBase):
     def record_correction(self, correction: Correction) -> bool:
         """Insert the correction once; a retried write finds the first. True if newly written."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    insert(corrections).values(
-                        id=correction.id,
-                        item_id=correction.thread_id,
-                        review_id=correction.review_id,
-                        task=correction.task,
-                        action=correction.action,
-                        agreement=correction.agreement,
-                        split_group=correction.split_group,
-                        payload_json=correction.model_dump_json(),
-                        created_at=correction.created_at,
-                        decided_at=correction.decided_at,
-                        forgotten=False,
-                    )
-                )
+                conn.execute(insert(corrections).values(**_row(correction)))
         except IntegrityError:
             return False
         return True
+
+    def record_indexed_corrections(self, keyed: Sequence[tuple[Correction, str]]) -> set[str]:
+        """Write a batch of corrections in one transaction, as the correction memory indexes
+        them: new ones are inserted; one the ledger holds keeps its record and takes the
+        ``input_key`` it is indexed under (an agent may index a correction by another input
+        than the one it recorded). Returns the ids the ledger marks forgotten (not to index)."""
+        if not keyed:
+            return set()
+        rows = [_row(c, key) for c, key in keyed]
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(corrections)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[corrections.c.id],
+            set_={"input_key": stmt.excluded.input_key, "model_id": stmt.excluded.model_id},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt, rows)
+            forgotten = conn.execute(
+                select(corrections.c.id).where(corrections.c.id.in_([r["id"] for r in rows]),
+                                               corrections.c.forgotten.is_(True))).scalars()
+            return set(forgotten)
+
+    def correction_payloads(self, ids: Sequence[str]) -> dict[str, str]:
+        """``{id: payload_json}`` of the live (not forgotten) corrections among ``ids``: one
+        indexed query."""
+        if not ids:
+            return {}
+        with self._reader.connect() as conn:
+            rows = conn.execute(
+                select(corrections.c.id, corrections.c.payload_json)
+                .where(corrections.c.id.in_(list(ids)), corrections.c.forgotten.is_(False))
+            ).all()
+        return {i: p for i, p in rows}
+
+    def corrections_with_input_key(self, task: str, key: str,
+                                   limit: int = 50) -> list[tuple[str, str]]:
+        """``(id, payload_json)`` of the live corrections of ``task`` whose input has ``key``,
+        newest decision first (the exact-match lookup; served by an index on both)."""
+        with self._reader.connect() as conn:
+            return [(i, p) for i, p in conn.execute(
+                select(corrections.c.id, corrections.c.payload_json)
+                .where(corrections.c.task == task, corrections.c.input_key == key,
+                       corrections.c.forgotten.is_(False))
+                .order_by(corrections.c.decided_at.desc()).limit(limit)
+            )]
 
     def get_correction(self, correction_id: str) -> CorrectionRecord | None:
         with self._reader.connect() as conn:

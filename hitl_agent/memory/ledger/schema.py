@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -99,7 +101,12 @@ corrections = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("forgotten", Boolean, nullable=False, default=False),
     Column("forgotten_at", DateTime(timezone=True)),
+    # What the correction memory looks corrections up by (revision 0004): the hash of the
+    # indexed input's normalised text (exact-match reuse) and the model (the index partition).
+    Column("input_key", String(64)),
+    Column("model_id", String(255)),
     Index("ix_corrections_task", "task"),
+    Index("ix_corrections_task_input_key", "task", "input_key"),
 )
 
 ITEM_STATUSES = ("predicted", "accepted", "pending_review", "decided", "finished", "failed")
@@ -113,6 +120,33 @@ def canonical_json(value: Any) -> str:
 
 def content_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def input_text(value: Any) -> str:
+    """The text that stands for an input: a string itself, anything else canonical JSON."""
+    return value if isinstance(value, str) else canonical_json(value)
+
+
+def normalise_text(text: str) -> str:
+    """Fold what does not change meaning: Unicode forms, case, and runs of whitespace.
+
+    >>> normalise_text("  Hello\\u00a0 WORLD\\n")
+    'hello world'
+    """
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def text_key(full_text: str) -> str:
+    """The exact-match key of an input's whole text (see :func:`input_key`)."""
+    return hashlib.sha256(normalise_text(full_text).encode("utf-8")).hexdigest()
+
+
+def input_key(value: Any) -> str:
+    """The exact-match key of an input: the hash of its whole normalised text."""
+    return text_key(input_text(value))
 
 
 def aware(dt: datetime | None) -> datetime | None:

@@ -1,0 +1,59 @@
+"""Correction keys: what the correction memory looks a correction up by, in the ledger.
+
+``input_key`` (the hash of the input's normalised text, indexed with the task) serves the
+exact-match reuse lookup; ``model_id`` names the index partition a correction lives in. Rows
+written before are filled in from their stored correction.
+
+Revision ID: 0004_correction_keys
+Revises: 0003_item_context
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from alembic import op
+
+from hitl_agent.memory.ledger.schema import input_key
+
+revision = "0004_correction_keys"
+down_revision = "0003_item_context"
+branch_labels = None
+depends_on = None
+
+_BATCH = 2000
+
+
+def upgrade() -> None:
+    op.add_column("corrections", sa.Column("input_key", sa.String(64)))
+    op.add_column("corrections", sa.Column("model_id", sa.String(255)))
+    bind = op.get_bind()
+    table = sa.table("corrections", sa.column("seq", sa.Integer),
+                     sa.column("payload_json", sa.Text), sa.column("input_key", sa.String),
+                     sa.column("model_id", sa.String))
+    update = (sa.update(table).where(table.c.seq == sa.bindparam("b_seq"))
+              .values(input_key=sa.bindparam("b_key"), model_id=sa.bindparam("b_model")))
+    last = 0
+    while True:
+        rows = bind.execute(sa.select(table.c.seq, table.c.payload_json)
+                            .where(table.c.seq > last).order_by(table.c.seq)
+                            .limit(_BATCH)).all()
+        if not rows:
+            break
+        values = []
+        for seq, payload in rows:
+            data = json.loads(payload)
+            values.append({"b_seq": seq, "b_key": input_key(data.get("input")),
+                           "b_model": data.get("model_id")})
+        bind.execute(update, values)
+        last = rows[-1][0]
+    op.create_index("ix_corrections_task_input_key", "corrections", ["task", "input_key"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_corrections_task_input_key", table_name="corrections")
+    with op.batch_alter_table("corrections") as batch:
+        batch.drop_column("model_id")
+        batch.drop_column("input_key")
