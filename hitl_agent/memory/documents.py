@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from hitl_agent.memory.ledger.schema import (
     canonical_json,
     input_text,
     normalise_text,
-    text_key,
 )
 from hitl_agent.memory.ledger.schema import input_key as input_key  # its home: the ledger
 from hitl_agent.types import Correction, SimilarCorrection
@@ -45,13 +45,13 @@ class PreparedInput:
 
 def prepare_input(value: Any, max_chars: int = DEFAULT_MAX_CHARS) -> PreparedInput:
     full = input_text(value)
-    text = full[:max_chars]
+    normalised = normalise_text(full)
     return PreparedInput(
-        text=text,
-        key=text_key(full),
+        text=full[:max_chars],
+        key=hashlib.sha256(normalised.encode("utf-8")).hexdigest(),
         chars=len(full),
         truncated=len(full) > max_chars,
-        empty=not normalise_text(full) or value is None,
+        empty=not normalised or value is None,
         is_text=isinstance(value, str),
     )
 

@@ -199,3 +199,25 @@ def test_revision_0004_fills_the_correction_keys_of_a_0003_ledger(tmp_path: Path
     ledger = Ledger(path)
     assert [cid for cid, _ in ledger.corrections_with_input_key("spam", input_key(
         "WIN a prize"))] == ["c0"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("where", ["sqlite", "postgres"])
+def test_the_memory_lookups_on_both_databases(where: str, tmp_path: Path,
+                                              request: pytest.FixtureRequest) -> None:
+    url = (request.getfixturevalue("postgres_server").create_database() if where == "postgres"
+           else str(tmp_path / "ledger.db"))
+    ledger = Ledger(url)
+    cs = [Correction(id=f"c{i}", task="spam", thread_id=f"t{i}", review_id=f"r{i}",
+                     input=f"text {i % 2}", model_output="spam", final_output="ham",
+                     action="edit", split_group=f"t{i}", model_id="m1") for i in range(3)]
+    ledger.record_correction(cs[0])
+    ledger.forget_corrections(["c0"])
+    # One transaction: new rows inserted, a held one re-keyed (not rewritten), forgotten named.
+    assert ledger.record_indexed_corrections(
+        [(c, input_key("other" if c.id == "c0" else c.input)) for c in cs]) == {"c0"}
+    assert ledger.correction_payloads(["c0", "c1", "nope"]).keys() == {"c1"}
+    assert [cid for cid, _ in ledger.corrections_with_input_key(
+        "spam", input_key("TEXT 0"))] == ["c2"]
+    record = ledger.get_correction("c0")
+    assert record is not None and record.forgotten and record.correction == cs[0]

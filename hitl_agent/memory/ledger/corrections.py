@@ -6,10 +6,11 @@ Forgotten corrections stay (marked) so that no export or recall uses them again.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from typing_extensions import Unpack
 
@@ -19,6 +20,7 @@ from hitl_agent.memory.ledger.schema import (
     correction_record,
     corrections,
     input_key,
+    sqlite_time,
 )
 from hitl_agent.types import Correction, utcnow
 
@@ -49,6 +51,12 @@ def _row(correction: Correction, key: str | None = None) -> dict[str, Any]:
     }
 
 
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return sqlite_time(value)
+    return int(value) if isinstance(value, bool) else value
+
+
 class CorrectionStore(LedgerBase):
     def record_correction(self, correction: Correction) -> bool:
         """Insert the correction once; a retried write finds the first. True if newly written."""
@@ -67,24 +75,48 @@ class CorrectionStore(LedgerBase):
         if not keyed:
             return set()
         rows = [_row(c, key) for c, key in keyed]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(corrections)
+        ids = [r["id"] for r in rows]
+        if self._sqlite:
+            # On the driver: SQLAlchemy's per-row parameter processing costs more than the
+            # insert. The same values its SQLite dialect writes (times as text, booleans 0/1).
+            columns = list(rows[0])
+            with self._sqlite_driver() as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(
+                        f"INSERT INTO corrections ({', '.join(columns)}) VALUES "
+                        f"({', '.join('?' * len(columns))}) ON CONFLICT (id) DO UPDATE SET "
+                        "input_key = excluded.input_key, model_id = excluded.model_id",
+                        [tuple(_sqlite_value(r[c]) for c in columns) for r in rows])
+                    forgotten = conn.execute(
+                        "SELECT id FROM corrections WHERE forgotten = 1 AND id IN "
+                        f"({','.join('?' * len(ids))})", ids).fetchall()
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            return {i for (i,) in forgotten}
+        stmt = postgresql.insert(corrections)
         stmt = stmt.on_conflict_do_update(
             index_elements=[corrections.c.id],
             set_={"input_key": stmt.excluded.input_key, "model_id": stmt.excluded.model_id},
         )
         with self.engine.begin() as conn:
             conn.execute(stmt, rows)
-            forgotten = conn.execute(
-                select(corrections.c.id).where(corrections.c.id.in_([r["id"] for r in rows]),
-                                               corrections.c.forgotten.is_(True))).scalars()
-            return set(forgotten)
+            return set(conn.execute(
+                select(corrections.c.id).where(corrections.c.id.in_(ids),
+                                               corrections.c.forgotten.is_(True))).scalars())
 
     def correction_payloads(self, ids: Sequence[str]) -> dict[str, str]:
         """``{id: payload_json}`` of the live (not forgotten) corrections among ``ids``: one
-        indexed query."""
+        query on the primary key (recall's hot path: on SQLite, straight on the driver)."""
         if not ids:
             return {}
+        if self._sqlite:
+            with self._sqlite_driver() as conn:
+                return dict(conn.execute(
+                    "SELECT id, payload_json FROM corrections WHERE forgotten = 0 AND id IN "
+                    f"({','.join('?' * len(ids))})", list(ids)).fetchall())
         with self._reader.connect() as conn:
             rows = conn.execute(
                 select(corrections.c.id, corrections.c.payload_json)
@@ -96,6 +128,12 @@ class CorrectionStore(LedgerBase):
                                    limit: int = 50) -> list[tuple[str, str]]:
         """``(id, payload_json)`` of the live corrections of ``task`` whose input has ``key``,
         newest decision first (the exact-match lookup; served by an index on both)."""
+        if self._sqlite:
+            with self._sqlite_driver() as conn:
+                return conn.execute(
+                    "SELECT id, payload_json FROM corrections WHERE task = ? AND input_key = ? "
+                    "AND forgotten = 0 ORDER BY decided_at DESC LIMIT ?",
+                    (task, key, limit)).fetchall()
         with self._reader.connect() as conn:
             return [(i, p) for i, p in conn.execute(
                 select(corrections.c.id, corrections.c.payload_json)

@@ -139,14 +139,9 @@ def normalise_text(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
-def text_key(full_text: str) -> str:
-    """The exact-match key of an input's whole text (see :func:`input_key`)."""
-    return hashlib.sha256(normalise_text(full_text).encode("utf-8")).hexdigest()
-
-
 def input_key(value: Any) -> str:
     """The exact-match key of an input: the hash of its whole normalised text."""
-    return text_key(input_text(value))
+    return hashlib.sha256(normalise_text(input_text(value)).encode("utf-8")).hexdigest()
 
 
 def aware(dt: datetime | None) -> datetime | None:
