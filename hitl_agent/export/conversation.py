@@ -11,16 +11,35 @@ not say) the input is the user's turn, as before.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.redact import Redactor, redact_value
 from hitl_agent.memory.ledger import canonical_json
 
-if TYPE_CHECKING:
-    from hitl_agent.export.options import ExportOptions
-    from hitl_agent.export.records import ExportRecord
-
 Message = dict[str, Any]
+
+
+class ConversationRecord(Protocol):
+    """What :func:`build_conversation` reads and fills: an
+    :class:`~hitl_agent.export.records.ExportRecord` (named here by its shape, so that this
+    module, which records use, does not import them)."""
+
+    prompt: str
+    messages: list[Message]
+    answer: Message | None
+    draft_message: Message | None
+    tools: list[Message] | None
+    labels: list[str] | None
+
+    @property
+    def correction(self) -> Any: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def completion(self) -> str | None: ...
+    @property
+    def draft(self) -> str | None: ...
 
 
 def call_message(output: Any, call_id: str, content: str | None = None) -> Message | None:
@@ -92,7 +111,7 @@ def _last_user(messages: list[Message], fallback: str) -> str:
 
 
 def build_conversation(
-    record: ExportRecord, context: dict[str, Any] | None, options: ExportOptions
+    record: ConversationRecord, context: dict[str, Any] | None, options: ExportOptions
 ) -> None:
     """Fill ``messages``, ``answer``, ``draft_message``, ``tools`` and ``labels`` of a record."""
     c = record.correction
@@ -131,7 +150,7 @@ def build_conversation(
     _text_answers(record)
 
 
-def _text_answers(record: ExportRecord) -> None:
+def _text_answers(record: ConversationRecord) -> None:
     if record.completion is not None:
         record.answer = {"role": "assistant", "content": record.completion}
     if record.draft is not None:

@@ -18,51 +18,31 @@ https://docs.aws.amazon.com/bedrock/latest/userguide/nova-2-sft-data-prep.html):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from hitl_agent.export.formats.base import (
-    ExportFormat,
-    Row,
-    check_keys,
-    check_role_order,
-    check_text,
-    invalid,
+from hitl_agent.export.formats.base import ExportFormat, Row, check_keys, check_text, invalid
+from hitl_agent.export.formats.provider_chat import (
+    check_parts,
+    check_turns,
+    provider_turns,
+    tool_arguments,
 )
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord
-
-Blocks = list[dict[str, Any]]
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
 RESERVED_PREFIXES = ("User:", "Bot:", "Assistant:", "System:", "<image>", "<video>", "[EOS]")
 
 
-def _args(call: dict[str, Any]) -> Any:
-    return json.loads(call["function"]["arguments"])
-
-
 def converse_messages(messages: list[Row]) -> list[Row]:
     """OpenAI-shaped turns as Converse messages; tool results join into the user's turn."""
-    out: list[Row] = []
-    for m in messages:
-        blocks: Blocks = []
-        role = "assistant" if m["role"] == "assistant" else "user"
-        if m["role"] == "tool":
-            blocks.append({"toolResult": {"toolUseId": m["tool_call_id"],
-                                          "content": [{"text": m["content"]}]}})
-        else:
-            if m.get("content"):
-                blocks.append({"text": m["content"]})
-            for call in m.get("tool_calls") or []:
-                blocks.append({"toolUse": {"toolUseId": call["id"],
-                                           "name": call["function"]["name"],
-                                           "input": _args(call)}})
-        if out and out[-1]["role"] == role and m["role"] == "tool":
-            out[-1]["content"].extend(blocks)
-        else:
-            out.append({"role": role, "content": blocks})
-    return out
+    return provider_turns(
+        messages, assistant="assistant", parts_key="content",
+        text=lambda t: {"text": t},
+        call=lambda c: {"toolUse": {"toolUseId": c["id"], "name": c["function"]["name"],
+                                    "input": tool_arguments(c)}},
+        result=lambda m, _name: {"toolResult": {"toolUseId": m["tool_call_id"],
+                                                "content": [{"text": m["content"]}]}})
 
 
 def tool_config(tools: list[Row]) -> Row:
@@ -77,34 +57,25 @@ def tool_config(tools: list[Row]) -> Row:
     return {"tools": specs}
 
 
-_BLOCK_KEYS = {"text", "toolUse", "toolResult"}
-
-
 def _check_blocks(blocks: Any, field: str, p: str, *, prompt: bool) -> None:
-    if not isinstance(blocks, list) or not blocks:
-        raise invalid(f"{p}.content", field, "must be a non-empty list of content blocks")
-    for j, block in enumerate(blocks):
-        where = f"{field}[{j}]"
-        if not isinstance(block, dict) or len(block) != 1 or not _BLOCK_KEYS.issuperset(block):
-            raise invalid(f"{p}.block", where,
-                          f"must be one of {sorted(_BLOCK_KEYS)} content blocks")
-        if "toolUse" in block:
-            check_keys(block["toolUse"], f"{where}.toolUse", f"{p}.tool_use",
-                       required=("toolUseId", "name", "input"),
-                       allowed=("toolUseId", "name", "input"))
-            if not isinstance(block["toolUse"]["input"], dict):
-                raise invalid(f"{p}.tool_use_input", f"{where}.toolUse.input",
-                              "must be a JSON object")
-            continue
-        if "toolResult" in block:
-            check_keys(block["toolResult"], f"{where}.toolResult", f"{p}.tool_result",
-                       required=("toolUseId", "content"),
-                       allowed=("toolUseId", "content", "status"))
-            continue
-        check_text(block["text"], f"{where}.text", f"{p}.non_empty_text")
-        if prompt and block["text"].lstrip().startswith(RESERVED_PREFIXES):
-            raise invalid(f"{p}.reserved_keyword", f"{where}.text",
+    def tool_use(value: Any, where: str) -> None:
+        check_keys(value, where, f"{p}.tool_use", required=("toolUseId", "name", "input"),
+                   allowed=("toolUseId", "name", "input"))
+        if not isinstance(value["input"], dict):
+            raise invalid(f"{p}.tool_use_input", f"{where}.input", "must be a JSON object")
+
+    def tool_result(value: Any, where: str) -> None:
+        check_keys(value, where, f"{p}.tool_result", required=("toolUseId", "content"),
+                   allowed=("toolUseId", "content", "status"))
+
+    def text(value: Any, where: str) -> None:
+        check_text(value, where, f"{p}.non_empty_text")
+        if prompt and value.lstrip().startswith(RESERVED_PREFIXES):
+            raise invalid(f"{p}.reserved_keyword", where,
                           f"must not start with a reserved keyword {RESERVED_PREFIXES}")
+
+    check_parts(blocks, field, noun="content blocks", rules=(f"{p}.content", f"{p}.block"),
+                checks={"text": text, "toolUse": tool_use, "toolResult": tool_result})
 
 
 class BedrockConversation(ExportFormat):
@@ -131,14 +102,9 @@ class BedrockConversation(ExportFormat):
         if "system" in row:
             _check_blocks(row["system"], "system", p, prompt=True)
         messages = row["messages"]
-        if not isinstance(messages, list):
-            raise invalid(f"{p}.messages", "messages", "must be a list")
-        for i, m in enumerate(messages):
-            check_keys(m, f"messages[{i}]", f"{p}.message_keys", required=("role", "content"),
-                       allowed=("role", "content"))
-            _check_blocks(m["content"], f"messages[{i}].content", p, prompt=m["role"] == "user")
-        check_role_order([m["role"] for m in messages], "messages", p,
-                         allowed={"user", "assistant"}, first={"user"}, last="assistant")
+        check_turns(messages, "messages", p, parts_key="content", keys_rule="message_keys",
+                    assistant="assistant", check=lambda blocks, where, role: _check_blocks(
+                        blocks, where, p, prompt=role == "user"))
         uses = any("toolUse" in b for m in messages for b in m["content"])
         if uses and "toolConfig" not in row:
             raise invalid(f"{p}.tool_config", "toolConfig",

@@ -8,45 +8,25 @@ the tools offered. The human's answer is chosen, the model's draft rejected; bot
 
 from __future__ import annotations
 
-from hitl_agent.export.formats.base import (
-    ExportFormat,
-    Row,
-    check_keys,
-    check_tools,
-    conversation,
-    invalid,
-)
-from hitl_agent.export.formats.openai_preference import (
-    check_prompt,
-    check_single_assistant,
-    uniform,
-    with_tools,
-)
+from hitl_agent.export.formats.base import Row, invalid
+from hitl_agent.export.formats.trl_preference import TrlPreference
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord
 
 
-class TrlDpo(ExportFormat):
+class TrlDpo(TrlPreference):
     name = "trl-dpo"
-    doc_url = "https://huggingface.co/docs/trl/dataset_formats"
     needs_change = True
+    completions = ("chosen", "rejected")
 
     def not_applicable(self, record: ExportRecord) -> str | None:
         return "no_model_output" if record.draft is None else super().not_applicable(record)
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
-        row = {"prompt": conversation(record), "chosen": [record.answer],
-               "rejected": [record.draft_message]}
-        return [with_tools(uniform(row, record, ("prompt", "chosen", "rejected")), record)]
+        return [self.prompt_row(record, chosen=[record.answer],
+                                rejected=[record.draft_message])]
 
     def validate(self, row: Row) -> None:
-        p = "trl-dpo"
-        keys = ("prompt", "chosen", "rejected")
-        check_keys(row, "row", f"{p}.keys", required=keys, allowed=(*keys, "tools"))
-        check_prompt(row["prompt"], "prompt", p)
-        if "tools" in row:
-            check_tools(row["tools"], "tools", p)
-        chosen = check_single_assistant(row["chosen"], "chosen", p)
-        rejected = check_single_assistant(row["rejected"], "rejected", p)
+        chosen, rejected = self.check_completions(row)
         if chosen == rejected:
-            raise invalid(f"{p}.distinct", "rejected", "chosen and rejected are the same")
+            raise invalid(f"{self.name}.distinct", "rejected", "chosen and rejected are the same")

@@ -8,35 +8,17 @@ a bare reject gives the draft as undesirable.
 
 from __future__ import annotations
 
-from typing import Any
-
-from hitl_agent.export.formats.base import (
-    ExportFormat,
-    Row,
-    check_keys,
-    check_tools,
-    conversation,
-    invalid,
-)
-from hitl_agent.export.formats.openai_preference import (
-    check_prompt,
-    check_single_assistant,
-    uniform,
-    with_tools,
-)
+from hitl_agent.export.formats.base import Row, invalid
+from hitl_agent.export.formats.trl_preference import TrlPreference
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord
 
 
-def _row(record: ExportRecord, completion: dict[str, Any] | None, label: bool) -> Row:
-    row = {"prompt": conversation(record), "completion": [completion], "label": label}
-    return with_tools(uniform(row, record, ("prompt", "completion")), record)
-
-
-class TrlKto(ExportFormat):
+class TrlKto(TrlPreference):
     name = "trl-kto"
-    doc_url = "https://huggingface.co/docs/trl/dataset_formats"
     needs_completion = False
+    completions = ("completion",)
+    extra = ("label",)
 
     def not_applicable(self, record: ExportRecord) -> str | None:
         if record.completion is None and record.draft is None:
@@ -44,19 +26,16 @@ class TrlKto(ExportFormat):
         return None
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
+        def row(completion: Row | None, label: bool) -> Row:
+            return self.prompt_row(record, completion=[completion], label=label)
+
         if record.answer is None:
-            return [_row(record, record.draft_message, False)]
+            return [row(record.draft_message, False)]
         if not record.changed or record.draft_message is None:
-            return [_row(record, record.answer, True)]
-        return [_row(record, record.answer, True), _row(record, record.draft_message, False)]
+            return [row(record.answer, True)]
+        return [row(record.answer, True), row(record.draft_message, False)]
 
     def validate(self, row: Row) -> None:
-        p = "trl-kto"
-        keys = ("prompt", "completion", "label")
-        check_keys(row, "row", f"{p}.keys", required=keys, allowed=(*keys, "tools"))
-        check_prompt(row["prompt"], "prompt", p)
-        if "tools" in row:
-            check_tools(row["tools"], "tools", p)
-        check_single_assistant(row["completion"], "completion", p)
+        self.check_completions(row)
         if not isinstance(row["label"], bool):
-            raise invalid(f"{p}.label_bool", "label", "must be true or false")
+            raise invalid(f"{self.name}.label_bool", "label", "must be true or false")

@@ -13,62 +13,41 @@ Rules (https://cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-super
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
-from hitl_agent.export.formats.base import (
-    ExportFormat,
-    Row,
-    check_keys,
-    check_role_order,
-    check_text,
-    invalid,
+from hitl_agent.export.formats.base import ExportFormat, Row, check_keys, check_text, invalid
+from hitl_agent.export.formats.provider_chat import (
+    check_parts,
+    check_turns,
+    provider_turns,
+    tool_arguments,
 )
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord
 
-_PART_KEYS = {"text", "functionCall", "functionResponse"}
-
 
 def _check_parts(parts: Any, field: str, p: str) -> None:
-    if not isinstance(parts, list) or not parts:
-        raise invalid(f"{p}.parts", field, "must be a non-empty list of parts")
-    for j, part in enumerate(parts):
-        where = f"{field}[{j}]"
-        if not isinstance(part, dict) or len(part) != 1 or not _PART_KEYS.issuperset(part):
-            raise invalid(f"{p}.part", where, f"must be one of {sorted(_PART_KEYS)} parts")
-        if "functionCall" in part:
-            check_keys(part["functionCall"], f"{where}.functionCall", f"{p}.function_call",
-                       required=("name", "args"), allowed=("name", "args"))
-        elif "functionResponse" in part:
-            check_keys(part["functionResponse"], f"{where}.functionResponse",
-                       f"{p}.function_response", required=("name", "response"),
-                       allowed=("name", "response"))
-        else:
-            check_text(part["text"], f"{where}.text", f"{p}.non_empty_text")
+    def named(key: str, value_key: str) -> Callable[[Any, str], None]:
+        return lambda value, where: check_keys(value, where, f"{p}.{key}",
+                                               required=("name", value_key),
+                                               allowed=("name", value_key))
+
+    check_parts(parts, field, noun="parts", rules=(f"{p}.parts", f"{p}.part"), checks={
+        "text": lambda value, where: check_text(value, where, f"{p}.non_empty_text"),
+        "functionCall": named("function_call", "args"),
+        "functionResponse": named("function_response", "response")})
 
 
 def vertex_contents(messages: list[Row]) -> list[Row]:
-    names: dict[str, str] = {}
-    out: list[Row] = []
-    for m in messages:
-        parts: list[Row] = []
-        role = "model" if m["role"] == "assistant" else "user"
-        if m["role"] == "tool":
-            parts.append({"functionResponse": {"name": names.get(m["tool_call_id"], "tool"),
-                                               "response": {"content": m["content"]}}})
-        else:
-            if m.get("content"):
-                parts.append({"text": m["content"]})
-            for call in m.get("tool_calls") or []:
-                names[call["id"]] = call["function"]["name"]
-                parts.append({"functionCall": {"name": call["function"]["name"],
-                                               "args": json.loads(call["function"]["arguments"])}})
-        if out and out[-1]["role"] == role and m["role"] == "tool":
-            out[-1]["parts"].extend(parts)
-        else:
-            out.append({"role": role, "parts": parts})
-    return out
+    """OpenAI-shaped turns as Gemini contents; tool results join into the user's turn."""
+    return provider_turns(
+        messages, assistant="model", parts_key="parts",
+        text=lambda t: {"text": t},
+        call=lambda c: {"functionCall": {"name": c["function"]["name"],
+                                         "args": tool_arguments(c)}},
+        result=lambda m, name: {"functionResponse": {"name": name,
+                                                     "response": {"content": m["content"]}}})
 
 
 class Vertex(ExportFormat):
@@ -99,14 +78,9 @@ class Vertex(ExportFormat):
                        required=("parts",), allowed=("role", "parts"))
             _check_parts(row["systemInstruction"]["parts"], "systemInstruction.parts", p)
         contents = row["contents"]
-        if not isinstance(contents, list):
-            raise invalid(f"{p}.contents", "contents", "must be a list")
-        for i, c in enumerate(contents):
-            check_keys(c, f"contents[{i}]", f"{p}.content_keys", required=("role", "parts"),
-                       allowed=("role", "parts"))
-            _check_parts(c["parts"], f"contents[{i}].parts", p)
-        check_role_order([c["role"] for c in contents], "contents", p,
-                         allowed={"user", "model"}, first={"user"}, last="model")
+        check_turns(contents, "contents", p, parts_key="parts", keys_rule="content_keys",
+                    assistant="model",
+                    check=lambda parts, where, _role: _check_parts(parts, where, p))
         calls = any("functionCall" in part for c in contents for part in c["parts"])
         if calls and "tools" not in row:
             raise invalid(f"{p}.tools", "tools",
