@@ -105,7 +105,7 @@ corrections = Table(
     # indexed input's normalised text (exact-match reuse) and the model (the index partition).
     Column("input_key", String(64)),
     Column("model_id", String(255)),
-    Index("ix_corrections_task", "task"),
+    Index("ix_corrections_task_seq", "task", "seq"),
     Index("ix_corrections_task_input_key", "task", "input_key"),
 )
 

@@ -2,7 +2,9 @@
 
 ``input_key`` (the hash of the input's normalised text, indexed with the task) serves the
 exact-match reuse lookup; ``model_id`` names the index partition a correction lives in. Rows
-written before are filled in from their stored correction.
+written before are filled in from their stored correction. The task index gains ``seq``, so that
+reading one task's corrections in ``seq`` order, a batch at a time (exports), is a range scan on
+every database (SQLite's indexes carry the rowid already; Postgres's do not).
 
 Revision ID: 0004_correction_keys
 Revises: 0003_item_context
@@ -50,9 +52,13 @@ def upgrade() -> None:
         bind.execute(update, values)
         last = rows[-1][0]
     op.create_index("ix_corrections_task_input_key", "corrections", ["task", "input_key"])
+    op.create_index("ix_corrections_task_seq", "corrections", ["task", "seq"])
+    op.execute("DROP INDEX IF EXISTS ix_corrections_task")  # an adopted ledger may lack it
 
 
 def downgrade() -> None:
+    op.create_index("ix_corrections_task", "corrections", ["task"])
+    op.drop_index("ix_corrections_task_seq", table_name="corrections")
     op.drop_index("ix_corrections_task_input_key", table_name="corrections")
     with op.batch_alter_table("corrections") as batch:
         batch.drop_column("model_id")
