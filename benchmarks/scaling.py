@@ -8,8 +8,9 @@ and at each size this prints what one unit of work costs:
   one that must be polled (``polled``: the first 1000 pending reviews each pass);
 - ``queue_page_ms``: the worker portal's queue page queries (the first 50 open tasks and the
   count of all) with as many open human loops in the service database as pending reviews;
-- ``export_us_per_correction``: a full export (openai-chat) of the ledger's corrections (one per
-  ten items), per correction.
+- ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items), per
+  correction; then, after 1,000 corrections more, an export of those alone continuing it
+  (``since``), in ms.
 
 The anchor of each figure is its value at the smallest size, measured in the same run; the
 ``growth`` block gives each figure's ratio to it and ``log_growth`` the ratio of log(n) to
@@ -18,7 +19,7 @@ log(n0), the ceiling for "grows no faster than log n".
 Rows are seeded in bulk by copying rows the graph wrote (same columns, new ids), so seeding a
 size costs seconds, not a run of the graph per row.
 
-    python benchmarks/scaling.py [--max-items 100000]   # 10k and 100k; 1000000 adds 1M
+    python benchmarks/scaling.py [--sizes 10000,100000,1000000]   # default: 10k and 100k
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from hitl_agent import (  # noqa: E402
     build_review_graph,
 )
 from hitl_agent.graph.batch import ingest  # noqa: E402
+from hitl_agent.memory.ledger.schema import input_key  # noqa: E402
 from hitl_agent.review.base import ReviewStatus  # noqa: E402
 
 
@@ -95,7 +97,6 @@ def seed(graph: Any, items: int, pending: int, have: tuple[int, int, int]) -> No
         conn = db.driver_connection
         item_cols = [r[1] for r in conn.execute("PRAGMA table_info(items)")]
         review_cols = [r[1] for r in conn.execute("PRAGMA table_info(reviews)")]
-        corr_cols = [r[1] for r in conn.execute("PRAGMA table_info(corrections)") if r[1] != "seq"]
         done = conn.execute("SELECT * FROM items WHERE status='finished' LIMIT 1").fetchone()
         review = conn.execute("SELECT * FROM reviews LIMIT 1").fetchone()
         correction = conn.execute("SELECT * FROM corrections LIMIT 1").fetchone()
@@ -131,22 +132,33 @@ def seed(graph: Any, items: int, pending: int, have: tuple[int, int, int]) -> No
                                       resumed_at=None, interrupt_id=None))
         conn.executemany(ins_item, rows)
         conn.executemany(ins_review, reviews_rows)
-        ins_corr = f"INSERT INTO corrections ({','.join(corr_cols)}) VALUES " \
-                   f"({','.join('?' * len(corr_cols))})"
-        corr_full = conn.execute(f"SELECT {','.join(corr_cols)} FROM corrections LIMIT 1"
-                                 ).fetchone()
-        payload = json.loads(corr_full[corr_cols.index("payload_json")])
-        rows = []
-        for i in range(have_corrections, items // 10):
-            cid = f"sc{i}"
-            body = json.dumps({**payload, "id": cid, "thread_id": f"s{i}",
-                               "input": f"{payload['input']} {i}", "split_group": f"s{i}"})
-            rows.append(clone(corr_full, corr_cols, id=cid, item_id=f"s{i}",
-                              review_id=f"s{i}:r", split_group=f"s{i}", payload_json=body))
-        conn.executemany(ins_corr, rows)
+        add_corrections(conn, have_corrections, items // 10)
         conn.execute("COMMIT")
     finally:
         db.close()
+
+
+def add_corrections(conn: Any, start: int, stop: int) -> None:
+    """Corrections ``sc{start}`` .. ``sc{stop - 1}``, copies of the graph's first correction
+    with their own ids, inputs and exact-match keys (inside the caller's transaction)."""
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(corrections)") if r[1] != "seq"]
+    template = conn.execute(f"SELECT {','.join(cols)} FROM corrections ORDER BY seq LIMIT 1"
+                            ).fetchone()
+    payload = json.loads(template[cols.index("payload_json")])
+    insert = (f"INSERT INTO corrections ({','.join(cols)}) VALUES "
+              f"({','.join('?' * len(cols))})")
+    rows = []
+    for i in range(start, stop):
+        text = f"{payload['input']} {i}"
+        body = json.dumps({**payload, "id": f"sc{i}", "thread_id": f"s{i}", "input": text,
+                           "split_group": f"s{i}"})
+        new = {"id": f"sc{i}", "item_id": f"s{i}", "review_id": f"s{i}:r",
+               "split_group": f"s{i}", "payload_json": body, "input_key": input_key(text)}
+        rows.append(tuple(new.get(c, template[j]) for j, c in enumerate(cols)))
+        if len(rows) == 20000:
+            conn.executemany(insert, rows)
+            rows.clear()
+    conn.executemany(insert, rows)
 
 
 def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
@@ -193,20 +205,39 @@ def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
     out["queue_page_ms"] = median_ms(lambda: (services.tasks.list_tasks(worker, limit=50),
                                               services.tasks.count_tasks(worker)))
 
+    options = ExportOptions(format="openai-chat", near_dup=False)
     start = time.perf_counter()
-    result = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}",
-                            ExportOptions(format="openai-chat", near_dup=False))
+    result = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}", options)
     read = result.counts["read"]
+    full_s = time.perf_counter() - start
+    # Then 1,000 corrections more, exported on their own (``since`` the full export): the
+    # continuous fine-tuning case; its cost should not depend on what came before.
+    last = graph.hitl_parts.ledger.last_correction_seq()
+    db = graph.hitl_parts.ledger.engine.raw_connection()
+    try:
+        conn = db.driver_connection
+        conn.execute("BEGIN IMMEDIATE")
+        add_corrections(conn, 10_000_000 + last, 10_000_000 + last + 1000)
+        conn.execute("COMMIT")
+    finally:
+        db.close()
+    start = time.perf_counter()
+    more = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}-more", options,
+                          since=root / f"export-{tag}")
     out["export"] = {"corrections": read,
-                     "us_per_correction": round((time.perf_counter() - start) * 1e6 / read, 1)}
+                     "us_per_correction": round(full_s * 1e6 / read, 1),
+                     "since_previous_1000_new_ms": round((time.perf_counter() - start) * 1000, 1),
+                     "since_previous_read": more.counts["read"]}
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--max-items", type=int, default=100_000)
+    parser.add_argument("--sizes", default="10000,100000",
+                        help="ledger sizes in items, comma-separated, growing (pending reviews: "
+                             "a tenth of each); e.g. 10000,100000,1000000")
     args = parser.parse_args()
-    sizes = [n for n in (10_000, 100_000, 1_000_000) if n <= args.max_items]
+    sizes = sorted(int(n) for n in args.sizes.split(","))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -249,7 +280,8 @@ def main() -> None:
                 "loop_batch": r["loop_ms_per_item"]["batch"],
                 "resumer_event_driven": r["resumer_pass"]["event_driven"]["ms"],
                 "queue_page": r["queue_page_ms"],
-                "export_per_correction": r["export"]["us_per_correction"]}
+                "export_per_correction": r["export"]["us_per_correction"],
+                "export_since_1000_new": r["export"]["since_previous_1000_new_ms"]}
 
     growth = [{"items": r["items"],
                "log_growth": round(math.log(r["items"]) / math.log(base["items"]), 2),
