@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from hitl_agent.errors import InvalidStateError
+
 U64 = npt.NDArray[np.uint64]
 BOOL = npt.NDArray[np.bool_]
 
@@ -223,10 +225,12 @@ class HashSet64:
 
     def _spill(self, sorted_keys: U64) -> None:
         if self._disk is None:
-            assert self.memory_limit is not None
+            if self.memory_limit is None:
+                raise InvalidStateError("a set without a memory limit never spills")
             self._disk = _DiskKeys(self.spill_dir)
             self._bloom = _Bloom(self.memory_limit // 3)
-        assert self._bloom is not None
+        if self._bloom is None:
+            raise InvalidStateError("spilled keys without their Bloom filter")
         self._disk.add(sorted_keys)
         self._bloom.add(sorted_keys)
         self.spilled += len(sorted_keys)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hitl_agent.errors import InvalidArgumentError
+
 OnInvalid = Literal["fail", "skip"]
 
 
@@ -60,7 +62,8 @@ class ExportOptions(BaseModel):
     @classmethod
     def _template_has_input(cls, v: str | None) -> str | None:
         if v is not None and "{input}" not in v:
-            raise ValueError("prompt_template must contain '{input}'")
+            raise InvalidArgumentError("prompt_template must contain '{input}'",
+                                       field="prompt_template")
         return v
 
     @field_validator("label_attribute")
@@ -69,9 +72,9 @@ class ExportOptions(BaseModel):
         # Ground Truth: the attribute name must not contain '-metadata' and, for classification,
         # must not end in '-ref' (sms-data-output).
         if not v or "-metadata" in v or v.endswith("-ref") or v in ("source", "source-ref"):
-            raise ValueError(
+            raise InvalidArgumentError(
                 "label_attribute must be non-empty, must not contain '-metadata', end in '-ref' "
-                "or be 'source'/'source-ref'"
+                "or be 'source'/'source-ref'", field="label_attribute"
             )
         return v
 

@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 
 import orjson
 
+from hitl_agent.errors import ArgumentTypeError, InvalidArgumentError, NotFoundError
 from hitl_agent.export.conversation import build_conversation
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.memory.ledger import canonical_json
@@ -71,32 +72,32 @@ class CorrectionData:
     @classmethod
     def _from_dict(cls, d: dict[str, Any], payload: str) -> CorrectionData:
         if not _FIELDS.issuperset(d):
-            raise KeyError("unknown field")
+            raise NotFoundError("unknown field")
         action, agreement, decided = d["action"], d.get("agreement"), d["decided_at"]
         source, reason = d.get("source", "manual"), d.get("reason")
         if action not in _ACTIONS or source not in _SOURCES or reason not in _REASONS:
-            raise ValueError(action)
+            raise InvalidArgumentError(action)
         if type(decided) is not str:
-            raise TypeError("decided_at")
+            raise ArgumentTypeError("decided_at")
         if agreement is not None:
             if type(agreement) is not float and type(agreement) is not int:
-                raise TypeError("agreement")
+                raise ArgumentTypeError("agreement")
             agreement = float(agreement)
         answers = []
         for a in d.get("answers") or ():
             worker = a.get("worker_id")
             if worker is not None and type(worker) is not str:
-                raise TypeError("worker_id")
+                raise ArgumentTypeError("worker_id")
             answers.append(AnswerData(worker))
         cid, task, group, thread = d["id"], d["task"], d["split_group"], d["thread_id"]
         if (type(cid) is not str or type(task) is not str or type(group) is not str
                 or type(thread) is not str):
-            raise TypeError("id, task, thread_id or split_group")
+            raise ArgumentTypeError("id, task, thread_id or split_group")
         model_id, model_version = d.get("model_id"), d.get("model_version")
         if (model_id is not None and type(model_id) is not str) or (
             model_version is not None and type(model_version) is not str
         ):
-            raise TypeError("model_id or model_version")
+            raise ArgumentTypeError("model_id or model_version")
         return cls(
             cid, task, thread, d["input"], d["model_output"], d["final_output"], action, agreement,
             answers, source, reason, model_id, model_version, datetime.fromisoformat(decided),

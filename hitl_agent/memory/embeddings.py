@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from hitl_agent.errors import ConfigError
+from hitl_agent.errors import ConfigError, InvalidArgumentError
 
 Vectors = npt.NDArray[np.float32]
 
@@ -47,7 +47,8 @@ def normalise_rows(vectors: Any) -> Vectors:
     """
     arr = np.array(vectors, dtype=np.float32, copy=True)
     if arr.ndim != 2:
-        raise ValueError(f"embeddings must be a 2-d array, got shape {arr.shape}")
+        raise InvalidArgumentError(f"embeddings must be a 2-d array, got shape {arr.shape}",
+                                   field="embeddings", rule="2-d")
     arr[~np.isfinite(arr)] = 0.0
     norms = np.linalg.norm(arr, axis=1)
     zero = norms < 1e-12

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from hitl_agent.errors import ConfigError, MemoryIndexError
+from hitl_agent.errors import ConfigError, InvalidStateError, MemoryIndexError
 
 TASK_KEY = "hitl_task"
 EMBEDDING_KEY = "hitl_embedding"
@@ -133,13 +133,14 @@ class ChromaIndex:
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
             client = chromadb.PersistentClient(str(self.path), settings=_settings())
-        else:
-            assert self.url is not None
+        elif self.url is not None:
             parts = urlsplit(self.url)
             ssl = parts.scheme == "https"
             client = chromadb.HttpClient(host=parts.hostname or "localhost",
                                          port=parts.port or (443 if ssl else 8000), ssl=ssl,
                                          headers=self.headers, settings=_settings())
+        else:
+            raise InvalidStateError("this index was given its client: it has nothing to connect")
         client.heartbeat()
         # A corrupt SQLite file opens fine and fails on the first real read: read now.
         client.list_collections(limit=1)
@@ -232,8 +233,9 @@ class ChromaIndex:
             self._wipe_folder()
 
     def _wipe_folder(self) -> None:
-        assert self.path is not None
         path = self.path
+        if path is None:
+            raise InvalidStateError("only an index in a folder can be wiped")
         if path.exists():
             strangers = [p.name for p in path.iterdir()
                          if not (p.name.startswith("chroma.sqlite3") or

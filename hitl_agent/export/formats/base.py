@@ -29,6 +29,14 @@ def invalid(rule: str, field: str, message: str) -> ValidationError:
     return ValidationError(f"{field}: {message}", field=field, rule=rule)
 
 
+def answer_of(record: ExportRecord, fmt: str) -> Row:
+    """The human's answer message of a record the format renders (``not_applicable`` leaves
+    out the ones without); a row without one is invalid, never a crash."""
+    if record.answer is None:
+        raise invalid(f"{fmt}.answer", "final_output", "has no answer to train on")
+    return record.answer
+
+
 def check_text(value: Any, field: str, rule: str) -> None:
     if not isinstance(value, str):
         raise invalid(rule, field, f"must be a string, got {type(value).__name__}")

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hitl_agent.export.formats.base import ExportFormat, Row, check_keys, check_text, invalid
+from hitl_agent.export.formats.base import Row, check_keys, check_text, invalid
 from hitl_agent.export.formats.provider_chat import (
+    ProviderChatFormat,
     check_parts,
-    check_turns,
     provider_turns,
     tool_arguments,
 )
-from hitl_agent.export.options import ExportOptions
-from hitl_agent.export.records import ExportRecord
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
 RESERVED_PREFIXES = ("User:", "Bot:", "Assistant:", "System:", "<image>", "<video>", "[EOS]")
@@ -78,34 +76,34 @@ def _check_blocks(blocks: Any, field: str, p: str, *, prompt: bool) -> None:
                 checks={"text": text, "toolUse": tool_use, "toolResult": tool_result})
 
 
-class BedrockConversation(ExportFormat):
+class BedrockConversation(ProviderChatFormat):
     name = "bedrock-conversation"
     doc_url = "https://docs.aws.amazon.com/nova/latest/userguide/fine-tune-prepare-data-understanding.html"
     recommended_examples = 100
+    turns_key, parts_key, assistant, keys_rule = "messages", "content", "assistant", "message_keys"
+    call_part, tools_key, tools_rule = "toolUse", "toolConfig", "tool_config"
+    tools_message = "a line with toolUse blocks must list its tools in toolConfig"
 
-    def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
-        assert record.answer is not None
+    def turns(self, messages: list[Row]) -> list[Row]:
+        return converse_messages(messages)
+
+    def line(self, system: str | None, turns: list[Row], tools: list[Row] | None) -> Row:
         row: Row = {"schemaVersion": SCHEMA_VERSION}
-        if record.system:
-            row["system"] = [{"text": record.system}]
-        if record.kind == "tool_call" and record.tools:
-            row["toolConfig"] = tool_config(record.tools)
-        row["messages"] = converse_messages([*record.messages, record.answer])
-        return [row]
+        if system:
+            row["system"] = [{"text": system}]
+        if tools:
+            row["toolConfig"] = tool_config(tools)
+        row["messages"] = turns
+        return row
 
-    def validate(self, row: Row) -> None:
-        p = "bedrock-conversation"
+    def check_line(self, row: Row) -> None:
+        p = self.name
         check_keys(row, "row", f"{p}.keys", required=("schemaVersion", "messages"),
                    allowed=("schemaVersion", "system", "messages", "toolConfig"))
         if row["schemaVersion"] != SCHEMA_VERSION:
             raise invalid(f"{p}.schema_version", "schemaVersion", f"must be {SCHEMA_VERSION!r}")
         if "system" in row:
             _check_blocks(row["system"], "system", p, prompt=True)
-        messages = row["messages"]
-        check_turns(messages, "messages", p, parts_key="content", keys_rule="message_keys",
-                    assistant="assistant", check=lambda blocks, where, role: _check_blocks(
-                        blocks, where, p, prompt=role == "user"))
-        uses = any("toolUse" in b for m in messages for b in m["content"])
-        if uses and "toolConfig" not in row:
-            raise invalid(f"{p}.tool_config", "toolConfig",
-                          "a line with toolUse blocks must list its tools in toolConfig")
+
+    def check_turn_parts(self, parts: Any, where: str, role: str) -> None:
+        _check_blocks(parts, where, self.name, prompt=role == "user")

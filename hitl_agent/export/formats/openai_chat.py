@@ -20,6 +20,7 @@ from __future__ import annotations
 from hitl_agent.export.formats.base import (
     ExportFormat,
     Row,
+    answer_of,
     check_keys,
     check_role_content_messages,
     check_tools,
@@ -40,17 +41,17 @@ class OpenAIChat(ExportFormat):
     min_examples = 10
 
     def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
-        assert record.answer is not None
+        answer = answer_of(record, self.name)
         if not options.keep_draft and record.kind != "tool_call":
             # One assistant turn, trained: no weights at all (the file's one shape).
-            return [{"messages": [*conversation(record), record.answer]}]
+            return [{"messages": [*conversation(record), answer]}]
         messages = weighted(conversation(record), 0)
         if options.keep_draft and record.changed and record.draft_message is not None:
             messages += [
                 {**record.draft_message, "weight": 0},
                 {"role": "user", "content": options.draft_feedback},
             ]
-        messages.append({**record.answer, "weight": 1})
+        messages.append({**answer, "weight": 1})
         row: Row = {"messages": messages}
         if record.kind == "tool_call" and record.tools:
             row["tools"] = record.tools

@@ -4,10 +4,20 @@ OpenAI-shaped turns recast as the provider's turns of one-key parts, and their c
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hitl_agent.export.formats.base import Row, check_keys, check_role_order, invalid
+from hitl_agent.export.formats.base import (
+    ExportFormat,
+    Row,
+    answer_of,
+    check_keys,
+    check_role_order,
+    invalid,
+)
+from hitl_agent.export.options import ExportOptions
+from hitl_agent.export.records import ExportRecord
 
 PartCheck = Callable[[Any, str], None]
 """Checks one part's value; given the value and where it stands (``messages[0].content[1]``)."""
@@ -76,3 +86,50 @@ def check_turns(turns: Any, field: str, prefix: str, *, parts_key: str, keys_rul
         check(t[parts_key], f"{field}[{i}].{parts_key}", t["role"])
     check_role_order([t["role"] for t in turns], field, prefix, allowed={"user", assistant},
                      first={"user"}, last=assistant)
+
+
+class ProviderChatFormat(ExportFormat):
+    """A provider's chat format: one line per record, an optional system prompt, the turns
+    (``turns_key``, each ``{"role", parts_key}``, the assistant's role named ``assistant``), and
+    the tools offered, which a line that calls one (a ``call_part`` part) must declare
+    (``tools_key``)."""
+
+    turns_key: str
+    parts_key: str
+    assistant: str
+    keys_rule: str
+    call_part: str
+    tools_key: str
+    tools_rule: str
+    tools_message: str
+
+    def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
+        answer = answer_of(record, self.name)
+        tools = record.tools if record.kind == "tool_call" and record.tools else None
+        return [self.line(record.system, self.turns([*record.messages, answer]), tools)]
+
+    @abstractmethod
+    def turns(self, messages: list[Row]) -> list[Row]:
+        """OpenAI-shaped turns (the answer last) as this provider's turns."""
+
+    @abstractmethod
+    def line(self, system: str | None, turns: list[Row], tools: list[Row] | None) -> Row:
+        """The line of a record: its system prompt, turns and tools (when it calls one)."""
+
+    @abstractmethod
+    def check_line(self, row: Row) -> None:
+        """The line's own keys and its system prompt."""
+
+    @abstractmethod
+    def check_turn_parts(self, parts: Any, where: str, role: str) -> None:
+        """One turn's parts."""
+
+    def validate(self, row: Row) -> None:
+        self.check_line(row)
+        turns = row[self.turns_key]
+        check_turns(turns, self.turns_key, self.name, parts_key=self.parts_key,
+                    keys_rule=self.keys_rule, assistant=self.assistant,
+                    check=self.check_turn_parts)
+        calls = any(self.call_part in part for t in turns for part in t[self.parts_key])
+        if calls and self.tools_key not in row:
+            raise invalid(f"{self.name}.{self.tools_rule}", self.tools_key, self.tools_message)

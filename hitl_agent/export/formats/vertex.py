@@ -13,22 +13,20 @@ Rules (https://cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-super
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from hitl_agent.export.formats.base import ExportFormat, Row, check_keys, check_text, invalid
+from hitl_agent.export.formats.base import Row, check_keys, check_text
 from hitl_agent.export.formats.provider_chat import (
+    PartCheck,
+    ProviderChatFormat,
     check_parts,
-    check_turns,
     provider_turns,
     tool_arguments,
 )
-from hitl_agent.export.options import ExportOptions
-from hitl_agent.export.records import ExportRecord
 
 
 def _check_parts(parts: Any, field: str, p: str) -> None:
-    def named(key: str, value_key: str) -> Callable[[Any, str], None]:
+    def named(key: str, value_key: str) -> PartCheck:
         return lambda value, where: check_keys(value, where, f"{p}.{key}",
                                                required=("name", value_key),
                                                allowed=("name", value_key))
@@ -50,38 +48,38 @@ def vertex_contents(messages: list[Row]) -> list[Row]:
                                                      "response": {"content": m["content"]}}})
 
 
-class Vertex(ExportFormat):
+class Vertex(ProviderChatFormat):
     name = "vertex"
     doc_url = "https://cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-supervised-tuning-prepare"
     recommended_examples = 100
     max_validation_examples = 5000
+    turns_key, parts_key, assistant, keys_rule = "contents", "parts", "model", "content_keys"
+    call_part, tools_key, tools_rule = "functionCall", "tools", "tools"
+    tools_message = "a line with function calls must declare its tools"
 
-    def rows(self, record: ExportRecord, options: ExportOptions) -> list[Row]:
-        assert record.answer is not None
+    def turns(self, messages: list[Row]) -> list[Row]:
+        return vertex_contents(messages)
+
+    def line(self, system: str | None, turns: list[Row], tools: list[Row] | None) -> Row:
         row: Row = {}
-        if record.system:
-            row["systemInstruction"] = {"role": "system", "parts": [{"text": record.system}]}
-        row["contents"] = vertex_contents([*record.messages, record.answer])
-        if record.kind == "tool_call" and record.tools:
+        if system:
+            row["systemInstruction"] = {"role": "system", "parts": [{"text": system}]}
+        row["contents"] = turns
+        if tools:
             row["tools"] = [{"functionDeclarations": [
                 {k: v for k, v in t["function"].items() if k in ("name", "description",
                                                                   "parameters")}
-                for t in record.tools]}]
-        return [row]
+                for t in tools]}]
+        return row
 
-    def validate(self, row: Row) -> None:
-        p = "vertex"
+    def check_line(self, row: Row) -> None:
+        p = self.name
         check_keys(row, "row", f"{p}.keys", required=("contents",),
                    allowed=("systemInstruction", "contents", "tools"))
         if "systemInstruction" in row:
             check_keys(row["systemInstruction"], "systemInstruction", f"{p}.system_keys",
                        required=("parts",), allowed=("role", "parts"))
             _check_parts(row["systemInstruction"]["parts"], "systemInstruction.parts", p)
-        contents = row["contents"]
-        check_turns(contents, "contents", p, parts_key="parts", keys_rule="content_keys",
-                    assistant="model",
-                    check=lambda parts, where, _role: _check_parts(parts, where, p))
-        calls = any("functionCall" in part for c in contents for part in c["parts"])
-        if calls and "tools" not in row:
-            raise invalid(f"{p}.tools", "tools",
-                          "a line with function calls must declare its tools")
+
+    def check_turn_parts(self, parts: Any, where: str, role: str) -> None:
+        _check_parts(parts, where, self.name)
