@@ -119,6 +119,11 @@ class _DiskKeys:
                             (self._json(sorted_keys[start:start + _SQL_BATCH]),))
         self.db.execute("COMMIT")
 
+    def all(self) -> U64:
+        """Every key on disk."""
+        values = [r[0] for r in self.db.execute("SELECT k FROM k")]
+        return np.array(values, dtype=np.int64).view(np.uint64)
+
     def contains(self, keys: U64) -> BOOL:
         found: list[int] = []
         for start in range(0, len(keys), _SQL_BATCH):
@@ -222,6 +227,27 @@ class HashSet64:
                 return
         # Linear merge of two sorted arrays (np.insert), not a re-sort of everything.
         self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, new), new)
+
+    def snapshot(self) -> U64:
+        """Every key, sorted: the merged array, the buffer and the spilled ones."""
+        parts = [self._sorted, np.fromiter(self.buffer, dtype=np.uint64, count=len(self.buffer))]
+        if self._disk is not None:
+            parts.append(self._disk.all())
+        keys = np.concatenate(parts)
+        keys.sort()
+        return keys
+
+    def restore(self, keys: U64) -> None:
+        """Fill an empty set with ``keys`` (a :meth:`snapshot`), spilling past the memory
+        limit as adding them one by one would."""
+        if len(self):
+            raise InvalidStateError("restore fills an empty set")
+        keys = np.unique(np.asarray(keys, dtype=np.uint64))
+        cap = self._array_cap
+        if cap is not None and len(keys) > cap:
+            self._spill(keys)
+        else:
+            self._sorted = keys
 
     def _spill(self, sorted_keys: U64) -> None:
         if self._disk is None:

@@ -56,6 +56,9 @@ class Manifest(BaseModel):
         "generation, extraction, tool_call).")
     class_map: dict[str, int] | None = None
     files: list[FileEntry]
+    state: FileEntry | None = Field(
+        default=None, description="Not data: the dedup and split state this export ended with, "
+        "which an export continuing it (since) starts from (hitl_agent.export.state).")
     invalid: list[InvalidRow] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     s3_uri: str | None = None

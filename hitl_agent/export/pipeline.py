@@ -32,7 +32,13 @@ from hitl_agent.export.conversation import redact_context
 from hitl_agent.export.dedup import Deduper
 from hitl_agent.export.formats import ExportFormat, get_format
 from hitl_agent.export.formats.ground_truth import GroundTruthManifest
-from hitl_agent.export.manifest import CARD_NAME, InvalidRow, Manifest, load_manifest
+from hitl_agent.export.manifest import (
+    CARD_NAME,
+    InvalidRow,
+    Manifest,
+    load_manifest,
+    manifest_path,
+)
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import (
     CorrectionData,
@@ -42,6 +48,7 @@ from hitl_agent.export.records import (
 )
 from hitl_agent.export.redact import Redactor, redact_value
 from hitl_agent.export.split import TRAIN, VALIDATION, GroupSplitter
+from hitl_agent.export.state import STATE_NAME, dump_state, restore_state
 from hitl_agent.export.writer import ExportWriter
 from hitl_agent.memory.ledger import Ledger, canonical_json
 from hitl_agent.types import Correction
@@ -190,6 +197,13 @@ class _Selection:
         return list(zip(kept, sides, strict=True))
 
 
+def _state_options(options: ExportOptions) -> dict[str, Any]:
+    """The options a saved state depends on: it is reused only under the same ones."""
+    return {k: v for k, v in options.filters().items()
+            if k in (*CONTINUITY, "task", "include_accepts", "include_audited_accepts",
+                     "min_agreement", "prompt_template")}
+
+
 def _open_ledger(source: Ledger | str | Path) -> Ledger:
     if isinstance(source, Ledger):
         return source
@@ -253,8 +267,11 @@ def export_dataset(
     after = 0
     warnings: list[str] = []
     previous: Manifest | None = None
+    since_folder: Path | None = None
     if since is not None:
         previous = since if isinstance(since, Manifest) else load_manifest(since)
+        if not isinstance(since, Manifest):
+            since_folder = manifest_path(since).parent
         if previous.task != options.task:
             raise ConfigError(
                 f"--since manifest is for task {previous.task!r}, this export for {options.task!r}",
@@ -278,7 +295,9 @@ def export_dataset(
     spill_dir = writer.tmp / "state"
     selection = _Selection(options, fmt, ledger, redact, memory_limit, spill_dir)
     try:
-        if previous is not None and after > 0:
+        restored = previous is not None and after > 0 and restore_state(
+            previous, since_folder, selection.deduper, selection.splitter, _state_options(options))
+        if previous is not None and after > 0 and not restored:
             replay_options = ExportOptions.model_validate({**previous.options, **kept})
             # The replay fills the dedup and split state that the selection then goes on with
             # (bounded and spilled the same way); it keeps nothing per row.
@@ -369,6 +388,9 @@ def _write(
                 writer.write(side, paths[side], side_lines, fmt.header())
         if progress is not None:
             progress(counts["read"])
+    state = writer.add_file(STATE_NAME, dump_state(
+        selection.deduper, selection.splitter, up_to_seq=up_to,
+        options=_state_options(options)), listed=False)
     selection.close()  # the dedup and split state is done with: drop its spill files now
 
     for kind, name in KIND_NAMES.items():
@@ -430,6 +452,7 @@ def _write(
         task_types=dict(stats.kinds),
         class_map=fmt.class_map if isinstance(fmt, GroundTruthManifest) else None,
         files=list(writer.entries),
+        state=state,
         invalid=invalid,
         warnings=warnings,
     )

@@ -42,6 +42,8 @@ class ExportWriter:
         self.tmp.mkdir()
         self._open: dict[str, _Open] = {}
         self.entries: list[FileEntry] = []
+        self.unlisted: list[FileEntry] = []
+        """Files moved into place with the data but not part of it (the export's state)."""
 
     def rows(self, split: str) -> int:
         f = self._open.get(split)
@@ -64,13 +66,15 @@ class ExportWriter:
         f.digest.update(data)
         f.bytes += len(data)
 
-    def add_file(self, path: str, data: bytes, *, split: str | None = None) -> FileEntry:
+    def add_file(self, path: str, data: bytes, *, split: str | None = None,
+                 listed: bool = True) -> FileEntry:
+        """Write a whole file; ``listed=False``: not one of the dataset's files."""
         target = self.tmp / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         entry = FileEntry(path=path, split=split, bytes=len(data),
                           sha256=hashlib.sha256(data).hexdigest())
-        self.entries.append(entry)
+        (self.entries if listed else self.unlisted).append(entry)
         return entry
 
     def close_data(self) -> list[FileEntry]:
@@ -91,14 +95,15 @@ class ExportWriter:
         previous = set()
         if (self.out / MANIFEST_NAME).is_file():
             with contextlib.suppress(Exception):
-                previous = {e.path for e in load_manifest(self.out).files}
+                old = load_manifest(self.out)
+                previous = {e.path for e in [*old.files, *([old.state] if old.state else [])]}
         (self.tmp / MANIFEST_NAME).write_text(manifest_json, encoding="utf-8")
-        for entry in self.entries:
+        for entry in [*self.entries, *self.unlisted]:
             target = self.out / entry.path
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.tmp / entry.path, target)
         os.replace(self.tmp / MANIFEST_NAME, self.out / MANIFEST_NAME)
-        for stale in previous - {e.path for e in self.entries}:
+        for stale in previous - {e.path for e in [*self.entries, *self.unlisted]}:
             with contextlib.suppress(OSError):
                 (self.out / stale).unlink()
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -254,3 +254,35 @@ def test_a_failed_export_into_an_existing_folder_keeps_the_folder(
     with pytest.raises(ExportError):
         export_dataset(ledger, out, ExportOptions(format="openai-chat"))
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_since_starts_from_the_state_the_last_export_saved(ledger: Ledger,
+                                                           tmp_path: Path) -> None:
+    options = ExportOptions(format="csv", val_fraction=0.3)
+    for i in range(40):
+        ledger.record_correction(make_correction(i, split_group=f"g{i % 20}"))
+    first = export_dataset(ledger, tmp_path / "v1", options).manifest
+    assert first.state is not None and (tmp_path / "v1" / first.state.path).is_file()
+    assert first.state.path not in {f.path for f in first.files}  # not data: never uploaded
+    for i in range(40, 70):
+        ledger.record_correction(make_correction(i, split_group=f"g{i % 20}"))
+    ledger.record_correction(make_correction(70, input=sentence(3)))  # repeats c3's input
+    # From the saved state (a folder) or by replaying the old rows (a bare manifest): the same.
+    from_state = export_dataset(ledger, tmp_path / "v2", options, since=tmp_path / "v1")
+    replayed = export_dataset(ledger, tmp_path / "v3", options, since=first)
+    assert from_state.counts == replayed.counts and from_state.counts["duplicates"] == 1
+    assert ids_in(tmp_path / "v2") == ids_in(tmp_path / "v3")
+    # The state is what the earlier export saw: c5, forgotten since, still counts for dedup
+    # (a replay no longer sees it).
+    ledger.forget_corrections(["c5"])
+    ledger.record_correction(make_correction(71, input=sentence(5)))
+    ledger.record_correction(make_correction(72))
+    assert export_dataset(ledger, tmp_path / "v4", options, since=tmp_path / "v2"
+                          ).counts["duplicates"] == 1
+    replayed = export_dataset(ledger, tmp_path / "v5", options, since=from_state.manifest)
+    assert replayed.counts["duplicates"] == 0
+    # A state that does not match its manifest is not trusted: the rows are replayed.
+    assert from_state.manifest.state is not None
+    (tmp_path / "v2" / from_state.manifest.state.path).write_bytes(b"tampered")
+    again = export_dataset(ledger, tmp_path / "v6", options, since=tmp_path / "v2")
+    assert again.counts == replayed.counts

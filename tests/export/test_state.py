@@ -129,7 +129,17 @@ def test_hash_set_spills_and_answers_exactly(tmp_path: Path) -> None:
     assert keys.spilled > 0 and len(keys) == len(reference)
     assert keys.nbytes <= 3 * 8 * 100 + 70 * 64
     assert list(tmp_path.iterdir())
+    # A snapshot (what an export saves for the next) holds every key, wherever it lived, and
+    # restores into a set as bounded as the first.
+    snapshot = keys.snapshot()
+    assert snapshot.tolist() == sorted(reference)
+    again = HashSet64(buffer_limit=64, memory_limit=3 * 8 * 100, spill_dir=tmp_path)
+    again.restore(snapshot)
+    assert again.spilled > 0 and len(again) == len(reference)
+    probe = np.concatenate([snapshot[::7], rng.integers(0, 2**63, 50, dtype=np.uint64)])
+    assert again.lookup_sorted(probe).tolist() == [k in reference for k in probe.tolist()]
     keys.close()
+    again.close()
     assert list(tmp_path.iterdir()) == []
 
 
