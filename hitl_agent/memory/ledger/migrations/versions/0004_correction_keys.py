@@ -29,9 +29,14 @@ _BATCH = 2000
 
 
 def upgrade() -> None:
-    op.add_column("corrections", sa.Column("input_key", sa.String(64)))
-    op.add_column("corrections", sa.Column("model_id", sa.String(255)))
     bind = op.get_bind()
+    inspector = sa.inspect(bind)
+    present = {c["name"] for c in inspector.get_columns("corrections")}
+    indexes = {i["name"] for i in inspector.get_indexes("corrections")}
+    # A ledger adopted from before Alembic may have the columns already (filled or not).
+    for name, width in (("input_key", 64), ("model_id", 255)):
+        if name not in present:
+            op.add_column("corrections", sa.Column(name, sa.String(width)))
     table = sa.table("corrections", sa.column("seq", sa.Integer),
                      sa.column("payload_json", sa.Text), sa.column("input_key", sa.String),
                      sa.column("model_id", sa.String))
@@ -40,7 +45,8 @@ def upgrade() -> None:
     last = 0
     while True:
         rows = bind.execute(sa.select(table.c.seq, table.c.payload_json)
-                            .where(table.c.seq > last).order_by(table.c.seq)
+                            .where(table.c.seq > last, table.c.input_key.is_(None))
+                            .order_by(table.c.seq)
                             .limit(_BATCH)).all()
         if not rows:
             break
@@ -51,8 +57,10 @@ def upgrade() -> None:
                            "b_model": data.get("model_id")})
         bind.execute(update, values)
         last = rows[-1][0]
-    op.create_index("ix_corrections_task_input_key", "corrections", ["task", "input_key"])
-    op.create_index("ix_corrections_task_seq", "corrections", ["task", "seq"])
+    for name, columns in (("ix_corrections_task_input_key", ["task", "input_key"]),
+                          ("ix_corrections_task_seq", ["task", "seq"])):
+        if name not in indexes:
+            op.create_index(name, "corrections", columns)
     op.execute("DROP INDEX IF EXISTS ix_corrections_task")  # an adopted ledger may lack it
 
 
