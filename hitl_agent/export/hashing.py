@@ -242,7 +242,10 @@ class HashSet64:
         limit as adding them one by one would."""
         if len(self):
             raise InvalidStateError("restore fills an empty set")
-        keys = np.unique(np.asarray(keys, dtype=np.uint64))
+        keys = np.asarray(keys, dtype=np.uint64)
+        if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):  # not a snapshot's order
+            keys = np.sort(keys)
+            keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
         cap = self._array_cap
         if cap is not None and len(keys) > cap:
             self._spill(keys)
