@@ -1,6 +1,6 @@
 """Worker-portal speed: page times with many open tasks and reviewers, and time per task.
 
-Two data folders, each served by ``python -m hitl_agent.service`` (one process, as deployed):
+Two data folders, each served by ``python -m hitl_agent serve`` (one process, as deployed):
 
 1. **Pages** (target p95 < 200 ms): ``--tasks`` open human loops (10,000) of one team, plus
    ``--reviewers`` reviewers (100) with a history: ``--history`` completed loops of a
@@ -244,7 +244,8 @@ def serve(data: Path) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "hitl_agent.service",
+            "hitl_agent",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",

@@ -3,7 +3,7 @@
 Runs, in one go and with the same single boto3 client loop for each:
 
 * boto3 ``StartHumanLoop`` and ``DescribeHumanLoop`` per second against the service (SQLite in
-  WAL mode, every start committed before the reply), started as ``python -m hitl_agent.service``;
+  WAL mode, every start committed before the reply), started as ``python -m hitl_agent serve``;
 * boto3 ``CreateModel`` per second against ``python -m moto.server`` (in memory);
 * the same Start/Describe calls against a second service process started with ``--no-auth``:
   the signed service verifies every SigV4 signature, the other skips it, so the gap is the cost
@@ -128,7 +128,8 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "hitl_agent.service",
+                "hitl_agent",
+                "serve",
                 "--port",
                 str(port),
                 "--data",

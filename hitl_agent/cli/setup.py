@@ -8,9 +8,17 @@ from typing import Annotated
 
 import boto3
 import typer
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
 from hitl_agent._boto import RETRY_CONFIG
-from hitl_agent.cli.common import EXIT_BAD_INPUT, console, exit_for, fail, print_json
+from hitl_agent.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_NOT_READY,
+    console,
+    exit_for,
+    fail,
+    print_json,
+)
 from hitl_agent.errors import HitlError
 from hitl_agent.resources import templates_dir
 from hitl_agent.review.setup import PLACEHOLDER_ROLE, create_review_flow
@@ -59,6 +67,13 @@ def setup(
         flow = create_review_flow(client, name=name, template=path, output_path=output,
                                   workteam_arn=workteam_arn, team=team, role_arn=role_arn,
                                   task_count=task_count, title=title)
+    except NoCredentialsError:
+        fail("no credentials to sign with: start the service with `hitl-agent serve` in this "
+             "data folder (it writes its admin key to the folder's credentials file), or set "
+             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)", code=EXIT_NOT_READY)
+    except EndpointConnectionError:
+        fail(f"nothing answers at {endpoint or 'AWS'}: is `hitl-agent serve` running there? "
+             "(--endpoint or HITL_ENDPOINT)", code=EXIT_NOT_READY)
     except HitlError as exc:
         if _output_refused(exc, output):
             fail(f"the service refused --output {output}: {str(exc).rstrip('.')}. To write "

@@ -41,7 +41,7 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float) ->
 
 
 class ServiceProcess:
-    """``python -m hitl_agent.service`` on a free port; a context manager that stops it."""
+    """``python -m hitl_agent serve`` on a free port; a context manager that stops it."""
 
     def __init__(self, data: Path, *extra_args: str, host: str = "127.0.0.1",
                  port: int | None = None, env: Mapping[str, str] | None = None) -> None:
@@ -56,7 +56,7 @@ class ServiceProcess:
 
     def command(self) -> list[str]:
         """The command line of the service process."""
-        return [sys.executable, "-m", "hitl_agent.service", "--host", self.host, "--port",
+        return [sys.executable, "-m", "hitl_agent", "serve", "--host", self.host, "--port",
                 str(self.port), "--data", str(self.data), *self.extra_args]
 
     def start(self, timeout: float = 60.0, *, wait: bool = True) -> ServiceProcess:

@@ -44,8 +44,6 @@ COMMANDS: dict[str, list[list[str]]] = {
         ["workforce", "show"],
         ["keys", "list"], ["keys", "create"],
         ["templates", "check", "classification"], ["templates", "render", "classification"],
-        ["setup", "f", "--template", "classification", "--team", "t", "--output", "out",
-         "--endpoint", SERVICE],
     ],
     "memory": [
         ["demo", "--rounds", "1", "--items", "20"],
@@ -60,6 +58,10 @@ COMMANDS: dict[str, list[list[str]]] = {
 }
 
 
+# A client of the service needs only boto3 (core): without keys it says where keys come from.
+SETUP = ["setup", "f", "--template", "classification", "--team", "t", "--output", "out",
+         "--endpoint", SERVICE]
+
 HELP = [["--help"], ["workers", "--help"], ["memory", "--help"], ["templates", "--help"],
         ["keys", "--help"], ["workforce", "--help"], ["export", "--help"]]
 
@@ -70,7 +72,7 @@ def core_only(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, o
     cwd = tmp_path_factory.mktemp("core-only")
     (cwd / ".hitl").mkdir()
     (cwd / ".hitl" / "ledger.db").touch()  # memory commands look for a ledger first
-    commands = [args for group in COMMANDS.values() for args in group] + HELP
+    commands = [args for group in COMMANDS.values() for args in group] + HELP + [SETUP]
     out = subprocess.run([sys.executable, "-c", RUNNER, ",".join(HIDDEN),
                           json.dumps(commands)],
                          cwd=cwd, capture_output=True, text=True, timeout=240,
@@ -97,3 +99,12 @@ def test_help_works_without_any_extra(args: list[str],
                                       core_only: dict[str, dict[str, object]]) -> None:
     result = core_only[" ".join(args)]
     assert result["code"] == 0 and result["exception"] is None, result
+
+
+def test_setup_without_keys_says_where_keys_come_from(
+        core_only: dict[str, dict[str, object]]) -> None:
+    result = core_only[" ".join(SETUP)]
+    shown = " ".join(str(result["output"]).split())
+    assert result["exception"] is None, result
+    assert result["code"] == 3, result
+    assert "no credentials" in shown and "hitl-agent serve" in shown, result
