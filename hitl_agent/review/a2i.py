@@ -22,6 +22,7 @@ from hitl_agent._boto import RETRY_CONFIG
 from hitl_agent.errors import ReviewError, ReviewNotFound
 from hitl_agent.review.base import ReviewStatus
 from hitl_agent.review.consensus import OUTPUT_KEY, combine_answers
+from hitl_agent.s3_uri import parse_s3_url
 from hitl_agent.types import HumanAnswer, ReviewOutcome, ReviewRequest
 
 _STATUS = {
@@ -161,10 +162,10 @@ class A2IReviews:
     def read_output(self, uri: str) -> dict[str, Any]:
         """Read an ``output.json`` from S3 (through boto3) or from disk (path or file://)."""
         parsed = urlparse(uri)
+        location = parse_s3_url(uri, endpoint_url=self._s3_endpoint_url)
         try:
-            if parsed.scheme == "s3":
-                body = self.s3.get_object(Bucket=parsed.netloc,
-                                          Key=unquote(parsed.path.lstrip("/")))["Body"].read()
+            if location is not None:
+                body = self.s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
                 document = json.loads(body)
             else:
                 path = Path(unquote(parsed.path) if parsed.scheme == "file" else uri)

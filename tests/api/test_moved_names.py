@@ -30,6 +30,13 @@ MOVED: list[tuple[str, str, str]] = [
     ("hitl_agent.review.builtin", "selected_response", "hitl_agent.policy.builtin_loop"),
     ("hitl_agent.review.builtin", "builtin_input_content", "hitl_agent.policy.builtin_loop"),
     ("hitl_agent.service.client_auth", "service_credentials", "hitl_agent.credentials"),
+    ("hitl_agent.service.signing", "parse_s3_url", "hitl_agent.s3_uri"),
+]
+
+RENAMED: list[tuple[str, str, str, str]] = [
+    # (old module, old name, new module, new name)
+    ("hitl_agent.export.s3", "parse_s3_uri", "hitl_agent.s3_uri", "parse_s3_prefix"),
+    ("hitl_agent.models.aws", "parse_s3_uri", "hitl_agent.s3_uri", "parse_s3_url"),
 ]
 
 
@@ -37,6 +44,16 @@ MOVED: list[tuple[str, str, str]] = [
 def test_old_path_warns_and_gives_the_same_object(old: str, name: str, new: str) -> None:
     expected = getattr(importlib.import_module(new), name)
     with pytest.warns(DeprecationWarning, match=rf"{old}\.{name} is deprecated"):
+        found = getattr(importlib.import_module(old), name)
+    assert found is expected
+
+
+@pytest.mark.parametrize(("old", "name", "new", "new_name"), RENAMED,
+                         ids=[f"{o}.{n}" for o, n, _, _ in RENAMED])
+def test_renamed_name_warns_and_gives_the_new_object(old: str, name: str, new: str,
+                                                     new_name: str) -> None:
+    expected = getattr(importlib.import_module(new), new_name)
+    with pytest.warns(DeprecationWarning, match=rf"{old}\.{name} is deprecated.*{new}\.{new_name}"):
         found = getattr(importlib.import_module(old), name)
     assert found is expected
 

@@ -12,10 +12,10 @@ from hitl_agent.service.signing import (
     S3Presigner,
     SignedUrlError,
     load_or_create_secret,
-    parse_s3_url,
     verify_signed_params,
     verify_signed_url,
 )
+from hitl_agent.s3_uri import parse_s3_url
 
 SECRET = b"0123456789abcdef-test-secret"
 
