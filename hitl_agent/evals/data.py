@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import EvalError
 from hitl_agent.evals.suite import FileData, ReplayData, SklearnData, SklearnModel, Suite
-from hitl_agent.memory.ledger import canonical_json
 from hitl_agent.types import Prediction
 from hitl_agent.uncertainty.sampling import normalize_answer
 

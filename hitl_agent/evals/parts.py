@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import EvalError, HitlError
 from hitl_agent.evals.data import Dataset
 from hitl_agent.evals.suite import ChatModel, ScorerSpec, SklearnModel, Suite
-from hitl_agent.memory.ledger import canonical_json
 from hitl_agent.models.sklearn import SklearnClassifier
 from hitl_agent.review.in_process import outcome_from_label
 from hitl_agent.review.simulated import SimulatedReviewer

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ConfigError, MemoryIndexError, ValidationError
 from hitl_agent.memory.base import Recall
 from hitl_agent.memory.documents import (
@@ -44,7 +45,7 @@ from hitl_agent.memory.index import (
     index_errors,
 )
 from hitl_agent.memory.layout import fetch_sizes, matches, split_model_filter
-from hitl_agent.memory.ledger import Ledger, canonical_json
+from hitl_agent.memory.ledger import Ledger
 from hitl_agent.memory.ledger import corrections as corrections_table
 from hitl_agent.types import Correction, ReviewAction, SimilarCorrection
 

@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from hitl_agent._boto import RETRY_CONFIG
 from hitl_agent._lazy import lazy_exports
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ModelError
 from hitl_agent.s3_uri import parse_s3_url, s3_uri
 from hitl_agent.types import Prediction
@@ -122,13 +123,11 @@ def document_uri(document: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
 def default_loop_name(flow_definition_arn: str, input: Any) -> str:
     """A deterministic, A2I-valid human loop name for one input of one flow definition."""
-    digest = hashlib.sha256(f"{flow_definition_arn}\x1f{_canonical(input)}".encode()).hexdigest()
+    # ASCII-escaped: the names of loops already started stay the same (hitl_agent.canonical).
+    text = canonical_json(input, ensure_ascii=True)
+    digest = hashlib.sha256(f"{flow_definition_arn}\x1f{text}".encode()).hexdigest()
     return f"hitl-{digest[:40]}"
 
 

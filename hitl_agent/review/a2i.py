@@ -19,6 +19,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hitl_agent._boto import RETRY_CONFIG
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ReviewError, ReviewNotFound
 from hitl_agent.review.base import ReviewStatus
 from hitl_agent.review.consensus import OUTPUT_KEY, combine_answers
@@ -87,7 +88,9 @@ class A2IReviews:
     # -- ReviewBackend -----------------------------------------------------------------------
 
     def start(self, request: ReviewRequest) -> str:
-        content = json.dumps(self.task_input(request), sort_keys=True, separators=(",", ":"))
+        # ASCII-escaped: the form loops already started were sent with (the service keys a
+        # same-name restart on the content's SHA-256), see hitl_agent.canonical.
+        content = canonical_json(self.task_input(request), ensure_ascii=True)
         kwargs: dict[str, Any] = {
             "HumanLoopName": request.review_id,
             "FlowDefinitionArn": self.flow_definition_arn,

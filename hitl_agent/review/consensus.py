@@ -18,6 +18,7 @@ import json
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ValidationError
 from hitl_agent.review.aggregate import DawidSkene, MajorityVote, Wawa
 from hitl_agent.review.answers import interpret_answer
@@ -96,7 +97,7 @@ def combine_answers(
     if chosen_at is None:
         verdicts = [interpret_answer(a.answer_content, model_output) for a in ordered]
         keys = [
-            json.dumps(final, sort_keys=True, default=str) + f"|{action}"
+            canonical_json(final) + f"|{action}"
             for action, final in verdicts
         ]
         vote = MajorityVote(tie="prior").fit(["loop"] * len(keys), range(len(keys)), keys)

@@ -31,6 +31,8 @@ MOVED: list[tuple[str, str, str]] = [
     ("hitl_agent.review.builtin", "builtin_input_content", "hitl_agent.policy.builtin_loop"),
     ("hitl_agent.service.client_auth", "service_credentials", "hitl_agent.credentials"),
     ("hitl_agent.service.signing", "parse_s3_url", "hitl_agent.s3_uri"),
+    ("hitl_agent.memory.ledger", "canonical_json", "hitl_agent.canonical"),
+    ("hitl_agent.memory.ledger", "content_hash", "hitl_agent.canonical"),
 ]
 
 RENAMED: list[tuple[str, str, str, str]] = [

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.types import (
     Correction,
     Decision,
@@ -111,15 +112,6 @@ corrections = Table(
 
 ITEM_STATUSES = ("predicted", "accepted", "pending_review", "decided", "finished", "failed")
 """``accepted`` is transient: the accept path finishes the item in the same write."""
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: equal values give equal text (and hashes)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def content_hash(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
 _SPACES = re.compile(r"\s+")
