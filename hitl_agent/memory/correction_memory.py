@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from hitl_agent.canonical import canonical_json
+from hitl_agent.data_folder import DataFolder
 from hitl_agent.errors import ConfigError, MemoryIndexError, ValidationError
 from hitl_agent.memory.base import Recall
 from hitl_agent.memory.documents import (
@@ -196,7 +197,7 @@ class CorrectionMemory:
                 "index=ChromaIndex(path) or ChromaIndex(url=...)",
                 field="index",
             )
-        return Path(database).parent / "memory"
+        return DataFolder(Path(database).parent).memory
 
     def _check_existing(self) -> None:
         """Refuse an index built with another embedding now; a broken one only warns."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hitl_agent.data_folder import OUTPUT_DIR
 from hitl_agent.errors import ConfigError
 from hitl_agent.s3_uri import parse_s3_prefix, parse_s3_url
 
@@ -20,7 +21,7 @@ from .settings import ServiceSettings
 
 
 def output_roots(settings: ServiceSettings) -> list[Path]:
-    roots = settings.output_roots or [Path("output")]  # the data folder's, also a relative one
+    roots = settings.output_roots or [Path(OUTPUT_DIR)]  # the data folder's, also a relative one
     return [Path(os.path.realpath(r if r.is_absolute() else settings.data_dir / r)) for r in roots]
 
 

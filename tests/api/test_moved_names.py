@@ -39,6 +39,7 @@ RENAMED: list[tuple[str, str, str, str]] = [
     # (old module, old name, new module, new name)
     ("hitl_agent.export.s3", "parse_s3_uri", "hitl_agent.s3_uri", "parse_s3_prefix"),
     ("hitl_agent.models.aws", "parse_s3_uri", "hitl_agent.s3_uri", "parse_s3_url"),
+    ("hitl_agent.service.settings", "default_data_dir", "hitl_agent.data_folder", "data_dir"),
 ]
 
 
