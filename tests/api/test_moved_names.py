@@ -33,6 +33,13 @@ MOVED: list[tuple[str, str, str]] = [
     ("hitl_agent.service.signing", "parse_s3_url", "hitl_agent.s3_uri"),
     ("hitl_agent.memory.ledger", "canonical_json", "hitl_agent.canonical"),
     ("hitl_agent.memory.ledger", "content_hash", "hitl_agent.canonical"),
+    ("hitl_agent.review.answers", "combine_answers", "hitl_agent.review.consensus"),
+    ("hitl_agent.service.control_plane", "MAX_WORKTEAMS", "hitl_agent.service.workteams"),
+    ("hitl_agent.service.portal", "HISTORY_LIMIT", "hitl_agent.service.portal_history"),
+    ("hitl_agent.service.portal", "history", "hitl_agent.service.portal_history"),
+    ("hitl_agent.service.portal", "files", "hitl_agent.service.portal_assets"),
+    ("hitl_agent.service.portal", "static", "hitl_agent.service.portal_assets"),
+    ("hitl_agent.service.portal", "STATIC_DIR", "hitl_agent.service.portal_static"),
 ]
 
 RENAMED: list[tuple[str, str, str, str]] = [
