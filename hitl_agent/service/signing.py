@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from hitl_agent._lazy import lazy_exports
-from hitl_agent.errors import SignedUrlError
+from hitl_agent.errors import InvalidArgumentError, SignedUrlError
 from hitl_agent.s3_uri import S3Location
 from hitl_agent.s3_uri import parse_s3_url as _parse_s3_url
 
@@ -126,7 +126,8 @@ class LocalUrlSigner:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if len(secret) < 16:
-            raise ValueError("the signing secret must be at least 16 bytes")
+            raise InvalidArgumentError("the signing secret must be at least 16 bytes",
+                                       field="secret")
         self.secret = secret
         self.base_url = base_url
         self.ttl_seconds = ttl_seconds
