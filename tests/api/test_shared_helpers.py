@@ -90,3 +90,20 @@ def test_lazy_exports_name_the_extra_a_missing_module_comes_with() -> None:
         getattr_("Thing")
     assert caught.value.extra == "agents" and "hitl-agent[agents]" in str(caught.value)
     assert isinstance(caught.value, ImportError)
+
+
+def test_hitl_data_is_read_in_one_place() -> None:
+    """``$HITL_DATA`` is read by ``hitl_agent.data_folder.data_dir`` only: no other module has
+    the variable's name as a string literal (docstrings and help texts that mention it aside)."""
+    import ast
+    from pathlib import Path
+
+    import hitl_agent
+
+    root = Path(hitl_agent.__file__).parent
+    readers = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value == "HITL_DATA":
+                readers.append(path.relative_to(root).as_posix())
+    assert readers == ["data_folder.py"]
