@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.errors import InvalidArgumentError
 from hitl_agent.s3_uri import parse_s3_url
 
@@ -30,6 +31,11 @@ def output_uri(
         base = str(path if path.is_absolute() else (data_dir / path).resolve())
     stamp = to_datetime(created_us).strftime("%Y/%m/%d/%H/%M/%S")
     return f"{base}/{flow_name}/{stamp}/{loop_name}/output.json"
+
+
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "split_s3": "hitl_agent.s3_uri:parse_s3_url",  # the package's one S3 parser
+})
 
 
 def is_s3(uri: str) -> bool:

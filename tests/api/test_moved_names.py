@@ -33,6 +33,7 @@ MOVED: list[tuple[str, str, str]] = [
     ("hitl_agent.service.signing", "parse_s3_url", "hitl_agent.s3_uri"),
     ("hitl_agent.memory.ledger", "canonical_json", "hitl_agent.canonical"),
     ("hitl_agent.memory.ledger", "content_hash", "hitl_agent.canonical"),
+    ("hitl_agent.memory.ledger.schema", "content_hash", "hitl_agent.canonical"),
     ("hitl_agent.review.answers", "combine_answers", "hitl_agent.review.consensus"),
     ("hitl_agent.service.control_plane", "MAX_WORKTEAMS", "hitl_agent.service.workteams"),
     ("hitl_agent.service.portal", "HISTORY_LIMIT", "hitl_agent.service.portal_history"),
@@ -47,6 +48,7 @@ RENAMED: list[tuple[str, str, str, str]] = [
     ("hitl_agent.export.s3", "parse_s3_uri", "hitl_agent.s3_uri", "parse_s3_prefix"),
     ("hitl_agent.models.aws", "parse_s3_uri", "hitl_agent.s3_uri", "parse_s3_url"),
     ("hitl_agent.service.settings", "default_data_dir", "hitl_agent.data_folder", "data_dir"),
+    ("hitl_agent.service.output", "split_s3", "hitl_agent.s3_uri", "parse_s3_url"),
 ]
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.canonical import canonical_json
 from hitl_agent.types import (
     Correction,
@@ -109,6 +110,10 @@ corrections = Table(
     Index("ix_corrections_task_seq", "task", "seq"),
     Index("ix_corrections_task_input_key", "task", "input_key"),
 )
+
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "content_hash": "hitl_agent.canonical",  # the package's one canonical JSON
+})
 
 ITEM_STATUSES = ("predicted", "accepted", "pending_review", "decided", "finished", "failed")
 """``accepted`` is transient: the accept path finishes the item in the same write."""
