@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from hitl_agent.s3_uri import parse_s3_url
 from hitl_agent.service.signing import (
     LocalUrlSigner,
     S3Location,
@@ -15,7 +16,6 @@ from hitl_agent.service.signing import (
     verify_signed_params,
     verify_signed_url,
 )
-from hitl_agent.s3_uri import parse_s3_url
 
 SECRET = b"0123456789abcdef-test-secret"
 
