@@ -20,6 +20,7 @@ Rows are seeded in bulk by copying rows the graph wrote (same columns, new ids),
 size costs seconds, not a run of the graph per row.
 
     python benchmarks/scaling.py [--sizes 10000,100000,1000000]   # default: 10k and 100k
+    python benchmarks/scaling.py --only export [--sizes …]          # the export figures alone
 """
 
 from __future__ import annotations
@@ -163,8 +164,6 @@ def add_corrections(conn: Any, start: int, stop: int) -> None:
 
 def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
             services: Any, tag: str) -> dict[str, Any]:
-    from hitl_agent.export import ExportOptions, export_dataset
-
     out: dict[str, Any] = {"items": items, "pending_reviews": pending}
     n_single, n_batch = 100, 1000
     start = time.perf_counter()
@@ -205,6 +204,14 @@ def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
     out["queue_page_ms"] = median_ms(lambda: (services.tasks.list_tasks(worker, limit=50),
                                               services.tasks.count_tasks(worker)))
 
+    out["export"] = measure_export(root, graph, tag)
+    return out
+
+
+def measure_export(root: Path, graph: Any, tag: str) -> dict[str, Any]:
+    """A full export of the ledger's corrections, then one of 1,000 more continuing it."""
+    from hitl_agent.export import ExportOptions, export_dataset
+
     options = ExportOptions(format="openai-chat", near_dup=False)
     start = time.perf_counter()
     result = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}", options)
@@ -224,11 +231,10 @@ def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
     start = time.perf_counter()
     more = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}-more", options,
                           since=root / f"export-{tag}")
-    out["export"] = {"corrections": read,
-                     "us_per_correction": round(full_s * 1e6 / read, 1),
-                     "since_previous_1000_new_ms": round((time.perf_counter() - start) * 1000, 1),
-                     "since_previous_read": more.counts["read"]}
-    return out
+    return {"corrections": read,
+            "us_per_correction": round(full_s * 1e6 / read, 1),
+            "since_previous_1000_new_ms": round((time.perf_counter() - start) * 1000, 1),
+            "since_previous_read": more.counts["read"]}
 
 
 def main() -> None:
@@ -236,6 +242,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000",
                         help="ledger sizes in items, comma-separated, growing (pending reviews: "
                              "a tenth of each); e.g. 10000,100000,1000000")
+    parser.add_argument("--only", choices=("all", "export"), default="all",
+                        help="export: measure the exports alone (no loop, resumer, queue page)")
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
     results = []
@@ -264,6 +272,11 @@ def main() -> None:
             pending = items // 10
             seed(graph, items, pending, have)
             have = (items - pending, pending, items // 10)
+            if args.only == "export":
+                results.append({"items": items, "pending_reviews": pending,
+                                "export": measure_export(root, graph, str(items))})
+                print(json.dumps(results[-1]), file=sys.stderr)
+                continue
             data = root / f"service-{items}"
             populate(data, pending)
             service_dirs.append(data)
@@ -276,6 +289,9 @@ def main() -> None:
     base = results[0]
 
     def flat(r: dict[str, Any]) -> dict[str, float]:
+        if "loop_ms_per_item" not in r:  # --only export
+            return {"export_per_correction": r["export"]["us_per_correction"],
+                    "export_since_1000_new": r["export"]["since_previous_1000_new_ms"]}
         return {"loop_invoke": r["loop_ms_per_item"]["invoke"],
                 "loop_batch": r["loop_ms_per_item"]["batch"],
                 "resumer_event_driven": r["resumer_pass"]["event_driven"]["ms"],
