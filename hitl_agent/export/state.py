@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from hitl_agent.errors import InvalidArgumentError
 from hitl_agent.export.dedup import Deduper
 from hitl_agent.export.manifest import Manifest, sha256_file
 from hitl_agent.export.split import GroupSplitter
@@ -79,19 +80,19 @@ def restore_state(previous: Manifest, folder: Path | None, deduper: Deduper,
 
 def map_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an uncompressed ``.npz`` (what :func:`numpy.savez` writes), each
-    memory-mapped where it lies in the file, read-only. Raises ``ValueError`` for a compressed
-    or malformed one."""
+    memory-mapped where it lies in the file, read-only. Raises :class:`InvalidArgumentError` (a ``ValueError``) for a
+    compressed or malformed one."""
     out: dict[str, np.ndarray] = {}
     with zipfile.ZipFile(path) as archive, path.open("rb") as f:
         for info in archive.infolist():
             if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
-                raise ValueError(f"{info.filename}: not a stored .npy member")
+                raise InvalidArgumentError(f"{info.filename}: not a stored .npy member")
             # The local header's name and extra fields may differ in length from the central
             # directory's: read them where the member starts.
             f.seek(info.header_offset)
             header = f.read(30)
             if header[:4] != b"PK\x03\x04":
-                raise ValueError(f"{info.filename}: no local header")
+                raise InvalidArgumentError(f"{info.filename}: no local header")
             name_len, extra_len = struct.unpack("<HH", header[26:30])
             f.seek(info.header_offset + 30 + name_len + extra_len)
             version = np.lib.format.read_magic(f)
@@ -100,9 +101,9 @@ def map_npz(path: Path) -> dict[str, np.ndarray]:
             elif version == (2, 0):
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
             else:
-                raise ValueError(f"{info.filename}: .npy format {version}")
+                raise InvalidArgumentError(f"{info.filename}: .npy format {version}")
             if fortran or dtype.hasobject:
-                raise ValueError(f"{info.filename}: not a plain C-ordered array")
+                raise InvalidArgumentError(f"{info.filename}: not a plain C-ordered array")
             count = int(np.prod(shape))
             name = info.filename[:-4]
             out[name] = (np.memmap(f, dtype=dtype, mode="r", offset=f.tell(), shape=shape)
