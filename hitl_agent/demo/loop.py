@@ -1,7 +1,9 @@
 """The feedback loop in rounds, the same for every review backend.
 
-Each round: the stream's items go through the review graph (recall → predict → score → route →
-people → learn); the round waits until every review is answered and resumed; then the loop
+Each round: the stream's items go through the review graph as one batch (recall → predict →
+score → route for all of them, the sure ones accepted in one ledger transaction, the rest
+through the graph: people → learn); the round waits until every review is answered and
+resumed; the round's corrections are indexed in the correction memory at once; then the loop
 learns: the threshold is recalibrated on the people's verdicts, the model is retrained on their
 corrections, and the corrections are exported as a dataset.
 """
@@ -12,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hitl_agent.data_folder import DataFolder
 from hitl_agent.demo.config import DemoConfig
@@ -20,14 +22,52 @@ from hitl_agent.demo.figures import DemoResult, RoundFigures, round_figures
 from hitl_agent.demo.learn import Guarantee, export_round, recalibrate, retrain
 from hitl_agent.demo.stream import DemoStream, RoundItems, fit_first_model, prepare_stream
 from hitl_agent.errors import ReviewError
+from hitl_agent.memory.base import Recall
 from hitl_agent.memory.ledger import Ledger
 from hitl_agent.review.base import ReviewBackend
+from hitl_agent.types import Correction
+
+if TYPE_CHECKING:
+    from hitl_agent.memory.correction_memory import CorrectionMemory
 
 TASK = "digits"
 MODEL_ID = "digits-logreg"
 
+BATCH = 80
+"""Items per batch through the graph: a round of 240 in three (the progress bar moves thrice)."""
+
 Progress = Callable[[int, int], None]
 """Called with (round number, items done in it) as items pass through the graph."""
+
+
+class RoundMemory:
+    """The correction memory as the round's graph sees it: ``recall`` as usual; ``remember``
+    leaves the index to :meth:`index_new`, which indexes every correction the ledger gained
+    since it last ran in one batch (one embedding call, one chromadb ``add``), not one by one.
+
+    The ledger records each correction as the graph learns it, so nothing is lost between
+    two calls: a run that stops mid-round leaves the index behind the ledger, and the next
+    run's first :meth:`index_new` catches up (the memory's writes are upserts by id)."""
+
+    def __init__(self, memory: CorrectionMemory, ledger: Ledger) -> None:
+        self.memory, self.ledger = memory, ledger
+        # An index in sync holds every correction so far; any other is caught up in full.
+        self.after_seq = ledger.last_correction_seq() if memory.stats()["in_sync"] else 0
+
+    def recall(self, task: str, input: Any) -> Recall:
+        return self.memory.recall(task, input)
+
+    def remember(self, correction: Correction) -> None:
+        """Nothing yet: the ledger has the correction, :meth:`index_new` indexes it."""
+
+    def index_new(self) -> int:
+        """Index the ledger's corrections since the last call; how many."""
+        records = list(self.ledger.iter_corrections(after_seq=self.after_seq))
+        if not records:
+            return 0
+        self.memory.remember_many(r.correction for r in records)
+        self.after_seq = records[-1].seq
+        return len(records)
 
 
 @dataclass
@@ -72,6 +112,7 @@ def run_demo(cfg: DemoConfig, *, mode: ReviewMode | None = None,
     folder = DataFolder(cfg.data).create()
     ledger = Ledger(folder.ledger)
     memory = CorrectionMemory(ledger, index=ChromaIndex(folder.memory))
+    round_memory = RoundMemory(memory, ledger)
     estimator = fit_first_model(stream)
     policy: Any = ThresholdPolicy(cfg.start_threshold, audit_rate=cfg.audit_rate_of(1),
                                   seed=str(cfg.seed))
@@ -84,11 +125,12 @@ def run_demo(cfg: DemoConfig, *, mode: ReviewMode | None = None,
             graph = build_review_graph(
                 model=SklearnClassifier(estimator, model_id=MODEL_ID, model_version=version),
                 scorer=MaxProbabilityScorer(), policy=policy, reviews=session.reviews,
-                ledger=ledger, checkpointer=folder.checkpoints, memory=memory,
+                ledger=ledger, checkpointer=folder.checkpoints, memory=round_memory,
                 labels=stream.labels, task=TASK, template=session.template,
             )
             round_start = time.perf_counter()
             run_round(graph, items, ledger, progress)
+            round_memory.index_new()
             figures = round_figures(ledger, items, stream.gold, version, guarantee)
             learned = retrain(estimator, stream, ledger, cfg, upto=items.number)
             figures.model_accuracy = learned.accuracy_before
@@ -111,12 +153,15 @@ def run_demo(cfg: DemoConfig, *, mode: ReviewMode | None = None,
 
 def run_round(graph: Any, items: RoundItems, ledger: Ledger, progress: Progress | None,
               *, wait_s: float = 600.0, poll_s: float = 0.1) -> None:
-    """Invoke the graph for each item, then resume every paused one as its review is answered
-    (at once for in-process reviews; by polling for reviews answered elsewhere)."""
+    """Run the round's items through the graph in batches (:func:`~hitl_agent.graph.batch.ingest`:
+    the items the model answers surely are accepted in one ledger transaction, the others are
+    invoked one by one), then resume every paused one as its review is answered (at once for
+    in-process reviews; by polling for reviews answered elsewhere)."""
+    from hitl_agent.graph.batch import ingest
     from hitl_agent.graph.resumer import Resumer
 
-    for done, (tid, value) in enumerate(zip(items.thread_ids, items.inputs, strict=True), 1):
-        graph.invoke({"input": value}, {"configurable": {"thread_id": tid}})
+    pairs = zip(items.thread_ids, items.inputs, strict=True)
+    for done, _result in enumerate(ingest(graph, pairs, batch_size=BATCH), 1):
         if progress is not None:
             progress(items.number, done)
     resumer = Resumer.for_graph(graph)
