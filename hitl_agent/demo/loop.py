@@ -23,7 +23,7 @@ from hitl_agent.demo.learn import Guarantee, export_round, recalibrate, retrain
 from hitl_agent.demo.stream import DemoStream, RoundItems, fit_first_model, prepare_stream
 from hitl_agent.errors import ReviewError
 from hitl_agent.memory.base import Recall
-from hitl_agent.memory.ledger import Ledger
+from hitl_agent.memory.ledger import Ledger, content_hash
 from hitl_agent.review.base import ReviewBackend
 from hitl_agent.types import Correction
 
@@ -41,27 +41,42 @@ Progress = Callable[[int, int], None]
 
 
 class RoundMemory:
-    """The correction memory as the round's graph sees it: ``recall`` as usual; ``remember``
-    leaves the index to :meth:`index_new`, which indexes every correction the ledger gained
-    since it last ran in one batch (one embedding call, one chromadb ``add``), not one by one.
+    """The correction memory as the round's graph sees it.
 
-    The ledger records each correction as the graph learns it, so nothing is lost between
-    two calls: a run that stops mid-round leaves the index behind the ledger, and the next
-    run's first :meth:`index_new` catches up (the memory's writes are upserts by id)."""
+    - ``remember`` leaves the index to :meth:`index_new`, which indexes every correction the
+      ledger gained since it last ran in one batch (one embedding call, one chromadb ``add``),
+      not one by one. The ledger records each correction as the graph learns it, so nothing is
+      lost: a run that stops mid-round leaves the index behind the ledger, and the next run's
+      first :meth:`index_new` catches up (the memory's writes are upserts by id).
+    - ``recall``: the index does not change during a round, so an input's nearest corrections
+      are looked up once per round (the batch routes an item, then the graph recalls it again
+      when it escalates); the exact-match answer, which the ledger gives and which a correction
+      of this round may add, is looked up every time.
+    """
 
     def __init__(self, memory: CorrectionMemory, ledger: Ledger) -> None:
         self.memory, self.ledger = memory, ledger
         # An index in sync holds every correction so far; any other is caught up in full.
         self.after_seq = ledger.last_correction_seq() if memory.stats()["in_sync"] else 0
+        self._nearest: dict[tuple[str, str], Recall] = {}
 
     def recall(self, task: str, input: Any) -> Recall:
-        return self.memory.recall(task, input)
+        key = (task, content_hash(input))
+        known = self._nearest.get(key)
+        if known is None:
+            found = self.memory.recall(task, input)
+            if found.reuse is None:
+                self._nearest[key] = found
+            return found
+        exact = self.memory.recall(task, input, k=0)  # the ledger's exact match only
+        return exact if exact.reuse is not None else known
 
     def remember(self, correction: Correction) -> None:
         """Nothing yet: the ledger has the correction, :meth:`index_new` indexes it."""
 
     def index_new(self) -> int:
         """Index the ledger's corrections since the last call; how many."""
+        self._nearest.clear()
         records = list(self.ledger.iter_corrections(after_seq=self.after_seq))
         if not records:
             return 0
@@ -99,7 +114,18 @@ def in_process_reviews(cfg: DemoConfig, stream: DemoStream, folder: DataFolder
 
 def run_demo(cfg: DemoConfig, *, mode: ReviewMode | None = None,
              progress: Progress | None = None) -> DemoResult:
-    """Run every round of the loop in ``cfg.data`` and return the figures of each."""
+    """Run every round of the loop in ``cfg.data`` and return the figures of each.
+
+    BLAS runs on one thread: the demo's matrices are small (a few hundred digits of 64
+    pixels), and on a busy machine threads that wait for each other cost ten times the work.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _run_demo(cfg, mode or in_process_reviews, progress)
+
+
+def _run_demo(cfg: DemoConfig, mode: ReviewMode, progress: Progress | None) -> DemoResult:
     from hitl_agent.graph.build import build_review_graph
     from hitl_agent.memory.correction_memory import CorrectionMemory
     from hitl_agent.memory.index import ChromaIndex
@@ -119,7 +145,7 @@ def run_demo(cfg: DemoConfig, *, mode: ReviewMode | None = None,
     guarantee = Guarantee.starting_guess(cfg.start_threshold)
     rounds: list[RoundFigures] = []
     previous_export = None
-    with (mode or in_process_reviews)(cfg, stream, folder) as session:
+    with mode(cfg, stream, folder) as session:
         for items in stream.rounds:
             version = f"v{items.number}"
             graph = build_review_graph(
@@ -157,11 +183,13 @@ def run_round(graph: Any, items: RoundItems, ledger: Ledger, progress: Progress 
     the items the model answers surely are accepted in one ledger transaction, the others are
     invoked one by one), then resume every paused one as its review is answered (at once for
     in-process reviews; by polling for reviews answered elsewhere)."""
-    from hitl_agent.graph.batch import ingest
+    from hitl_agent.graph.batch import BatchItem, ingest
     from hitl_agent.graph.resumer import Resumer
 
-    pairs = zip(items.thread_ids, items.inputs, strict=True)
-    for done, _result in enumerate(ingest(graph, pairs, batch_size=BATCH), 1):
+    # One item per thread, under the thread's id: the graph reads it in one ledger call.
+    work = (BatchItem(tid, value, item_id=tid)
+            for tid, value in zip(items.thread_ids, items.inputs, strict=True))
+    for done, _result in enumerate(ingest(graph, work, batch_size=BATCH), 1):
         if progress is not None:
             progress(items.number, done)
     resumer = Resumer.for_graph(graph)
