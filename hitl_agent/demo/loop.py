@@ -119,6 +119,7 @@ def run_demo(cfg: DemoConfig, *, mode: ReviewMode | None = None,
     BLAS runs on one thread: the demo's matrices are small (a few hundred digits of 64
     pixels), and on a busy machine threads that wait for each other cost ten times the work.
     """
+    import sklearn.linear_model  # noqa: F401 - loads scipy's BLAS: a limit reaches loaded ones
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
