@@ -13,7 +13,6 @@ from rich.table import Table
 
 from hitl_agent import data_folder
 from hitl_agent.cli.common import DataOption, console, exit_for
-from hitl_agent.demo.figures import TERMS
 from hitl_agent.errors import HitlError
 
 if TYPE_CHECKING:
@@ -93,6 +92,8 @@ def _table(result: DemoResult) -> Table:
 
 
 def _explain(result: DemoResult, report: Path, json_path: Path | None) -> None:
+    from hitl_agent.demo.figures import TERMS
+
     first, last = result.rounds[0], result.rounds[-1]
     console.print(
         f"Reviews per 100 went from {first.reviewed_per_100:.1f} to {last.reviewed_per_100:.1f} "

@@ -6,11 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import boto3
 import typer
-from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
-from hitl_agent._boto import RETRY_CONFIG
 from hitl_agent.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_READY,
@@ -43,6 +40,12 @@ def setup(
     json_out: Annotated[bool, typer.Option("--json", help="Print the ARNs as JSON.")] = False,
 ) -> None:
     """Create (or find) the task UI, work team and flow definition for a template."""
+    # boto3 here, not at the CLI's start: every other command (the demo first) goes without.
+    import boto3
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
+    from hitl_agent._boto import RETRY_CONFIG
+
     path = Path(template)
     if not path.is_file():
         shipped = templates_dir() / f"{template}.liquid.html"  # e.g. aws/textract-forms

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 TERMS = [  # what the table's columns mean, printed under it and in the report
     ("reviewed per 100", "items out of every 100 that people answered (escalated as unsure, "
      "or audited at random)"),
-    ("from memory", "repeated inputs answered from an earlier human verdict in the chromadb "
-     "index, with no model call and no review"),
+    ("from memory", "repeated inputs answered from an earlier human verdict by the correction "
+     "memory, with no model call and no review"),
     ("accepted error", "share of the items accepted without review whose answer was wrong"),
     ("final accuracy", "share of all items whose final answer (model, person or memory) is "
      "right"),
@@ -25,7 +25,7 @@ TERMS = [  # what the table's columns mean, printed under it and in the report
      "threshold, no guarantee yet; \"≤5%\": recalibrated on the audited verdicts so that "
      "accepted error ≤ alpha (5%) with probability ≥ 1 - delta (90%)"),
     ("index size", "corrections in the chromadb index after the round (the ledger holds them "
-     "too)"),
+     "too; the round's are indexed at its end, in one write)"),
     ("rows exported", "new rows of the round's training export (SageMaker Ground Truth "
      "manifest, train/validation split, manifest.json)"),
 ]
