@@ -80,8 +80,8 @@ def restore_state(previous: Manifest, folder: Path | None, deduper: Deduper,
 
 def map_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an uncompressed ``.npz`` (what :func:`numpy.savez` writes), each
-    memory-mapped where it lies in the file, read-only. Raises :class:`InvalidArgumentError` (a ``ValueError``) for a
-    compressed or malformed one."""
+    memory-mapped where it lies in the file, read-only. Raises :class:`InvalidArgumentError`
+    (a ``ValueError``) for a compressed or malformed one."""
     out: dict[str, np.ndarray] = {}
     with zipfile.ZipFile(path) as archive, path.open("rb") as f:
         for info in archive.infolist():
