@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hitl_agent.canonical import content_hash
 from hitl_agent.data_folder import DataFolder
 from hitl_agent.demo.config import DemoConfig
 from hitl_agent.demo.figures import DemoResult, RoundFigures, round_figures
@@ -23,7 +24,7 @@ from hitl_agent.demo.learn import Guarantee, export_round, recalibrate, retrain
 from hitl_agent.demo.stream import DemoStream, RoundItems, fit_first_model, prepare_stream
 from hitl_agent.errors import ReviewError
 from hitl_agent.memory.base import Recall
-from hitl_agent.memory.ledger import Ledger, content_hash
+from hitl_agent.memory.ledger import Ledger
 from hitl_agent.review.base import ReviewBackend
 from hitl_agent.types import Correction
 
