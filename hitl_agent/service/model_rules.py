@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.model import OperationModel, Shape, StructureShape
@@ -59,6 +60,34 @@ def operation(service: str, name: str) -> OperationModel | None:
     if name not in model.operation_names:
         return None
     return model.operation_model(name)
+
+
+def warm_models(sagemaker_operations: Iterable[str] = ()) -> None:
+    """Load the service models and compile the patterns of the runtime API's operations and of
+    ``sagemaker_operations`` once, at start, instead of on the first request of each."""
+    seen: set[str] = set()
+    for name in sorted(set(RUNTIME_ROUTES.values())):
+        _warm_shape(operation("sagemaker-a2i-runtime", name), seen)
+    for name in sorted(set(sagemaker_operations)):
+        _warm_shape(operation("sagemaker", name), seen)
+
+
+def _warm_shape(op: OperationModel | None, seen: set[str]) -> None:
+    stack = [op.input_shape] if op is not None and op.input_shape is not None else []
+    while stack:
+        shape = stack.pop()
+        if shape.name in seen:
+            continue
+        seen.add(shape.name)
+        pattern = shape.metadata.get("pattern")
+        if pattern:
+            _regex(pattern)
+        if isinstance(shape, StructureShape):
+            stack.extend(shape.members.values())
+        for part in ("member", "key", "value"):
+            child = getattr(shape, part, None)
+            if isinstance(child, Shape):
+                stack.append(child)
 
 
 def runtime_operation(method: str, path: str) -> OperationModel | None:
