@@ -118,9 +118,8 @@ class ModelChecker:
     def check_query(self, op: OperationModel, query: dict[str, str]) -> None:
         """Querystring members (rest-json): named by their ``location_name``."""
         shape = op.input_shape
-        if shape is None:
+        if not isinstance(shape, StructureShape):  # (every input shape is a structure)
             return
-        assert isinstance(shape, StructureShape)
         for name, member in shape.members.items():
             if member.serialization.get("location") != "querystring":
                 continue
@@ -131,7 +130,8 @@ class ModelChecker:
     def _structure(self, shape: Shape, value: Any, path: str) -> None:
         if not isinstance(value, dict):
             raise invalid(path or "body", None, "Member must be an object")
-        assert isinstance(shape, StructureShape)
+        if not isinstance(shape, StructureShape):
+            raise invalid(path or "body", None, f"Member must be a {shape.type_name}")
         for name, member in shape.members.items():
             if member.serialization.get("location") in ("uri", "querystring", "header"):
                 continue
