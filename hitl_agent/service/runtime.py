@@ -60,16 +60,23 @@ _SELECT_FLOW = select(
     FlowDefinition.output_path,
     FlowDefinition.request_source,
 ).where(FlowDefinition.name == bindparam("name"), FlowDefinition.arn == bindparam("arn"))
-_SELECT_SERVABLE = select(
+_UI = (
     select(HumanTaskUi.id)
     .where(HumanTaskUi.name == bindparam("ui_name"), HumanTaskUi.arn == bindparam("ui_arn"))
     .scalar_subquery()
-    .label("ui"),
+    .label("ui")
+)
+_TEAM = (
     select(Workteam.id)
     .where(Workteam.name == bindparam("team_name"), Workteam.arn == bindparam("team_arn"))
     .scalar_subquery()
-    .label("team"),
+    .label("team")
 )
+_SELECT_SERVABLE = select(_UI, _TEAM)
+# The flow and, in the same statement, the task UI and team its last known plan names (one
+# round trip when the plan is current, which it is from a flow's second start on).
+_SELECT_FLOW_SERVABLE = _SELECT_FLOW.add_columns(_UI, _TEAM)
+_UNKNOWN = {"ui_name": None, "ui_arn": None, "team_name": None, "team_arn": None}
 _COUNT_ACTIVE = select(func.count(HumanLoop.id)).where(HumanLoop.status.in_(ACTIVE))
 _NOT_GOLD = ~exists().where(GoldLoop.loop_pk == HumanLoop.id)
 # DescribeHumanLoop: the columns it shows; a gold loop (gold.py) is no loop of the client's.
@@ -160,10 +167,10 @@ class FlowPlan:
             },
         )
 
-    def unservable(self, conn: Connection) -> ValidationException | None:
+    def unservable(self, found: Any) -> ValidationException | None:
         """A loop is started only when its workers can be shown it: the flow's task UI and work
-        team still exist (either may have been deleted since the flow was created)."""
-        found = conn.execute(_SELECT_SERVABLE, self.servable).one()
+        team still exist (either may have been deleted since the flow was created); ``found``
+        holds their ids (``ui``, ``team``: None when missing)."""
         ui_arn, team_arn = self.servable["ui_arn"], self.servable["team_arn"]
         if ui_arn and found.ui is None:
             return ValidationException(
@@ -216,6 +223,7 @@ class RuntimeBackend:
         self.bucket = TokenBucket(settings.throttle_rps) if settings.throttle_rps else None
         self.after_start: AfterStart | None = None
         self._plans: dict[tuple[str, str | None, str, str | None], FlowPlan] = {}
+        self._last_plan: dict[str, FlowPlan] = {}  # by flow ARN
         self._reader = reader(store.engine)
 
     def throttle(self) -> None:
@@ -269,6 +277,9 @@ class RuntimeBackend:
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
             self._plans[key] = plan
+        if len(self._last_plan) >= MAX_PLANS:
+            self._last_plan.clear()
+        self._last_plan[plan.arn] = plan
         return plan
 
     def _start(
@@ -279,7 +290,11 @@ class RuntimeBackend:
         s = self.settings
         with self.store.engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
             flow_name = flow_arn.rsplit("/", 1)[-1]
-            flow = conn.execute(_SELECT_FLOW, {"name": flow_name, "arn": flow_arn}).first()
+            known = self._last_plan.get(flow_arn)
+            asked = known.servable if known is not None else _UNKNOWN
+            flow = conn.execute(
+                _SELECT_FLOW_SERVABLE, {"name": flow_name, "arn": flow_arn, **asked}
+            ).first()
             problem: AwsError | None = None
             plan: FlowPlan | None = None
             if flow is None or flow.status != "Active":
@@ -288,7 +303,12 @@ class RuntimeBackend:
                 )
             else:
                 plan = self._plan(flow)
-                problem = plan.unservable(conn)
+                found = (
+                    flow
+                    if plan.servable == asked
+                    else conn.execute(_SELECT_SERVABLE, plan.servable).one()
+                )
+                problem = plan.unservable(found)
             quota = s.max_active_loops
             if problem is None and quota is not None and (conn.scalar(_COUNT_ACTIVE) or 0) >= quota:
                 problem = ServiceQuotaExceededException(
