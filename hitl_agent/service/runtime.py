@@ -118,6 +118,17 @@ def describe_loop(loop: Any) -> dict[str, Any]:
     return out
 
 
+_STAMP = "%Y/%m/%d/%H/%M/%S"
+_SAMPLE_STAMP = "/1970/01/01/00/00/00/"
+
+
+def _output_parts(output_path: str, flow_name: str, settings: ServiceSettings) -> tuple[str, str]:
+    """Split :func:`.output.output_uri` around the parts that change per loop."""
+    sample = output_uri(output_path, flow_name, 0, "-", settings.data_dir)
+    head, _, tail = sample.partition(_SAMPLE_STAMP + "-/")
+    return head, tail
+
+
 @dataclass(frozen=True)
 class FlowPlan:
     """What a flow definition puts into each of its loops, worked out once per flow (a flow
@@ -126,6 +137,7 @@ class FlowPlan:
     name: str
     arn: str
     output_path: str
+    output_parts: tuple[str, str]  # output_uri's text before and after "/{stamp}/{loop}/"
     request_source: str | None
     lifetime_us: int
     task_count: int
@@ -148,6 +160,7 @@ class FlowPlan:
             name=flow.name,
             arn=flow.arn,
             output_path=flow.output_path,
+            output_parts=_output_parts(flow.output_path, flow.name, settings),
             request_source=flow.request_source,
             lifetime_us=lifetime * 1_000_000,
             task_count=int(cfg.get("TaskCount") or 1),
@@ -166,6 +179,12 @@ class FlowPlan:
                 "team_arn": team_arn,
             },
         )
+
+    def output_uri(self, created_us: int, loop_name: str) -> str:
+        """:func:`.output.output_uri` of a loop of this flow (its folder resolved once)."""
+        head, tail = self.output_parts
+        stamp = time.strftime(_STAMP, time.gmtime(created_us // 1_000_000))
+        return f"{head}/{stamp}/{loop_name}/{tail}"
 
     def unservable(self, found: Any) -> ValidationException | None:
         """A loop is started only when its workers can be shown it: the flow's task UI and work
@@ -351,7 +370,7 @@ class RuntimeBackend:
                 "created_us": now,
                 "updated_us": now,
                 "expires_us": now + plan.lifetime_us,
-                "output_uri": output_uri(plan.output_path, plan.name, now, name, s.data_dir),
+                "output_uri": plan.output_uri(now, name),
                 "output_pending": 0,
                 "task_count": plan.task_count,
                 "task_time_limit_s": plan.task_time_limit_s,
