@@ -3,9 +3,11 @@
 An operator adds gold items to a flow definition (``hitl-agent workers gold add``, or
 ``POST /hitl/flows/{flow}/gold``). When a loop of that flow starts and the flow's gold rate is
 below its target, the service starts a *gold loop* too: an ordinary human loop of the same flow,
-named like any other, with the gold item's input; the reviewers cannot tell it apart. Each answer
-to a gold loop is scored against the known answer (:func:`gold_scores`), and Dawid–Skene is
-seeded with those answers (``live_aggregation.py``).
+named like any other, with the gold item's input; the reviewers cannot tell it apart. It is
+inserted and marked in ``gold_loops`` in the client's StartHumanLoop transaction, and the A2I
+runtime API (Describe/List/Stop/DeleteHumanLoop) never shows it: the client's flow holds only its
+own loops. Each answer to a gold loop is scored against the known answer (:func:`gold_scores`), and
+Dawid–Skene is seeded with those answers (``live_aggregation.py``).
 
 A flow's quality settings are tags of its flow definition (``CreateFlowDefinition``'s ``Tags`` or
 ``AddTags``):
@@ -15,6 +17,10 @@ A flow's quality settings are tags of its flow definition (``CreateFlowDefinitio
   output keeps A2I's exact shape and ``parse_output`` takes the majority;
 - ``hitl:gold-rate``: the share of a flow's loops that are gold, 0 (default) to 0.5;
 - ``hitl:accuracy-floor``: reviewers estimated below it are flagged (default 0.7).
+
+The ``hitl:`` prefix is this service's: a tag with another ``hitl:`` key, or a value outside its
+rule, is a ValidationException naming ``Tags.N.Key`` or ``Tags.N.Value`` and the rule where tags
+are set (``tagging.read_tags``); one stored before that check refuses StartHumanLoop the same way.
 """
 
 from __future__ import annotations
