@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -244,6 +245,12 @@ class RuntimeBackend:
         self._plans: dict[tuple[str, str | None, str, str | None], FlowPlan] = {}
         self._last_plan: dict[str, FlowPlan] = {}  # by flow ARN
         self._reader = reader(store.engine)
+        # SQLite runs one write transaction at a time: this process's starts queue on a lock,
+        # woken the moment it is free, instead of on SQLite's busy handler, which sleeps 1, 2,
+        # 5, 10… ms between tries (other processes and writers still meet the busy handler).
+        self._writer: AbstractContextManager[Any] = (
+            threading.Lock() if store.dialect == "sqlite" else nullcontext()
+        )
 
     def throttle(self) -> None:
         if self.bucket is not None and not self.bucket.take():
@@ -307,7 +314,7 @@ class RuntimeBackend:
         """One write transaction: the flow, its task UI and team, the new loop (and a gold loop
         when one is due). Raises IntegrityError when the name is taken."""
         s = self.settings
-        with self.store.engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
+        with self._writer, self.store.engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
             flow_name = flow_arn.rsplit("/", 1)[-1]
             known = self._last_plan.get(flow_arn)
             asked = known.servable if known is not None else _UNKNOWN
@@ -419,7 +426,7 @@ class RuntimeBackend:
         return {"HumanLoopArn": existing.arn}
 
     def _same_name(self, name: str, flow_arn: str, digest: str) -> dict[str, Any] | None:
-        with self.store.engine.begin() as conn:
+        with self._writer, self.store.engine.begin() as conn:
             return self._decide_same_name(conn, name, flow_arn, digest)
 
     # --- DescribeHumanLoop ---------------------------------------------------------------------
