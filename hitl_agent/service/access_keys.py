@@ -31,6 +31,7 @@ from sqlalchemy import BigInteger, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hitl_agent.credentials import CREDENTIALS_FILE, LOCAL_PROFILE, read_credentials
+from hitl_agent.errors import InvalidArgumentError
 
 from .clock import Clock, iso_ms, now_us
 from .errors import ResourceNotFoundException, ValidationException
@@ -86,7 +87,9 @@ def load_service_secret(data_dir: Path) -> bytes:
     env = os.environ.get(SECRET_ENV)
     if env:
         if len(env.encode()) < 16:
-            raise ValueError(f"${SECRET_ENV} must be at least 16 bytes")
+            raise InvalidArgumentError(
+                f"${SECRET_ENV} must be at least 16 bytes", field=SECRET_ENV, rule="min 16 bytes"
+            )
         return env.encode()
     return load_or_create_secret(data_dir / SECRET_FILE)
 

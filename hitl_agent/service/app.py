@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from . import control_api, runtime_api, worker_api
+from . import control_api, worker_api
 from .edge import Edge, EdgeMiddleware
 from .errors import (
     AwsError,
@@ -79,7 +79,7 @@ def create_app(
     app.state.services = services
     app.state.edge = edge = Edge(services)
     app.add_middleware(EdgeMiddleware, edge=edge)
-    app.include_router(runtime_api.router)
+    # (the runtime API is answered by the edge: runtime_api.py)
     app.include_router(control_api.router)
     app.include_router(worker_api.router)
     for router in _plugin_routers():

@@ -16,6 +16,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from hitl_agent._lazy import lazy_exports
+from hitl_agent.errors import ConfigError
 
 SIGNING_NAME = "sagemaker"
 
@@ -55,7 +56,10 @@ class SigV4Auth(httpx.Auth):
         session = boto3.Session(profile_name=profile_name)
         found = session.get_credentials()
         if found is None:
-            raise RuntimeError("no AWS credentials found (env, AWS_PROFILE or credentials file)")
+            raise ConfigError(
+                "no AWS credentials found (env, AWS_PROFILE or credentials file)",
+                field="credentials",
+            )
         frozen = found.get_frozen_credentials()
         return cls(
             frozen.access_key,

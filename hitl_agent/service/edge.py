@@ -20,7 +20,9 @@ In order, for each request:
    roots is refused at CreateFlowDefinition (:mod:`.output_roots`).
 
 Failures are AWS errors (``x-amzn-ErrorType``, ``{"__type", "message"}``) rendered the same way
-the routes render theirs; nothing past the edge runs.
+the routes render theirs; nothing past the edge runs. A runtime API request that passed is
+answered by :func:`.runtime_api.handle` with the body decoded here (no FastAPI routing: the hot
+path); every other request goes on to the app's routes.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ from hitl_agent.errors import (
     ValidationException,
 )
 
+from . import runtime_api
 from .access_keys import KeyStore, derive_key, load_service_secret
-from .model_rules import ModelChecker, operation, runtime_operation
+from .model_rules import ModelChecker, operation, runtime_operation, warm_models
 from .output_roots import refusal
 from .responses import AMZ_JSON, REST_JSON, aws_error
 from .services import ReviewServices
@@ -89,6 +92,8 @@ class Edge:
         self.checker = ModelChecker(
             lenient_loop_names=not settings.strict_names, max_task_count=settings.max_task_count
         )
+        control = services.control  # botocore's models and patterns, loaded before any request
+        warm_models([*control.operations, *control.addressed])
         self._template_key = derive_key(secret, "template-url")
 
     # --- template URLs ---------------------------------------------------------------------
@@ -164,7 +169,9 @@ class Edge:
                     f"Refused: Origin {origin[:100]!r} is not this portal", field="Origin"
                 )
 
-    def check_shape(self, scope: Scope, surface: str, body: bytes) -> None:
+    def check_shape(self, scope: Scope, surface: str, body: bytes) -> dict[str, Any] | None:
+        """Check the request's members against the operation's model; returns the JSON body
+        when it was decoded (once: the runtime API takes it from here)."""
         method = scope["method"]
         if surface == "control" and method == "POST":
             target = _header(scope, b"x-amz-target")
@@ -174,15 +181,16 @@ class Edge:
                 else None
             )
             if op is None:
-                return  # the route answers UnknownOperationException
+                return None  # the route answers UnknownOperationException
             data = parse_json_object(body)
             self.checker.check_body(op, data)
             if op.name == "CreateFlowDefinition":
                 self._check_output(data)
-        elif surface == "runtime":
+            return data
+        if surface == "runtime":
             op = runtime_operation(method, scope["path"])
             if op is None:
-                return
+                return None
             if method == "GET":
                 query = dict(
                     parse_qsl(
@@ -190,8 +198,11 @@ class Edge:
                     )
                 )
                 self.checker.check_query(op, query)
-            else:
-                self.checker.check_body(op, parse_json_object(body))
+                return None
+            data = parse_json_object(body)
+            self.checker.check_body(op, data)
+            return data
+        return None
 
     def _check_output(self, data: dict[str, Any]) -> None:
         output = data.get("OutputConfig")
@@ -243,7 +254,7 @@ class EdgeMiddleware:
             if surface == "portal" and scope["method"] in STATE_CHANGING:
                 edge.check_same_site(scope)
             edge.check_content_type(scope, surface, body)
-            edge.check_shape(scope, surface, body)
+            data = edge.check_shape(scope, surface, body)
         except AwsError as exc:
             if isinstance(exc, AuthError) and surface == "control":
                 exc.status = 400  # JSON 1.1 services answer auth errors with 400
@@ -251,6 +262,11 @@ class EdgeMiddleware:
             await aws_error(exc, ctype)(scope, receive, send)
             return
         replayed = False
+        if surface == "runtime":  # the hot path: no FastAPI routing (runtime_api.py)
+            await runtime_api.handle(
+                edge.services.runtime, scope, receive, send, raw=body, body=data
+            )
+            return
 
         async def replay() -> Message:
             nonlocal replayed

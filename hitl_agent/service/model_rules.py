@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.model import OperationModel, Shape, StructureShape
@@ -61,6 +62,34 @@ def operation(service: str, name: str) -> OperationModel | None:
     return model.operation_model(name)
 
 
+def warm_models(sagemaker_operations: Iterable[str] = ()) -> None:
+    """Load the service models and compile the patterns of the runtime API's operations and of
+    ``sagemaker_operations`` once, at start, instead of on the first request of each."""
+    seen: set[str] = set()
+    for name in sorted(set(RUNTIME_ROUTES.values())):
+        _warm_shape(operation("sagemaker-a2i-runtime", name), seen)
+    for name in sorted(set(sagemaker_operations)):
+        _warm_shape(operation("sagemaker", name), seen)
+
+
+def _warm_shape(op: OperationModel | None, seen: set[str]) -> None:
+    stack = [op.input_shape] if op is not None and op.input_shape is not None else []
+    while stack:
+        shape = stack.pop()
+        if shape.name in seen:
+            continue
+        seen.add(shape.name)
+        pattern = shape.metadata.get("pattern")
+        if pattern:
+            _regex(pattern)
+        if isinstance(shape, StructureShape):
+            stack.extend(shape.members.values())
+        for part in ("member", "key", "value"):
+            child = getattr(shape, part, None)
+            if isinstance(child, Shape):
+                stack.append(child)
+
+
 def runtime_operation(method: str, path: str) -> OperationModel | None:
     name = RUNTIME_ROUTES.get((method, path))
     return operation("sagemaker-a2i-runtime", name) if name else None
@@ -89,9 +118,8 @@ class ModelChecker:
     def check_query(self, op: OperationModel, query: dict[str, str]) -> None:
         """Querystring members (rest-json): named by their ``location_name``."""
         shape = op.input_shape
-        if shape is None:
+        if not isinstance(shape, StructureShape):  # (every input shape is a structure)
             return
-        assert isinstance(shape, StructureShape)
         for name, member in shape.members.items():
             if member.serialization.get("location") != "querystring":
                 continue
@@ -102,7 +130,8 @@ class ModelChecker:
     def _structure(self, shape: Shape, value: Any, path: str) -> None:
         if not isinstance(value, dict):
             raise invalid(path or "body", None, "Member must be an object")
-        assert isinstance(shape, StructureShape)
+        if not isinstance(shape, StructureShape):
+            raise invalid(path or "body", None, f"Member must be a {shape.type_name}")
         for name, member in shape.members.items():
             if member.serialization.get("location") in ("uri", "querystring", "header"):
                 continue

@@ -8,20 +8,27 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hitl_agent.storage.engine import reader
+
 from .clock import Clock, iso_ms, now_us
 from .errors import (
+    AwsError,
     ConflictException,
+    InternalServerException,
     ResourceNotFoundException,
     ServiceQuotaExceededException,
     ThrottlingException,
     ValidationException,
 )
+from .gold import GoldLoop
 from .lifecycle import ACTIVE, Lifecycle, active_claims
 from .models import Answer, Claim, FlowDefinition, HumanLoop, HumanTaskUi, Workteam
 from .output import output_uri
@@ -33,12 +40,19 @@ from .validation import FLOW_ARN, LENIENT_LOOP_NAME, NAME, SORT_ORDERS, Fields, 
 log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 3_145_728
-# The hot path of the API runs prebuilt Core statements (compiled once, no per-call coercion).
+CONTENT_CLASSIFIERS = ("FreeOfPersonallyIdentifiableInformation", "FreeOfAdultContent")
+DEFAULT_MAX_RESULTS = 100
+MAX_PLANS = 1024
+
+# The hot path runs prebuilt Core statements on one connection (compiled once per dialect, no
+# ORM session): StartHumanLoop is BEGIN (IMMEDIATE on SQLite), the flow, its task UI and team,
+# one INSERT, COMMIT. A name already taken shows as an IntegrityError and is decided after.
 _INSERT_LOOP = insert(HumanLoop)
 _SELECT_SAME_NAME = select(
     HumanLoop.status, HumanLoop.input_sha256, HumanLoop.flow_definition_arn, HumanLoop.arn
 ).where(HumanLoop.name == bindparam("name"))
 _SELECT_SAME_NAME_LOCKED = _SELECT_SAME_NAME.with_for_update()
+# (by name: the unique index; the ARN then pins the account and Region)
 _SELECT_FLOW = select(
     FlowDefinition.name,
     FlowDefinition.arn,
@@ -46,12 +60,50 @@ _SELECT_FLOW = select(
     FlowDefinition.human_loop_config,
     FlowDefinition.output_path,
     FlowDefinition.request_source,
-).where(FlowDefinition.arn == bindparam("arn"))
-CONTENT_CLASSIFIERS = ("FreeOfPersonallyIdentifiableInformation", "FreeOfAdultContent")
-DEFAULT_MAX_RESULTS = 100
+).where(FlowDefinition.name == bindparam("name"), FlowDefinition.arn == bindparam("arn"))
+_UI = (
+    select(HumanTaskUi.id)
+    .where(HumanTaskUi.name == bindparam("ui_name"), HumanTaskUi.arn == bindparam("ui_arn"))
+    .scalar_subquery()
+    .label("ui")
+)
+_TEAM = (
+    select(Workteam.id)
+    .where(Workteam.name == bindparam("team_name"), Workteam.arn == bindparam("team_arn"))
+    .scalar_subquery()
+    .label("team")
+)
+_SELECT_SERVABLE = select(_UI, _TEAM)
+# The flow and, in the same statement, the task UI and team its last known plan names (one
+# round trip when the plan is current, which it is from a flow's second start on).
+_SELECT_FLOW_SERVABLE = _SELECT_FLOW.add_columns(_UI, _TEAM)
+_UNKNOWN = {"ui_name": None, "ui_arn": None, "team_name": None, "team_arn": None}
+_COUNT_ACTIVE = select(func.count(HumanLoop.id)).where(HumanLoop.status.in_(ACTIVE))
+_NOT_GOLD = ~exists().where(GoldLoop.loop_pk == HumanLoop.id)
+# DescribeHumanLoop: the columns it shows; a gold loop (gold.py) is no loop of the client's.
+_DESCRIBE = select(
+    HumanLoop.name,
+    HumanLoop.arn,
+    HumanLoop.status,
+    HumanLoop.created_us,
+    HumanLoop.expires_us,
+    HumanLoop.flow_definition_arn,
+    HumanLoop.output_uri,
+    HumanLoop.output_pending,
+    HumanLoop.failure_reason,
+    HumanLoop.failure_code,
+).where(HumanLoop.name == bindparam("name"), _NOT_GOLD)
+_LOOP_ID = select(HumanLoop.id).where(HumanLoop.name == bindparam("name"))
+_GOLD_OF_LOOP = select(GoldLoop.loop_pk).where(GoldLoop.loop_pk == bindparam("pk"))
+_IS_GOLD = (
+    select(GoldLoop.loop_pk)
+    .join(HumanLoop, HumanLoop.id == GoldLoop.loop_pk)
+    .where(HumanLoop.name == bindparam("name"))
+)
 
 
-def describe_loop(loop: HumanLoop) -> dict[str, Any]:
+def describe_loop(loop: Any) -> dict[str, Any]:
+    """DescribeHumanLoop's answer for a loop row (ORM object or Core row)."""
     out: dict[str, Any] = {
         "CreationTime": iso_ms(loop.created_us),
         "HumanLoopStatus": loop.status,
@@ -67,29 +119,98 @@ def describe_loop(loop: HumanLoop) -> dict[str, Any]:
     return out
 
 
-def _require_servable(session: Session, cfg: dict[str, Any]) -> None:
-    """A loop is started only when its workers can be shown it: the flow's task UI and work team
-    still exist (either may have been deleted since the flow was created)."""
-    ui_arn, team_arn = cfg.get("HumanTaskUiArn"), cfg.get("WorkteamArn")
-    # (by name first: the unique index; the ARN then pins the account and Region)
-    ui = select(HumanTaskUi.id).where(
-        HumanTaskUi.name == str(ui_arn).rsplit("/", 1)[-1], HumanTaskUi.arn == ui_arn
-    )
-    if ui_arn and session.scalar(ui) is None:
-        raise ValidationException(
-            f"FlowDefinitionArn: the flow definition's HumanTaskUi '{ui_arn}' was deleted; no "
-            "worker could be shown this human loop",
-            field="FlowDefinitionArn",
+_STAMP = "%Y/%m/%d/%H/%M/%S"
+_SAMPLE_STAMP = "/1970/01/01/00/00/00/"
+
+
+def _output_parts(output_path: str, flow_name: str, settings: ServiceSettings) -> tuple[str, str]:
+    """Split :func:`.output.output_uri` around the parts that change per loop."""
+    sample = output_uri(output_path, flow_name, 0, "-", settings.data_dir)
+    head, _, tail = sample.partition(_SAMPLE_STAMP + "-/")
+    return head, tail
+
+
+@dataclass(frozen=True)
+class FlowPlan:
+    """What a flow definition puts into each of its loops, worked out once per flow (a flow
+    definition cannot change: a new one under the same name has another config text)."""
+
+    name: str
+    arn: str
+    output_path: str
+    output_parts: tuple[str, str]  # output_uri's text before and after "/{stamp}/{loop}/"
+    request_source: str | None
+    lifetime_us: int
+    task_count: int
+    task_time_limit_s: int
+    workteam_name: str | None
+    human_task_ui_arn: str | None
+    task_title: str | None
+    task_description: str | None
+    task_keywords: str | None
+    servable: dict[str, str | None]  # the parameters of _SELECT_SERVABLE
+
+    @classmethod
+    def build(cls, flow: Any, settings: ServiceSettings) -> FlowPlan:
+        cfg: dict[str, Any] = json.loads(flow.human_loop_config or "{}")
+        ui_arn, team_arn = cfg.get("HumanTaskUiArn"), cfg.get("WorkteamArn")
+        lifetime = int(
+            cfg.get("TaskAvailabilityLifetimeInSeconds") or settings.default_task_availability_s
         )
-    team = select(Workteam.id).where(
-        Workteam.name == str(team_arn).rsplit("/", 1)[-1], Workteam.arn == team_arn
-    )
-    if team_arn and session.scalar(team) is None:
-        raise ValidationException(
-            f"FlowDefinitionArn: the flow definition's work team '{team_arn}' was deleted; no "
-            "worker could answer this human loop",
-            field="FlowDefinitionArn",
+        return cls(
+            name=flow.name,
+            arn=flow.arn,
+            output_path=flow.output_path,
+            output_parts=_output_parts(flow.output_path, flow.name, settings),
+            request_source=flow.request_source,
+            lifetime_us=lifetime * 1_000_000,
+            task_count=int(cfg.get("TaskCount") or 1),
+            task_time_limit_s=int(
+                cfg.get("TaskTimeLimitInSeconds") or settings.default_task_time_limit_s
+            ),
+            workteam_name=team_arn.rsplit("/", 1)[-1] if team_arn else None,
+            human_task_ui_arn=ui_arn,
+            task_title=cfg.get("TaskTitle"),
+            task_description=cfg.get("TaskDescription"),
+            task_keywords=json.dumps(cfg["TaskKeywords"]) if cfg.get("TaskKeywords") else None,
+            servable={
+                "ui_name": str(ui_arn).rsplit("/", 1)[-1] if ui_arn else None,
+                "ui_arn": ui_arn,
+                "team_name": str(team_arn).rsplit("/", 1)[-1] if team_arn else None,
+                "team_arn": team_arn,
+            },
         )
+
+    def output_uri(self, created_us: int, loop_name: str) -> str:
+        """:func:`.output.output_uri` of a loop of this flow (its folder resolved once)."""
+        head, tail = self.output_parts
+        stamp = time.strftime(_STAMP, time.gmtime(created_us // 1_000_000))
+        return f"{head}/{stamp}/{loop_name}/{tail}"
+
+    def unservable(self, found: Any) -> ValidationException | None:
+        """A loop is started only when its workers can be shown it: the flow's task UI and work
+        team still exist (either may have been deleted since the flow was created); ``found``
+        holds their ids (``ui``, ``team``: None when missing)."""
+        ui_arn, team_arn = self.servable["ui_arn"], self.servable["team_arn"]
+        if ui_arn and found.ui is None:
+            return ValidationException(
+                f"FlowDefinitionArn: the flow definition's HumanTaskUi '{ui_arn}' was deleted; "
+                "no worker could be shown this human loop",
+                field="FlowDefinitionArn",
+            )
+        if team_arn and found.team is None:
+            return ValidationException(
+                f"FlowDefinitionArn: the flow definition's work team '{team_arn}' was deleted; "
+                "no worker could answer this human loop",
+                field="FlowDefinitionArn",
+            )
+        return None
+
+
+StartLoop = Callable[[Connection, "FlowPlan", str, str], int]
+"""``(connection, plan, name, input_content) -> loop id``: insert one more loop of the flow."""
+AfterStart = Callable[[Connection, FlowPlan, StartLoop], None]
+"""Called inside a StartHumanLoop's transaction once the client's loop is inserted (gold.py)."""
 
 
 class TokenBucket:
@@ -120,7 +241,16 @@ class RuntimeBackend:
     ) -> None:
         self.store, self.settings, self.lifecycle, self.clock = store, settings, lifecycle, clock
         self.bucket = TokenBucket(settings.throttle_rps) if settings.throttle_rps else None
-        self.after_start: Callable[[str, Callable[[str, str, str], Any]], None] | None = None
+        self.after_start: AfterStart | None = None
+        self._plans: dict[tuple[str, str | None, str, str | None], FlowPlan] = {}
+        self._last_plan: dict[str, FlowPlan] = {}  # by flow ARN
+        self._reader = reader(store.engine)
+        # SQLite runs one write transaction at a time: this process's starts queue on a lock,
+        # woken the moment it is free, instead of on SQLite's busy handler, which sleeps 1, 2,
+        # 5, 10… ms between tries (other processes and writers still meet the busy handler).
+        self._writer: AbstractContextManager[Any] = (
+            threading.Lock() if store.dialect == "sqlite" else nullcontext()
+        )
 
     def throttle(self) -> None:
         if self.bucket is not None and not self.bucket.take():
@@ -142,7 +272,7 @@ class RuntimeBackend:
             raise invalid(
                 "HumanLoopInput.InputContent", None, f"Member must be valid JSON ({exc})"
             ) from exc
-        classifiers: list[str] | None = None
+        classifiers: str | None = None
         attrs = f.obj("DataAttributes")
         if attrs is not None:
             raw = attrs.items("ContentClassifiers", required=True, max_items=256) or []
@@ -153,110 +283,160 @@ class RuntimeBackend:
                         str(value),
                         f"Member must satisfy enum value set: [{', '.join(CONTENT_CLASSIFIERS)}]",
                     )
-            classifiers = list(raw)
+            classifiers = json.dumps(list(raw))
         digest = hashlib.sha256(content.encode()).hexdigest()
         for _attempt in range(3):
             try:
-                result = self._start(name, flow_arn, content, digest, classifiers)
-            except IntegrityError:  # another process inserted the same name: decide again
-                continue
-            if self.after_start is not None:  # gold tasks (gold.py) mix in here
-                try:
-                    self.after_start(flow_arn, self._start_plain)
-                except Exception:  # noqa: BLE001 - the client's loop has started regardless
-                    log.exception("starting a gold loop for %s failed", flow_arn)
-            return result
+                return self._start(name, flow_arn, content, digest, classifiers)
+            except IntegrityError:  # the name is taken (maybe just now, by another process)
+                pass
+            same = self._same_name(name, flow_arn, digest)
+            if same is not None:
+                return same
         raise ConflictException(f"HumanLoop '{name}' is being started concurrently")
 
-    def _start_plain(self, name: str, flow_arn: str, content: str) -> dict[str, Any]:
-        digest = hashlib.sha256(content.encode()).hexdigest()
-        return self._start(name, flow_arn, content, digest, None)
+    def _plan(self, flow: Any) -> FlowPlan:
+        key = (flow.arn, flow.human_loop_config, flow.output_path, flow.request_source)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = FlowPlan.build(flow, self.settings)
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = plan
+        if len(self._last_plan) >= MAX_PLANS:
+            self._last_plan.clear()
+        self._last_plan[plan.arn] = plan
+        return plan
 
     def _start(
-        self, name: str, flow_arn: str, content: str, digest: str, classifiers: list[str] | None
+        self, name: str, flow_arn: str, content: str, digest: str, classifiers: str | None
     ) -> dict[str, Any]:
+        """One write transaction: the flow, its task UI and team, the new loop (and a gold loop
+        when one is due). Raises IntegrityError when the name is taken."""
         s = self.settings
-        with self.store.write() as session:
-            conn = session.connection()
-            locked = self.store.dialect == "postgresql"
-            mine = _SELECT_SAME_NAME_LOCKED if locked else _SELECT_SAME_NAME
-            existing = conn.execute(mine, {"name": name}).first()
-            if existing is not None:
-                if existing.status not in ACTIVE:
-                    raise ValidationException(
-                        f"HumanLoop '{name}' already exists and is finished. To start a new "
-                        "HumanLoop, you can try your request again with a different HumanLoopName.",
-                        field="HumanLoopName",
-                    )
-                if existing.input_sha256 != digest or existing.flow_definition_arn != flow_arn:
-                    raise ConflictException(
-                        f"HumanLoop '{name}' already exists with different input data",
-                        field="HumanLoopName",
-                    )
-                return {"HumanLoopArn": existing.arn}
-            flow = conn.execute(_SELECT_FLOW, {"arn": flow_arn}).first()
+        with self._writer, self.store.engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
+            flow_name = flow_arn.rsplit("/", 1)[-1]
+            known = self._last_plan.get(flow_arn)
+            asked = known.servable if known is not None else _UNKNOWN
+            flow = conn.execute(
+                _SELECT_FLOW_SERVABLE, {"name": flow_name, "arn": flow_arn, **asked}
+            ).first()
+            problem: AwsError | None = None
+            plan: FlowPlan | None = None
             if flow is None or flow.status != "Active":
-                raise ResourceNotFoundException(
+                problem = ResourceNotFoundException(
                     f"Flow definition '{flow_arn}' does not exist", field="FlowDefinitionArn"
                 )
-            if s.max_active_loops is not None:
-                active = (
-                    session.scalar(
-                        select(func.count(HumanLoop.id)).where(HumanLoop.status.in_(ACTIVE))
-                    )
-                    or 0
+            else:
+                plan = self._plan(flow)
+                found = (
+                    flow
+                    if plan.servable == asked
+                    else conn.execute(_SELECT_SERVABLE, plan.servable).one()
                 )
-                if active >= s.max_active_loops:
-                    raise ServiceQuotaExceededException(
-                        f"You have reached the quota of {s.max_active_loops} active human loops"
-                    )
-            cfg: dict[str, Any] = json.loads(flow.human_loop_config or "{}")
-            _require_servable(session, cfg)
-            now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
-            lifetime = int(
-                cfg.get("TaskAvailabilityLifetimeInSeconds") or s.default_task_availability_s
-            )
-            workteam_arn = cfg.get("WorkteamArn")
-            arn = s.arn("human-loop", name)
-            conn.execute(
-                _INSERT_LOOP,
-                dict(
-                    name=name,
-                    arn=arn,
-                    flow_definition_name=flow.name,
-                    flow_definition_arn=flow.arn,
-                    input_content=content,
-                    input_sha256=digest,
-                    content_classifiers=json.dumps(classifiers)
-                    if classifiers is not None
-                    else None,
-                    status="InProgress",
-                    created_us=now,
-                    updated_us=now,
-                    expires_us=now + lifetime * 1_000_000,
-                    output_uri=output_uri(flow.output_path, flow.name, now, name, s.data_dir),
-                    output_pending=0,
-                    task_count=int(cfg.get("TaskCount") or 1),
-                    task_time_limit_s=int(
-                        cfg.get("TaskTimeLimitInSeconds") or s.default_task_time_limit_s
-                    ),
-                    workteam_name=workteam_arn.rsplit("/", 1)[-1] if workteam_arn else None,
-                    human_task_ui_arn=cfg.get("HumanTaskUiArn"),
-                    task_title=cfg.get("TaskTitle"),
-                    task_description=cfg.get("TaskDescription"),
-                    task_keywords=json.dumps(cfg["TaskKeywords"])
-                    if cfg.get("TaskKeywords")
-                    else None,
-                    request_source=flow.request_source,
-                ),
-            )
+                problem = plan.unservable(found)
+            quota = s.max_active_loops
+            if problem is None and quota is not None and (conn.scalar(_COUNT_ACTIVE) or 0) >= quota:
+                problem = ServiceQuotaExceededException(
+                    f"You have reached the quota of {s.max_active_loops} active human loops"
+                )
+            if problem is not None or plan is None:
+                # A loop of that name decides first (A2I answers a retried start with its ARN).
+                same = self._decide_same_name(conn, name, flow_arn, digest)
+                if same is not None:
+                    return same
+                raise problem or InternalServerException("no flow plan")
+            arn = self._insert(conn, plan, name, content, digest, classifiers)
+            if self.after_start is not None:  # gold tasks (gold.py) mix in here
+                self.after_start(conn, plan, self._insert_plain)
             return {"HumanLoopArn": arn}
 
+    def _insert(
+        self,
+        conn: Connection,
+        plan: FlowPlan,
+        name: str,
+        content: str,
+        digest: str,
+        classifiers: str | None,
+    ) -> str:
+        s = self.settings
+        now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
+        arn = s.arn("human-loop", name)
+        conn.execute(
+            _INSERT_LOOP,
+            {
+                "name": name,
+                "arn": arn,
+                "flow_definition_name": plan.name,
+                "flow_definition_arn": plan.arn,
+                "input_content": content,
+                "input_sha256": digest,
+                "content_classifiers": classifiers,
+                "status": "InProgress",
+                "created_us": now,
+                "updated_us": now,
+                "expires_us": now + plan.lifetime_us,
+                "output_uri": plan.output_uri(now, name),
+                "output_pending": 0,
+                "task_count": plan.task_count,
+                "task_time_limit_s": plan.task_time_limit_s,
+                "workteam_name": plan.workteam_name,
+                "human_task_ui_arn": plan.human_task_ui_arn,
+                "task_title": plan.task_title,
+                "task_description": plan.task_description,
+                "task_keywords": plan.task_keywords,
+                "request_source": plan.request_source,
+            },
+        )
+        return arn
+
+    def _insert_plain(self, conn: Connection, plan: FlowPlan, name: str, content: str) -> int:
+        """Insert a loop of ``plan``'s flow (a gold loop); returns its id."""
+        digest = hashlib.sha256(content.encode()).hexdigest()
+        self._insert(conn, plan, name, content, digest, None)
+        loop_id: int = conn.execute(_LOOP_ID, {"name": name}).scalar_one()
+        return loop_id
+
+    def _decide_same_name(
+        self, conn: Connection, name: str, flow_arn: str, digest: str
+    ) -> dict[str, Any] | None:
+        """When a loop named ``name`` exists: its ARN for the same start again, else the error
+        A2I answers. None when there is no such loop."""
+        mine = _SELECT_SAME_NAME_LOCKED if self.store.dialect == "postgresql" else _SELECT_SAME_NAME
+        existing = conn.execute(mine, {"name": name}).first()
+        if existing is None:
+            return None
+        if conn.execute(_IS_GOLD, {"name": name}).first() is not None:
+            raise ConflictException(  # a gold loop took the name: say nothing of it
+                f"HumanLoop '{name}' already exists with different input data",
+                field="HumanLoopName",
+            )
+        if existing.status not in ACTIVE:
+            raise ValidationException(
+                f"HumanLoop '{name}' already exists and is finished. To start a new "
+                "HumanLoop, you can try your request again with a different HumanLoopName.",
+                field="HumanLoopName",
+            )
+        if existing.input_sha256 != digest or existing.flow_definition_arn != flow_arn:
+            raise ConflictException(
+                f"HumanLoop '{name}' already exists with different input data",
+                field="HumanLoopName",
+            )
+        return {"HumanLoopArn": existing.arn}
+
+    def _same_name(self, name: str, flow_arn: str, digest: str) -> dict[str, Any] | None:
+        with self._writer, self.store.engine.begin() as conn:
+            return self._decide_same_name(conn, name, flow_arn, digest)
+
     # --- DescribeHumanLoop ---------------------------------------------------------------------
+    def _described(self, name: str) -> Any:
+        with self._reader.begin() as conn:
+            return conn.execute(_DESCRIBE, {"name": name}).first()
+
     def describe_human_loop(self, name: str) -> dict[str, Any]:
         name = self._loop_name(Fields({"HumanLoopName": name}))
-        with self.store.read() as session:
-            loop = self.store.get_loop(session, name)
+        loop = self._described(name)
         if loop is None:
             raise ResourceNotFoundException(
                 f"HumanLoop '{name}' does not exist", field="HumanLoopName"
@@ -267,10 +447,11 @@ class RuntimeBackend:
             or (loop.status == "InProgress" and self.clock() >= loop.expires_us)
         ):
             self.lifecycle.settle(name)
-            with self.store.read() as session:
-                loop = self.store.get_loop(session, name)
+            loop = self._described(name)
             if loop is None:
-                raise ResourceNotFoundException(f"HumanLoop '{name}' does not exist")
+                raise ResourceNotFoundException(
+                    f"HumanLoop '{name}' does not exist", field="HumanLoopName"
+                )
         return describe_loop(loop)
 
     # --- ListHumanLoops ------------------------------------------------------------------------
@@ -284,7 +465,10 @@ class RuntimeBackend:
         token = f.string("NextToken", max_len=8192)
         with self.store.read() as session:
             flow = session.scalars(
-                select(FlowDefinition.id).where(FlowDefinition.arn == flow_arn)
+                select(FlowDefinition.id).where(
+                    FlowDefinition.name == flow_arn.rsplit("/", 1)[-1],
+                    FlowDefinition.arn == flow_arn,
+                )
             ).first()
         if flow is None:
             raise ResourceNotFoundException(
@@ -292,7 +476,7 @@ class RuntimeBackend:
             )
         self.lifecycle.sweep(flow_arn)
         with self.store.read() as session:
-            stmt = select(HumanLoop).where(HumanLoop.flow_definition_arn == flow_arn)
+            stmt = select(HumanLoop).where(HumanLoop.flow_definition_arn == flow_arn, _NOT_GOLD)
             if after is not None:  # AWS: "greater than or equal to"
                 stmt = stmt.where(HumanLoop.created_us >= after)
             if before is not None:
@@ -322,12 +506,19 @@ class RuntimeBackend:
             out["NextToken"] = next_token
         return out
 
+    def _client_loop(self, session: Session, name: str) -> HumanLoop | None:
+        """The loop row, locked; None for no loop or a gold loop (never the client's)."""
+        loop = self.store.lock_loop(session, name)
+        if loop is None or session.scalar(_GOLD_OF_LOOP, {"pk": loop.id}) is not None:
+            return None
+        return loop
+
     # --- StopHumanLoop -------------------------------------------------------------------------
     def stop_human_loop(self, body: dict[str, Any]) -> dict[str, Any]:
         name = self._loop_name(Fields(body))
         ended = False
         with self.store.write() as session:
-            loop = self.store.lock_loop(session, name)
+            loop = self._client_loop(session, name)
             if loop is None:
                 raise ResourceNotFoundException(
                     f"HumanLoop '{name}' does not exist", field="HumanLoopName"
@@ -353,7 +544,7 @@ class RuntimeBackend:
         name = self._loop_name(Fields({"HumanLoopName": name}))
         self.lifecycle.settle(name)
         with self.store.write() as session:
-            loop = self.store.lock_loop(session, name)
+            loop = self._client_loop(session, name)
             if loop is None:
                 raise ResourceNotFoundException(
                     f"HumanLoop '{name}' does not exist", field="HumanLoopName"

@@ -1,56 +1,96 @@
 """Routes of the sagemaker-a2i-runtime API (rest-json). Path and method only; the backend decides.
 
-``POST /human-loops/stop`` is StopHumanLoop; ``GET``/``DELETE /human-loops/stop`` describe and
-delete a loop named "stop" (Starlette matches the method before taking a route).
+The runtime API is the service's hot path (every StartHumanLoop of every client), so it is not
+routed through FastAPI: the edge (``edge.py``) has read, authenticated and checked the request and
+decoded its JSON body once, and hands it to :func:`handle`, which dispatches on five routes and
+renders the answer or the AWS error itself. The routes and their errors are FastAPI's:
+
+- ``POST /human-loops`` StartHumanLoop, ``GET /human-loops`` ListHumanLoops,
+  ``POST /human-loops/stop`` StopHumanLoop, ``GET``/``DELETE /human-loops/{name}``
+  DescribeHumanLoop / DeleteHumanLoop (``GET``/``DELETE /human-loops/stop`` describe and delete a
+  loop named "stop"); ``HEAD`` is answered as ``GET``;
+- another method on one of those paths is a ValidationException naming ``method`` (405 before);
+  any other path is an UnknownOperationException naming ``path``.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
 
-from .responses import aws_json
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
+
+from .errors import (
+    AwsError,
+    InternalServerException,
+    UnknownOperationException,
+    ValidationException,
+)
+from .responses import REST_JSON, aws_error, aws_json
 from .runtime import RuntimeBackend
 from .validation import parse_json_object
 
-router = APIRouter()
+log = logging.getLogger(__name__)
+
+PREFIX = "/human-loops"
+_LOOP = PREFIX + "/"
 
 
-def _runtime(request: Request) -> RuntimeBackend:
-    backend: RuntimeBackend = request.app.state.services.runtime
-    backend.throttle()
-    return backend
+def _operation(
+    runtime: RuntimeBackend, method: str, path: str
+) -> tuple[Callable[[Any], dict[str, Any]], str] | None:
+    """The backend method for a route and what it takes (``body``, ``query`` or a loop name);
+    None for a path that is not the runtime API's. A known path with another method raises."""
+    if method == "HEAD":
+        method = "GET"
+    if path == PREFIX:
+        if method == "POST":
+            return runtime.start_human_loop, "body"
+        if method == "GET":
+            return runtime.list_human_loops, "query"
+    elif path == _LOOP + "stop" and method == "POST":
+        return runtime.stop_human_loop, "body"
+    elif path.startswith(_LOOP) and len(path) > len(_LOOP) and "/" not in path[len(_LOOP) :]:
+        if method == "GET":
+            return runtime.describe_human_loop, "name"
+        if method == "DELETE":
+            return runtime.delete_human_loop, "name"
+    else:
+        return None
+    raise ValidationException(f"Method {method} is not allowed on {path}", field="method")
 
 
-@router.post("/human-loops/stop")
-async def stop_human_loop(request: Request) -> Response:
-    runtime = _runtime(request)
-    body = parse_json_object(await request.body())
-    return aws_json(await run_in_threadpool(runtime.stop_human_loop, body))
-
-
-@router.post("/human-loops")
-async def start_human_loop(request: Request) -> Response:
-    runtime = _runtime(request)
-    body = parse_json_object(await request.body())
-    return aws_json(await run_in_threadpool(runtime.start_human_loop, body))
-
-
-@router.get("/human-loops")
-async def list_human_loops(request: Request) -> Response:
-    runtime = _runtime(request)
-    query = dict(request.query_params)
-    return aws_json(await run_in_threadpool(runtime.list_human_loops, query))
-
-
-@router.get("/human-loops/{name}")
-async def describe_human_loop(name: str, request: Request) -> Response:
-    runtime = _runtime(request)
-    return aws_json(await run_in_threadpool(runtime.describe_human_loop, name))
-
-
-@router.delete("/human-loops/{name}")
-async def delete_human_loop(name: str, request: Request) -> Response:
-    runtime = _runtime(request)
-    return aws_json(await run_in_threadpool(runtime.delete_human_loop, name))
+async def handle(
+    runtime: RuntimeBackend,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    raw: bytes,
+    body: dict[str, Any] | None,
+) -> None:
+    """Answer one runtime API request (``body``: the edge's decoding of ``raw``, if it did)."""
+    method, path = scope["method"], scope["path"]
+    try:
+        found = _operation(runtime, method, path)
+        if found is None:
+            raise UnknownOperationException(f"No operation at {method} {path}", field="path")
+        call, takes = found
+        runtime.throttle()
+        if takes == "body":
+            arg: Any = body if body is not None else parse_json_object(raw)
+        elif takes == "query":
+            query = scope.get("query_string", b"").decode("latin-1")
+            arg = dict(parse_qsl(query, keep_blank_values=True))
+        else:
+            arg = path[len(_LOOP) :]
+        response = aws_json(await run_in_threadpool(call, arg))
+    except AwsError as exc:
+        response = aws_error(exc, REST_JSON)
+    except Exception:  # noqa: BLE001 - answered as AWS does, logged with its traceback
+        log.exception("unexpected error on %s %s", method, path)
+        response = aws_error(InternalServerException("Internal server error"), REST_JSON)
+    await response(scope, receive, send)

@@ -3,7 +3,8 @@
 Tags live in one table keyed by the resource's ARN, so every taggable resource (flow definitions,
 task UIs, work teams, workforces) reads them back the same way. AWS's rules: at most 50 tags per
 resource, keys of 1 to 128 and values of up to 256 letters, digits, spaces and ``_.:/=+-@``, and no
-key may start with the reserved ``aws:`` prefix.
+key may start with the reserved ``aws:`` prefix. Keys starting ``hitl:`` are this service's own
+(``gold.py``): only the ones it reads, each value by its rule.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .errors import ResourceLimitExceeded, ResourceNotFound
+from .gold import quality_tag_problem
 from .models import FlowDefinition, HumanTaskUi, ResourceTag, WorkforceRow, Workteam
 from .pagination import paginate
 from .storage import Store
@@ -53,6 +55,10 @@ def read_tags(f: Fields, name: str = "Tags", *, min_items: int = 0) -> list[dict
         _check_text(f"{path}.Value", value)
         if key.lower().startswith("aws:"):
             raise invalid(f"{path}.Key", key, "Member must not start with the reserved prefix aws:")
+        problem = quality_tag_problem(key, value)
+        if problem is not None:  # this service's own tags (gold.py): refused, never ignored
+            member, rule = problem
+            raise invalid(f"{path}.{member}", key if member == "Key" else value, rule)
         out[key] = value
     return [{"Key": k, "Value": v} for k, v in out.items()]
 

@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any
 
+from hitl_agent.errors import InvalidArgumentError
+
 from .clock import parse_timestamp
 from .errors import ValidationException
 
@@ -121,15 +123,16 @@ def parse_json_object(raw: bytes, what: str = "request body") -> dict[str, Any]:
 
 
 def parse_timestamp_bounded(value: Any) -> int:
-    """:func:`parse_timestamp` limited to 1970…9999 (``1e300`` or ``inf`` is a ValueError)."""
+    """:func:`parse_timestamp` limited to 1970…9999 (``1e300`` or ``inf`` is an
+    :class:`InvalidArgumentError`, a ValueError)."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("not a finite timestamp")
+        raise InvalidArgumentError("not a finite timestamp", rule="finite")
     try:
         us = parse_timestamp(value)
     except (OverflowError, ValueError) as exc:
-        raise ValueError(str(exc)) from None
+        raise InvalidArgumentError(str(exc), rule="timestamp") from None
     if not MIN_TIMESTAMP_US <= us <= MAX_TIMESTAMP_US:
-        raise ValueError("timestamp out of range")
+        raise InvalidArgumentError("timestamp out of range", rule="1970 to 9999")
     return us
 
 
@@ -193,7 +196,8 @@ class Fields:
 
     def req_string(self, name: str, **kwargs: Any) -> str:
         value = self.string(name, required=True, **kwargs)
-        assert value is not None
+        if value is None:  # (string() raised already: required)
+            raise invalid(self._member(name), None, "Member must not be null")
         return value
 
     def integer(
@@ -223,7 +227,8 @@ class Fields:
 
     def req_obj(self, name: str) -> Fields:
         value = self.obj(name, required=True)
-        assert value is not None
+        if value is None:  # (obj() raised already: required)
+            raise invalid(self._member(name), None, "Member must not be null")
         return value
 
     def items(
