@@ -256,5 +256,5 @@ class Sweeper:
         while not self._stop.wait(self.interval_s):
             try:
                 self.lifecycle.sweep()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the sweeper thread outlives a failed sweep
                 log.exception("sweep failed")
