@@ -62,7 +62,8 @@ class ServiceProcess(BaseServiceProcess):
         self.log_file = data / f"service-{self.port}.log"
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "tests.helpers.run_service", *super().command()[3:]]
+        # The product's command is ``python -m hitl_agent serve …``: the launcher runs ``serve``.
+        return [sys.executable, "-m", "tests.helpers.run_service", *super().command()[4:]]
 
     def start(self, timeout: float = 60, *, wait: bool = True) -> ServiceProcess:
         super().start(timeout, wait=wait)
