@@ -9,13 +9,21 @@ task page and back, so submit-and-next keeps the order the reviewer chose:
 - ``due``: only tasks due within ``1h``, ``24h`` or ``7d``.
 
 A task's *priority* is its input's ``priority`` (a number) or else its ``tier`` (escalated reviews
-first). Its *deadline* is the one the service enforces: the end of the loop's availability
-(``TaskAvailabilityLifetimeInSeconds``). The queue, the task page and the team view all show that
-one, and only through ``portal_pages.deadline_html``.
+first), its *confidence* the model's (both read as :mod:`.queue_keys` says, and stored as sort
+keys when the loop starts). Its *deadline* is the one the service enforces: the end of the loop's
+availability (``TaskAvailabilityLifetimeInSeconds``). The queue, the task page and the team view
+all show that one, and only through ``portal_pages.deadline_html``.
+
+A page of the queue is read in index order from its position (keyset pagination: ``after``, a
+signed token naming the last row shown), one ordered range scan per team of the reviewer (or one
+for a flow), merged; the count is capped at ``COUNT_CAP``. No request reads every open loop, so a
+page costs the same with 10,000 open loops as with 100 (``benchmarks/portal.py``,
+``benchmarks/scaling.py``).
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from collections.abc import Mapping
@@ -23,11 +31,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import JSON, Float, cast, func, select, type_coerce
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .errors import ConflictException, ValidationException
 from .models import FlowDefinition, HumanLoop
+from .pagination import decode_position, encode_position
+from .queue_keys import confidence_of, priority_of
 from .tasks import TaskBoard, TaskSummary
 from .validation import NAME
 from .workforce import WorkerInfo
@@ -120,38 +130,19 @@ def _text(value: Any, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
 def input_facts(content: Any) -> dict[str, Any]:
     """Preview, model answer, confidence, task type and priority of a task input."""
+    facts = {"confidence": confidence_of(content), "priority": priority_of(content)}
     if not isinstance(content, dict):
-        return {
-            "preview": _text(content),
-            "model_answer": None,
-            "confidence": None,
-            "task_type": "review",
-            "priority": 0.0,
-        }
-    uncertainty = content.get("uncertainty")
-    confidence = _number(uncertainty.get("confidence")) if isinstance(uncertainty, dict) else None
-    if confidence is None:
-        confidence = _number(content.get("confidence"))
+        return {**facts, "preview": _text(content), "model_answer": None, "task_type": "review"}
     item = content.get("input", content.get("text", content.get("taskObject")))
     model = content.get("model_output")
-    priority = _number(content.get("priority"))
-    if priority is None:
-        priority = _number(content.get("tier")) or 0.0
     task_type = content.get("task")
     return {
+        **facts,
         "preview": _text(item if item is not None else content),
         "model_answer": None if model is None else _text(model, 80),
-        "confidence": confidence,
         "task_type": _text(task_type, 40) if isinstance(task_type, str) else "review",
-        "priority": priority,
     }
 
 
@@ -169,49 +160,77 @@ def row_of(loop: HumanLoop, summary: TaskSummary) -> QueueRow:
     )
 
 
-# --- the query ----------------------------------------------------------------------------------
+# --- the query ---------------------------------------------------------------------------------
+
+# Each sort's keys, in the order of its indexes (all ascending; see models.HumanLoop): a page is
+# read from its position in the index, so its cost does not grow with the open loops.
+SORT_KEYS: dict[str, tuple[Any, ...]] = {
+    "deadline": (HumanLoop.expires_us, HumanLoop.id),
+    "priority": (HumanLoop.priority_key, HumanLoop.confidence_key, HumanLoop.expires_us,
+                 HumanLoop.id),
+    "created": (HumanLoop.created_us, HumanLoop.id),
+}
+Position = tuple[float | int, ...]
+"""A row's sort keys (the last one its id): where a page starts, exclusive."""
 
 
-def _json_field(dialect: str, *path: str) -> Any:
-    doc = (
-        cast(HumanLoop.input_content, JSON)
-        if dialect == "postgresql"
-        else type_coerce(HumanLoop.input_content, JSON)
-    )
-    return doc[path if len(path) > 1 else path[0]].as_float()
-
-
-def _ordering(view: QueueView, dialect: str) -> list[Any]:
-    if view.sort == "created":
-        return [HumanLoop.created_us, HumanLoop.id]
-    if view.sort == "priority":
-        priority = func.coalesce(
-            _json_field(dialect, "priority"), _json_field(dialect, "tier"), cast(0, Float)
-        )
-        confidence = func.coalesce(_json_field(dialect, "uncertainty", "confidence"), 1.0)
-        return [priority.desc(), confidence, HumanLoop.expires_us, HumanLoop.id]
-    return [HumanLoop.expires_us, HumanLoop.created_us, HumanLoop.id]
-
-
-def _filtered(board: TaskBoard, worker: WorkerInfo, view: QueueView, now: int) -> Any:
-    where = [board._available(worker, now)]  # noqa: SLF001 - the board's one availability rule
-    if view.flow:
-        where.append(HumanLoop.flow_definition_name == view.flow)
+def _where(board: TaskBoard, worker: WorkerInfo, view: QueueView, now: int,
+           team: str | None) -> list[Any]:
+    """The view's rows: one flow's (``view.flow``) or one team's, that the worker may take.
+    The scope and status come first: they are the equality prefix of the sort's index."""
+    scope = (HumanLoop.flow_definition_name == view.flow if view.flow
+             else HumanLoop.workteam_name == team)
+    where = [scope, HumanLoop.status == "InProgress"]
     if view.due:
         where.append(HumanLoop.expires_us <= now + DUE_WINDOWS[view.due] * 1_000_000)
+    where.append(board._available(worker, now))  # noqa: SLF001 - the board's one availability rule
     return where
+
+
+def _scopes(worker: WorkerInfo, view: QueueView) -> list[str | None]:
+    """One query per team of the worker (merged), or one for a flow."""
+    if view.flow:
+        return [None]
+    return [*sorted(set(worker.teams))]
+
+
+def queue_rows(board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session,
+               now: int, after: Position | None = None) -> list[tuple[int, Position]]:
+    """The ids and positions of the first ``limit`` rows of the view after ``after``.
+
+    Each scope is an ordered range scan of its index that stops at ``limit`` rows; the scopes'
+    rows are merged by key, so a reviewer of several teams costs one such scan per team.
+    """
+    keys = SORT_KEYS[view.sort]
+    runs = []
+    for team in _scopes(worker, view):
+        stmt = select(*keys).where(*_where(board, worker, view, now, team))
+        if after is not None:
+            stmt = stmt.where(tuple_(*keys) > tuple_(*after))
+        rows = s.execute(stmt.order_by(*keys).limit(limit)).all()
+        runs.append([tuple(row) for row in rows])
+    merged = runs[0] if len(runs) == 1 else list(heapq.merge(*runs))
+    return [(int(row[-1]), row) for row in merged[:limit]]
 
 
 def queue_ids(
     board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session, now: int
 ) -> list[int]:
-    stmt = (
-        select(HumanLoop.id)
-        .where(*_filtered(board, worker, view, now))
-        .order_by(*_ordering(view, board.store.dialect))
-        .limit(limit)
-    )
-    return list(s.scalars(stmt))
+    """The ids of the first ``limit`` rows of the view, in its order."""
+    return [pk for pk, _ in queue_rows(board, worker, view, limit, s, now)]
+
+
+def count_view(board: TaskBoard, worker: WorkerInfo, view: QueueView, s: Session,
+               now: int) -> int:
+    """How many rows the view holds, counted up to ``COUNT_CAP + 1`` (a bounded cost)."""
+    total = 0
+    for team in _scopes(worker, view):
+        capped = (select(HumanLoop.id).where(*_where(board, worker, view, now, team))
+                  .limit(COUNT_CAP + 1 - total).subquery())
+        total += int(s.scalar(select(func.count()).select_from(capped)) or 0)
+        if total > COUNT_CAP:
+            break
+    return total
 
 
 def _team_of(config: str | None) -> str | None:
@@ -219,34 +238,43 @@ def _team_of(config: str | None) -> str | None:
     return arn.rsplit("/", 1)[-1] if isinstance(arn, str) else None
 
 
-def list_queue(
-    board: TaskBoard, worker: WorkerInfo, view: QueueView, *, limit: int
-) -> tuple[list[QueueRow], int, list[str]]:
-    """The first ``limit`` rows of the view, how many the view holds (at most ``COUNT_CAP + 1``),
-    the flows of the worker's teams."""
+_FLOWS = select(FlowDefinition.name, FlowDefinition.human_loop_config)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a view: its rows, how many the view holds (at most ``COUNT_CAP + 1``), the
+    flows of the worker's teams, how many rows came before, and the next page's position."""
+
+    rows: list[QueueRow]
+    total: int
+    flows: list[str]
+    start: int = 0
+    next_after: str | None = None
+
+
+def list_queue(board: TaskBoard, worker: WorkerInfo, view: QueueView, *, limit: int,
+               after: str | None = None) -> QueuePage:
+    """The ``limit`` rows of the view from ``after`` (a position :attr:`QueuePage.next_after`
+    gave; ``None``: the first page)."""
     if not worker.teams:
-        return [], 0, []
+        return QueuePage([], 0, [])
+    position, start = decode_position(after, view.sort) if after else (None, 0)
     now = board.clock()
     with board.store.read() as s:
-        pks = queue_ids(board, worker, view, limit, s, now)
-        total = len(pks)
-        if total >= limit:  # counted up to COUNT_CAP: the cost stays bounded in a deep queue
-            capped = (
-                select(HumanLoop.id)
-                .where(*_filtered(board, worker, view, now))
-                .limit(COUNT_CAP + 1)
-                .subquery()
-            )
-            total = int(s.scalar(select(func.count()).select_from(capped)) or 0)
-        flows = sorted(
-            name
-            for name, config in s.execute(
-                select(FlowDefinition.name, FlowDefinition.human_loop_config)
-            )
-            if _team_of(config) in worker.teams
-        )
-        rows = [row_of(loop, summary) for loop, summary in board.load(s, pks, worker, now)]
-    return rows, total, flows
+        found = queue_rows(board, worker, view, limit + 1, s, now, position)
+        page = found[:limit]
+        total = start + len(page)
+        if len(found) > limit or start:
+            total = count_view(board, worker, view, s, now)
+        flows = sorted(name for name, config in s.execute(_FLOWS)
+                       if _team_of(config) in worker.teams)
+        loaded = board.load(s, [pk for pk, _ in page], worker, now)
+        rows = [row_of(loop, summary) for loop, summary in loaded]
+    following = None
+    if len(found) > limit:
+        following = encode_position(view.sort, page[-1][1], start + len(page))
+    return QueuePage(rows, total, flows, start, following)
 
 
 def claim_next(
