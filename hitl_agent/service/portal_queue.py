@@ -23,6 +23,7 @@ page costs the same with 10,000 open loops as with 100 (``benchmarks/portal.py``
 
 from __future__ import annotations
 
+import functools
 import heapq
 import json
 import re
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .errors import ConflictException, ValidationException
@@ -174,41 +175,68 @@ Position = tuple[float | int, ...]
 """A row's sort keys (the last one its id): where a page starts, exclusive."""
 
 
-def _where(board: TaskBoard, worker: WorkerInfo, view: QueueView, now: int,
-           team: str | None) -> list[Any]:
-    """The view's rows: one flow's (``view.flow``) or one team's, that the worker may take.
-    The scope and status come first: they are the equality prefix of the sort's index."""
-    scope = (HumanLoop.flow_definition_name == view.flow if view.flow
-             else HumanLoop.workteam_name == team)
-    where = [scope, HumanLoop.status == "InProgress"]
+FIRST_CHUNK = 64
+LAST_CHUNK = 4096
+
+
+@functools.cache
+def _candidates(sort: str, by_flow: bool, due: bool, after: bool) -> Select[Any]:
+    """Built once per shape: the next open loops of one team (or flow) in the sort's order, from
+    a position, read from the sort's index alone (its scope and status are the index's equality
+    prefix, its keys the order). The due limit is written ``expires_us + 0``, which no index
+    serves, so that SQLite does not take the deadline index for it and sort."""
+    keys = SORT_KEYS[sort]
+    scope = HumanLoop.flow_definition_name if by_flow else HumanLoop.workteam_name
+    stmt = select(*keys).where(scope == bindparam("scope"), HumanLoop.status == "InProgress")
+    if due:
+        expires = HumanLoop.expires_us if sort == "deadline" else HumanLoop.expires_us + 0
+        stmt = stmt.where(expires <= bindparam("due_us"))
+    if after:
+        stmt = stmt.where(tuple_(*keys) > tuple_(*(bindparam(f"k{i}") for i in range(len(keys)))))
+    return stmt.order_by(*keys).limit(bindparam("chunk"))
+
+
+def _scan(board: TaskBoard, worker: WorkerInfo, view: QueueView, scope: str, limit: int,
+          s: Session, now: int, after: Position | None) -> list[Position]:
+    """The first ``limit`` rows of one scope the worker may take, after ``after``: candidates in
+    index order a chunk at a time (growing), each chunk checked by the board's rule."""
+    stmt = _candidates(view.sort, view.flow is not None, view.due is not None, False)
+    params: dict[str, Any] = {"scope": scope}
     if view.due:
-        where.append(HumanLoop.expires_us <= now + DUE_WINDOWS[view.due] * 1_000_000)
-    where.append(board._available(worker, now))  # noqa: SLF001 - the board's one availability rule
-    return where
+        params["due_us"] = now + DUE_WINDOWS[view.due] * 1_000_000
+    rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
+    found: list[Position] = []
+    chunk = max(FIRST_CHUNK, limit + limit // 2)
+    while True:
+        if after is not None:
+            stmt = _candidates(view.sort, view.flow is not None, view.due is not None, True)
+            params.update({f"k{i}": key for i, key in enumerate(after)})
+        rows = [tuple(row) for row in s.execute(stmt, {**params, "chunk": chunk})]
+        if rows:
+            ids = [row[-1] for row in rows]
+            ok = set(s.scalars(select(HumanLoop.id).where(HumanLoop.id.in_(ids), rule)))
+            found.extend(row for row in rows if row[-1] in ok)
+        if len(found) >= limit or len(rows) < chunk:
+            return found[:limit]
+        after, chunk = rows[-1], min(chunk * 4, LAST_CHUNK)
 
 
-def _scopes(worker: WorkerInfo, view: QueueView) -> list[str | None]:
-    """One query per team of the worker (merged), or one for a flow."""
-    if view.flow:
-        return [None]
-    return [*sorted(set(worker.teams))]
+def _scopes(worker: WorkerInfo, view: QueueView) -> list[str]:
+    """One scan per team of the worker (merged), or one for a flow."""
+    return [view.flow] if view.flow else sorted(set(worker.teams))
 
 
 def queue_rows(board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session,
                now: int, after: Position | None = None) -> list[tuple[int, Position]]:
     """The ids and positions of the first ``limit`` rows of the view after ``after``.
 
-    Each scope is an ordered range scan of its index that stops at ``limit`` rows; the scopes'
-    rows are merged by key, so a reviewer of several teams costs one such scan per team.
+    Each scope (a team of the worker, or the view's flow) is read in its index's order until
+    ``limit`` rows the worker may take are found; the scopes' rows are merged by key, so a
+    reviewer of several teams costs one such scan per team. A flow outside the worker's teams
+    yields nothing (the board's rule checks the team).
     """
-    keys = SORT_KEYS[view.sort]
-    runs = []
-    for team in _scopes(worker, view):
-        stmt = select(*keys).where(*_where(board, worker, view, now, team))
-        if after is not None:
-            stmt = stmt.where(tuple_(*keys) > tuple_(*after))
-        rows = s.execute(stmt.order_by(*keys).limit(limit)).all()
-        runs.append([tuple(row) for row in rows])
+    runs = [_scan(board, worker, view, scope, limit, s, now, after)
+            for scope in _scopes(worker, view)]
     merged = runs[0] if len(runs) == 1 else list(heapq.merge(*runs))
     return [(int(row[-1]), row) for row in merged[:limit]]
 
@@ -222,11 +250,16 @@ def queue_ids(
 
 def count_view(board: TaskBoard, worker: WorkerInfo, view: QueueView, s: Session,
                now: int) -> int:
-    """How many rows the view holds, counted up to ``COUNT_CAP + 1`` (a bounded cost)."""
+    """How many rows the view holds, counted up to ``COUNT_CAP + 1`` (a bounded cost): one
+    statement per scope, the board's rule evaluated inside the database."""
+    rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
     total = 0
-    for team in _scopes(worker, view):
-        capped = (select(HumanLoop.id).where(*_where(board, worker, view, now, team))
-                  .limit(COUNT_CAP + 1 - total).subquery())
+    for scope in _scopes(worker, view):
+        column = HumanLoop.flow_definition_name if view.flow else HumanLoop.workteam_name
+        where = [column == scope, HumanLoop.status == "InProgress", rule]
+        if view.due:
+            where.append(HumanLoop.expires_us <= now + DUE_WINDOWS[view.due] * 1_000_000)
+        capped = select(HumanLoop.id).where(*where).limit(COUNT_CAP + 1 - total).subquery()
         total += int(s.scalar(select(func.count()).select_from(capped)) or 0)
         if total > COUNT_CAP:
             break
