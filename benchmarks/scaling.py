@@ -6,8 +6,10 @@ and at each size this prints what one unit of work costs:
 - ``resumer_pass_ms``: one ``Resumer.run_once`` after 100 of the pending reviews were answered,
   with a backend that says what changed (``event_driven``; its status calls are counted), and
   one that must be polled (``polled``: the first 1000 pending reviews each pass);
-- ``queue_page_ms``: the worker portal's queue page queries (the first 50 open tasks and the
-  count of all) with as many open human loops in the service database as pending reviews;
+- ``queue_page_ms``: the worker portal's queue page (``portal_queue.list_queue``: the first 50
+  open tasks, their count up to 1,000, the reviewer's flows), sorted by deadline, and
+  ``queue_by_priority_ms`` sorted by priority, with as many open human loops in the service
+  database as pending reviews;
 - ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items), per
   correction; then, after 1,000 corrections more, an export of those alone continuing it
   (``since``), in ms.
@@ -201,9 +203,13 @@ def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
                         "status_calls": reviews.status_calls + far.status_calls}
     out["resumer_pass"] = passes
 
+    from hitl_agent.service.portal_queue import QueueView, list_queue
+
     worker = services.workforce.get_worker("bench-worker")
-    out["queue_page_ms"] = median_ms(lambda: (services.tasks.list_tasks(worker, limit=50),
-                                              services.tasks.count_tasks(worker)))
+    for key, view in (("queue_page_ms", QueueView()),
+                      ("queue_by_priority_ms", QueueView(sort="priority"))):
+        out[key] = median_ms(lambda view=view: list_queue(services.tasks, worker, view, limit=50),
+                             repeats=9)
 
     options = ExportOptions(format="openai-chat", near_dup=False)
     start = time.perf_counter()
@@ -280,6 +286,7 @@ def main() -> None:
                 "loop_batch": r["loop_ms_per_item"]["batch"],
                 "resumer_event_driven": r["resumer_pass"]["event_driven"]["ms"],
                 "queue_page": r["queue_page_ms"],
+                "queue_by_priority": r["queue_by_priority_ms"],
                 "export_per_correction": r["export"]["us_per_correction"],
                 "export_since_1000_new": r["export"]["since_previous_1000_new_ms"]}
 
