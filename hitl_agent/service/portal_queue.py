@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Select, bindparam, func, select, tuple_
+from sqlalchemy import Select, bindparam, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .errors import ConflictException, ValidationException
@@ -199,26 +199,32 @@ def _candidates(sort: str, by_flow: bool, due: bool, after: bool) -> Select[Any]
 def _scan(board: TaskBoard, worker: WorkerInfo, view: QueueView, scope: str, limit: int,
           s: Session, now: int, after: Position | None) -> list[Position]:
     """The first ``limit`` rows of one scope the worker may take, after ``after``: candidates in
-    index order a chunk at a time (growing), each chunk checked by the board's rule."""
-    stmt = _candidates(view.sort, view.flow is not None, view.due is not None, False)
+    index order a chunk at a time (growing), each checked by the board's rule.
+
+    The rule is an ``EXISTS`` on the candidate's own row (``id = c.id``: a primary-key lookup
+    whatever else the rule says), so no planner can trade the candidates' index order for a scan
+    of every open loop.
+    """
+    shape = (view.sort, view.flow is not None, view.due is not None)
     params: dict[str, Any] = {"scope": scope}
     if view.due:
         params["due_us"] = now + DUE_WINDOWS[view.due] * 1_000_000
     rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
+    statements = {}
+    for has_after in (False, True):
+        candidates = _candidates(*shape, has_after).subquery("c")
+        takeable = exists().where(HumanLoop.id == candidates.c.id, rule).label("takeable")
+        statements[has_after] = select(*candidates.c, takeable).order_by(*candidates.c)
     found: list[Position] = []
     chunk = max(FIRST_CHUNK, limit + limit // 2)
     while True:
         if after is not None:
-            stmt = _candidates(view.sort, view.flow is not None, view.due is not None, True)
             params.update({f"k{i}": key for i, key in enumerate(after)})
-        rows = [tuple(row) for row in s.execute(stmt, {**params, "chunk": chunk})]
-        if rows:
-            ids = [row[-1] for row in rows]
-            ok = set(s.scalars(select(HumanLoop.id).where(HumanLoop.id.in_(ids), rule)))
-            found.extend(row for row in rows if row[-1] in ok)
+        rows = s.execute(statements[after is not None], {**params, "chunk": chunk}).all()
+        found.extend(tuple(row[:-1]) for row in rows if row[-1])
         if len(found) >= limit or len(rows) < chunk:
             return found[:limit]
-        after, chunk = rows[-1], min(chunk * 4, LAST_CHUNK)
+        after, chunk = tuple(rows[-1][:-1]), min(chunk * 4, LAST_CHUNK)
 
 
 def _scopes(worker: WorkerInfo, view: QueueView) -> list[str]:
