@@ -9,7 +9,7 @@ and at each size this prints what one unit of work costs:
 - ``queue_page_ms``: the worker portal's queue page (``portal_queue.list_queue``: the first 50
   open tasks, their count up to 1,000, the reviewer's flows), sorted by deadline, and
   ``queue_by_priority_ms`` sorted by priority, with as many open human loops in the service
-  database as pending reviews (``*_cpu_ms``: the process's CPU time, steady under load);
+  database as pending reviews (``*_cpu_ms``: the CPU time of the thread, steady under load);
 - ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items), per
   correction; then, after 1,000 corrections more, an export of those alone continuing it
   (``since``), in ms.
@@ -213,8 +213,9 @@ def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
             return list_queue(services.tasks, worker, view, limit=50)
 
         out[f"{key}_ms"] = median_ms(page, repeats=9)
-        # The process's CPU time too: the wall time swings with the machine's load.
-        out[f"{key}_cpu_ms"] = median_ms(page, repeats=9, clock=time.process_time)
+        # The CPU time of this thread too (the query runs in it): the wall time swings with the
+        # machine's load.
+        out[f"{key}_cpu_ms"] = median_ms(page, repeats=9, clock=time.thread_time)
 
     options = ExportOptions(format="openai-chat", near_dup=False)
     start = time.perf_counter()

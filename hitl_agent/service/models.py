@@ -75,16 +75,17 @@ class HumanLoop(Base):
         Index("ix_loops_flow_created", "flow_definition_arn", "created_us", "id"),
         Index("ix_loops_status_expires", "status", "expires_us"),
         # The portal's queue (portal_queue.py), one index per sort, read in index order from the
-        # view's position: a team's open loops, or one flow's (revision 0002).
+        # view's position: a team's open loops, or those of one flow of the team (revision 0002).
         Index("ix_loops_team_status_created", "workteam_name", "status", "created_us", "id"),
         Index("ix_loops_team_status_deadline", "workteam_name", "status", "expires_us", "id"),
         Index("ix_loops_team_status_priority", "workteam_name", "status", "priority_key",
               "confidence_key", "expires_us", "id"),
-        Index("ix_loops_flow_status_created", "flow_definition_name", "status", "created_us", "id"),
-        Index("ix_loops_flow_status_deadline", "flow_definition_name", "status", "expires_us",
-              "id"),
-        Index("ix_loops_flow_status_priority", "flow_definition_name", "status", "priority_key",
-              "confidence_key", "expires_us", "id"),
+        Index("ix_loops_team_flow_status_created", "workteam_name", "flow_definition_name",
+              "status", "created_us", "id"),
+        Index("ix_loops_team_flow_status_deadline", "workteam_name", "flow_definition_name",
+              "status", "expires_us", "id"),
+        Index("ix_loops_team_flow_status_priority", "workteam_name", "flow_definition_name",
+              "status", "priority_key", "confidence_key", "expires_us", "id"),
         # The team view's backlog per flow, read from the index alone.
         Index("ix_loops_status_flow", "status", "flow_definition_name", "expires_us", "task_count"),
     )

@@ -15,8 +15,8 @@ availability (``TaskAvailabilityLifetimeInSeconds``). The queue, the task page a
 all show that one, and only through ``portal_pages.deadline_html``.
 
 A page of the queue is read in index order from its position (keyset pagination: ``after``, a
-signed token naming the last row shown), one ordered range scan per team of the reviewer (or one
-for a flow), merged; the count is capped at ``COUNT_CAP``. No request reads every open loop, so a
+signed token naming the last row shown), one ordered range scan per team of the reviewer (and the
+view's flow), merged; the count is capped at ``COUNT_CAP``. No request reads every open loop, so a
 page costs the same with 10,000 open loops as with 100 (``benchmarks/portal.py``,
 ``benchmarks/scaling.py``).
 """
@@ -181,13 +181,16 @@ LAST_CHUNK = 4096
 
 @functools.cache
 def _candidates(sort: str, by_flow: bool, due: bool, after: bool) -> Select[Any]:
-    """Built once per shape: the next open loops of one team (or flow) in the sort's order, from
-    a position, read from the sort's index alone (its scope and status are the index's equality
-    prefix, its keys the order). The due limit is written ``expires_us + 0``, which no index
-    serves, so that SQLite does not take the deadline index for it and sort."""
+    """Built once per shape: the next open loops of one team (or of one flow of the team) in the
+    sort's order, from a position, read from the sort's index alone (team, flow and status are
+    the index's equality prefix, its keys the order). The due limit is written
+    ``expires_us + 0``, which no index serves, so that SQLite does not take the deadline index
+    for it and sort."""
     keys = SORT_KEYS[sort]
-    scope = HumanLoop.flow_definition_name if by_flow else HumanLoop.workteam_name
-    stmt = select(*keys).where(scope == bindparam("scope"), HumanLoop.status == "InProgress")
+    stmt = select(*keys).where(HumanLoop.workteam_name == bindparam("team"))
+    if by_flow:
+        stmt = stmt.where(HumanLoop.flow_definition_name == bindparam("flow"))
+    stmt = stmt.where(HumanLoop.status == "InProgress")
     if due:
         expires = HumanLoop.expires_us if sort == "deadline" else HumanLoop.expires_us + 0
         stmt = stmt.where(expires <= bindparam("due_us"))
@@ -196,17 +199,18 @@ def _candidates(sort: str, by_flow: bool, due: bool, after: bool) -> Select[Any]
     return stmt.order_by(*keys).limit(bindparam("chunk"))
 
 
-def _scan(board: TaskBoard, worker: WorkerInfo, view: QueueView, scope: str, limit: int,
+def _scan(board: TaskBoard, worker: WorkerInfo, view: QueueView, team: str, limit: int,
           s: Session, now: int, after: Position | None) -> list[Position]:
-    """The first ``limit`` rows of one scope the worker may take, after ``after``: candidates in
-    index order a chunk at a time (growing), each checked by the board's rule.
+    """The first ``limit`` rows of one team (and the view's flow) the worker may take, after
+    ``after``: candidates in index order a chunk at a time (growing), each checked by the board's
+    rule.
 
     The rule is an ``EXISTS`` on the candidate's own row (``id = c.id``: a primary-key lookup
     whatever else the rule says), so no planner can trade the candidates' index order for a scan
     of every open loop.
     """
     shape = (view.sort, view.flow is not None, view.due is not None)
-    params: dict[str, Any] = {"scope": scope}
+    params: dict[str, Any] = {"team": team, "flow": view.flow}
     if view.due:
         params["due_us"] = now + DUE_WINDOWS[view.due] * 1_000_000
     rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
@@ -227,22 +231,21 @@ def _scan(board: TaskBoard, worker: WorkerInfo, view: QueueView, scope: str, lim
         after, chunk = tuple(rows[-1][:-1]), min(chunk * 4, LAST_CHUNK)
 
 
-def _scopes(worker: WorkerInfo, view: QueueView) -> list[str]:
-    """One scan per team of the worker (merged), or one for a flow."""
-    return [view.flow] if view.flow else sorted(set(worker.teams))
+def _teams(worker: WorkerInfo) -> list[str]:
+    """One scan per team of the worker, merged (a flow's loops are its team's)."""
+    return sorted(set(worker.teams))
 
 
 def queue_rows(board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session,
                now: int, after: Position | None = None) -> list[tuple[int, Position]]:
     """The ids and positions of the first ``limit`` rows of the view after ``after``.
 
-    Each scope (a team of the worker, or the view's flow) is read in its index's order until
-    ``limit`` rows the worker may take are found; the scopes' rows are merged by key, so a
-    reviewer of several teams costs one such scan per team. A flow outside the worker's teams
-    yields nothing (the board's rule checks the team).
+    Each team of the worker (with the view's flow, if any) is read in its index's order until
+    ``limit`` rows the worker may take are found; the teams' rows are merged by key, so a
+    reviewer of several teams costs one such scan per team, and a flow of another team costs an
+    empty range.
     """
-    runs = [_scan(board, worker, view, scope, limit, s, now, after)
-            for scope in _scopes(worker, view)]
+    runs = [_scan(board, worker, view, team, limit, s, now, after) for team in _teams(worker)]
     merged = runs[0] if len(runs) == 1 else list(heapq.merge(*runs))
     return [(int(row[-1]), row) for row in merged[:limit]]
 
@@ -257,12 +260,13 @@ def queue_ids(
 def count_view(board: TaskBoard, worker: WorkerInfo, view: QueueView, s: Session,
                now: int) -> int:
     """How many rows the view holds, counted up to ``COUNT_CAP + 1`` (a bounded cost): one
-    statement per scope, the board's rule evaluated inside the database."""
+    statement per team, the board's rule evaluated inside the database."""
     rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
     total = 0
-    for scope in _scopes(worker, view):
-        column = HumanLoop.flow_definition_name if view.flow else HumanLoop.workteam_name
-        where = [column == scope, HumanLoop.status == "InProgress", rule]
+    for team in _teams(worker):
+        where = [HumanLoop.workteam_name == team, HumanLoop.status == "InProgress", rule]
+        if view.flow:
+            where.append(HumanLoop.flow_definition_name == view.flow)
         if view.due:
             where.append(HumanLoop.expires_us <= now + DUE_WINDOWS[view.due] * 1_000_000)
         capped = select(HumanLoop.id).where(*where).limit(COUNT_CAP + 1 - total).subquery()
@@ -299,6 +303,8 @@ def list_queue(board: TaskBoard, worker: WorkerInfo, view: QueueView, *, limit: 
     if not worker.teams:
         return QueuePage([], 0, [])
     position, start = decode_position(after, view.sort) if after else (None, 0)
+    if position is not None and len(position) != len(SORT_KEYS[view.sort]):
+        raise ValidationException("after is not a valid queue position", field="after")
     now = board.clock()
     with board.store.read() as s:
         found = queue_rows(board, worker, view, limit + 1, s, now, position)

@@ -4,9 +4,9 @@
 highest first) and ``confidence_key`` (the model's confidence, 1 when the input gives none),
 computed from ``input_content`` (hitl_agent/service/queue_keys.py) for the loops still open; a
 closed loop never returns to a queue and keeps the column defaults. One index per sort (deadline,
-priority, oldest) for a team's open loops and for one flow's, so a queue page reads its 50 rows
-from its position in the index instead of sorting every open loop. ``ix_human_loops_workteam_name``
-goes: every team index starts with the team.
+priority, oldest) for a team's open loops and for those of one flow of the team, so a queue page
+reads its 50 rows from its position in the index instead of sorting every open loop.
+``ix_human_loops_workteam_name`` goes: every team index starts with the team.
 
 Revision ID: 0002_queue_keys
 Revises: 0001_baseline
@@ -31,10 +31,12 @@ _INDEXES = (
     ("ix_loops_team_status_deadline", ["workteam_name", "status", "expires_us", "id"]),
     ("ix_loops_team_status_priority",
      ["workteam_name", "status", "priority_key", "confidence_key", "expires_us", "id"]),
-    ("ix_loops_flow_status_created", ["flow_definition_name", "status", "created_us", "id"]),
-    ("ix_loops_flow_status_deadline", ["flow_definition_name", "status", "expires_us", "id"]),
-    ("ix_loops_flow_status_priority",
-     ["flow_definition_name", "status", "priority_key", "confidence_key", "expires_us", "id"]),
+    ("ix_loops_team_flow_status_created",
+     ["workteam_name", "flow_definition_name", "status", "created_us", "id"]),
+    ("ix_loops_team_flow_status_deadline",
+     ["workteam_name", "flow_definition_name", "status", "expires_us", "id"]),
+    ("ix_loops_team_flow_status_priority", ["workteam_name", "flow_definition_name", "status",
+                                            "priority_key", "confidence_key", "expires_us", "id"]),
 )
 
 
