@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, make_url, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hitl_agent.errors import ConfigError
 from hitl_agent.storage.engine import make_engine, reader
 from hitl_agent.storage.migrate import UpgradeReport
 
@@ -42,7 +44,15 @@ class Store:
         start at once; one query when the database is up to date."""
         from .schema import upgrade_service_db  # the schema module imports every table's module
 
-        return upgrade_service_db(self.engine)
+        try:
+            return upgrade_service_db(self.engine)
+        except SQLAlchemyError as exc:
+            url = make_url(self.engine.url).render_as_string(hide_password=True)
+            raise ConfigError(
+                f"service database {url!r} cannot be opened or upgraded: "
+                f"{exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}",
+                field="database_url",
+            ) from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -274,3 +274,13 @@ def test_new_revision_writes_the_next_revision_after_the_head() -> None:
     finally:
         path.unlink()
     assert script_head(SERVICE_MIGRATIONS) == HEAD
+
+
+def test_a_database_that_cannot_be_reached_is_a_config_error_without_the_password() -> None:
+    from hitl_agent.service.storage import Store
+
+    store = Store("postgresql+psycopg://hitl:s3cret@127.0.0.1:9/service")
+    with pytest.raises(ConfigError, match="cannot be opened") as refused:
+        store.create_schema()
+    assert refused.value.context["field"] == "database_url"
+    assert "s3cret" not in str(refused.value)
