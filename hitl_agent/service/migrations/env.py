@@ -7,22 +7,7 @@ transaction that holds the upgrade lock. Offline mode (``alembic upgrade --sql``
 
 from __future__ import annotations
 
-from alembic import context
+from hitl_agent.service.schema import VERSION_TABLE, service_metadata
+from hitl_agent.storage.migrate import run_env
 
-from hitl_agent.service.schema import service_metadata
-
-config = context.config
-version_table = config.attributes.get("version_table", "hitl_service_version")
-metadata = service_metadata()
-
-if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
-                      version_table=version_table, literal_binds=True, render_as_batch=True)
-    with context.begin_transaction():
-        context.run_migrations()
-else:
-    connection = config.attributes["connection"]
-    context.configure(connection=connection, target_metadata=metadata,
-                      version_table=version_table, render_as_batch=True)
-    with context.begin_transaction():
-        context.run_migrations()
+run_env(service_metadata(), VERSION_TABLE)
