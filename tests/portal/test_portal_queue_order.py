@@ -5,8 +5,10 @@ stored when a loop starts."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,9 @@ from hitl_agent.service.services import ReviewServices, build_services
 from hitl_agent.service.settings import ServiceSettings
 from hitl_agent.service.workforce import WorkerInfo
 from tests.helpers.clock import ServiceClock
+from tests.helpers.portal import Portal
 from tests.helpers.service import TEMPLATE
+from tests.helpers.templates import source
 
 HOUR = 3600
 
@@ -215,3 +219,24 @@ def test_every_view_on_postgres(tmp_path: Path, postgres_server: Any) -> None:
     for world in _world(tmp_path, postgres_server.create_database()):
         for view in VIEWS[::3]:
             assert every_page(world, view, 4)[0] == expected(world, view), view
+
+
+def test_the_queue_page_pages_on_and_refuses_a_bad_position(portal: Portal) -> None:
+    flow = portal.flow(source("classification"), team="team-pages", title="Paged")
+    loops = [portal.start(flow, {"n": i, "priority": i % 2}) for i in range(53)]
+    client, _ = portal.http(portal.worker("team-pages"))
+    first = client.get("/portal/tasks?sort=priority").text
+    found = re.search(r'<a href="([^"]+)" id="next-page"', first)
+    assert found is not None and "Showing the first 50 of 53 tasks." in first
+    second = client.get(html.unescape(found.group(1)))
+    assert second.status_code == 200
+    shown = re.findall(r'<li class="task-row" data-loop="([^"]+)"', first + second.text)
+    assert sorted(shown) == sorted(loops)  # every task once, over two pages
+    assert "Showing tasks 51–53 of 53." in second.text and 'id="first-page"' in second.text
+    assert 'id="next-page"' not in second.text
+    for bad in ("garbage", found.group(1).rsplit("after=", 1)[1][:-3] + "AAA"):
+        refused = client.get(f"/portal/tasks?sort=priority&after={bad}")
+        assert refused.status_code == 400 and "after" in refused.text, bad
+    token = html.unescape(found.group(1)).rsplit("after=", 1)[1]
+    other = client.get(f"/portal/tasks?sort=created&after={token}")
+    assert other.status_code == 400 and "another sort" in other.text
