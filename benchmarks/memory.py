@@ -3,9 +3,15 @@
 Speed, on N synthetic corrections of one task and five models (``m0``..``m4``):
 
 - ``ingest``: corrections/s through ``CorrectionMemory.remember_many`` (ledger transaction,
-  embedding and chromadb add per batch of 2,048), beside chromadb's floor in the same run: ``add``
-  of the bare vectors (no metadata, no documents) into one collection, alone and plus the
-  embedding; no store on chromadb ingests faster;
+  embedding and chromadb add per batch of 2,048), beside chromadb's floor in the same run,
+  interleaved a batch at a time: ``add`` of the bare vectors (no metadata, no documents) in our
+  layout (one collection per model), alone and plus the embedding, with chromadb's default HNSW
+  settings (ours), with a third of their graph work (``ef_construction=32``) and with next to
+  no HNSW graph work (``ef_construction=4, M=4``: the cost of chromadb's add path besides the
+  graph; its recall is printed, and useless). No store on
+  chromadb that keeps recall ingests faster than the second. Wall and CPU time of each side
+  (CPU time: what each costs whatever else runs on the machine);
+- ``recall5_vs_exact_nearest``: recall@5 of the HNSW indexes against the exact nearest;
 - ``query``: p50/p95 latency (k=5, the query text embedded on every side) of ``recall`` with the
   model pinned (``where={"model_id": "m3"}``: the common query; one collection, no filter), of
   ``recall`` across every model of the task, and of ``search`` with the model and a label
@@ -101,42 +107,121 @@ def timed(fn: Callable[[], Any], repeats: int) -> list[float]:
     return out
 
 
+FLOOR_HNSW = {"ef_construction": 4, "max_neighbors": 4}
+"""The least HNSW graph work chromadb accepts: what its ``add`` costs besides the graph (its
+SQLite log and record segment, the Python and Rust calls). The graph it builds is useless
+(its recall is printed): no chromadb setting that keeps recall can ingest faster."""
+LEAN_HNSW = {"ef_construction": 32}
+"""A third of chromadb's default graph work at insert (``ef_construction`` 100): between the
+two, to show what a faster graph costs in recall."""
+
+
+def ann_recall(found: Sequence[Sequence[float]], queries: np.ndarray, vectors: np.ndarray,
+               k: int = 5) -> float:
+    """Recall@k of an index's answers (their similarities) against the exact k nearest
+    (cosine) of ``vectors``: a hit counts if it is as similar as the exact k-th (ties: the
+    synthetic texts repeat)."""
+    kth = np.sort(queries @ vectors.T, axis=1)[:, -k]
+    return round(float(np.mean([sum(s >= t - 1e-4 for s in f[:k]) / k
+                                for f, t in zip(found, kth, strict=True)])), 4)
+
+
 def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
-    embedder = WordLlamaEmbeddings()
-    corrections = synthetic_corrections(n)
-    texts = [str(c.input) for c in corrections]
-
-    start = time.perf_counter()
-    vectors = embedder.embed_documents(texts)
-    embed_s = time.perf_counter() - start
-
-    memory = CorrectionMemory(Ledger(folder / "ledger.db"),
-                              index=ChromaIndex(folder / "memory"), embeddings=embedder)
-    start = time.perf_counter()
-    memory.remember_many(corrections, batch=BATCH)
-    ours_ingest_s = time.perf_counter() - start
-    stats = memory.stats()
-
     import chromadb
 
+    embedder = WordLlamaEmbeddings()
+    embedder.embed_query("warm")  # the model loads outside the timings
+    corrections = synthetic_corrections(n)
+    texts = [str(c.input) for c in corrections]
+    memory = CorrectionMemory(Ledger(folder / "ledger.db"),
+                              index=ChromaIndex(folder / "memory"), embeddings=embedder)
     client = chromadb.PersistentClient(str(folder / "plain"), settings=_settings())
 
-    def bare_collection(name: str, rows: Sequence[int]) -> tuple[Any, float]:
+    def bare(name: str, **hnsw: Any) -> Any:
         """chromadb's floor for any store built on it: ``add`` of the bare vectors (no metadata,
         no documents, no ids read back), in the same batches as ours."""
-        col = client.create_collection(name, embedding_function=None,
-                                       configuration={"hnsw": {"space": "cosine"}})
-        began = time.perf_counter()
-        for i in range(0, len(rows), BATCH):
-            chunk = list(rows[i:i + BATCH])
-            col.add(ids=[corrections[j].id for j in chunk], embeddings=vectors[chunk])
-        return col, time.perf_counter() - began
+        return client.create_collection(name, embedding_function=None,
+                                        configuration={"hnsw": {"space": "cosine", **hnsw}})
 
-    bare, bare_add_s = bare_collection("vectors_only", range(n))
-    # The same bare vectors of one model only: the size of the collection our layout queries.
-    one_model, _ = bare_collection("vectors_only_one_model",
-                                   [i for i, c in enumerate(corrections) if c.model_id == "m3"])
+    models = sorted({c.model_id or "" for c in corrections})
+    # chromadb's floor in our layout (one collection per model, bare vectors), with its default
+    # HNSW settings (ours) and with next to no graph work (FLOOR_HNSW).
+    bare_by_model = {m: bare(f"vectors_only_{m}") for m in models}
+    floor_by_model = {m: bare(f"vectors_only_no_graph_{m}", **FLOOR_HNSW) for m in models}
+    lean_by_model = {m: bare(f"vectors_only_lean_graph_{m}", **LEAN_HNSW) for m in models}
 
+    def add_by_model(cols: dict[str, Any], chunk: Sequence[Correction], vecs: np.ndarray) -> None:
+        rows: dict[str, list[int]] = {}
+        for j, c in enumerate(chunk):
+            rows.setdefault(c.model_id or "", []).append(j)
+        for m, js in rows.items():
+            cols[m].add(ids=[chunk[j].id for j in js], embeddings=vecs[js])
+
+    # Every side ingests the same batch in turn (one batch at a time), so load from other users
+    # of the machine falls on all sides alike; wall and CPU seconds of each side are summed.
+    sides = ("ours", "embedding", "chromadb_bare_add", "chromadb_bare_add_ef_construction_32",
+             "chromadb_bare_add_no_graph")
+    wall, cpu = dict.fromkeys(sides, 0.0), dict.fromkeys(sides, 0.0)
+    parts: list[np.ndarray] = []
+    for i in range(0, n, BATCH):
+        chunk = corrections[i:i + BATCH]
+        steps: dict[str, Callable[[], Any]] = {
+            "ours": lambda chunk=chunk: memory.remember_many(chunk, batch=BATCH),
+            "embedding": lambda i=i: parts.append(embedder.embed_documents(texts[i:i + BATCH])),
+            "chromadb_bare_add": lambda chunk=chunk: add_by_model(bare_by_model, chunk,
+                                                                  parts[-1]),
+            "chromadb_bare_add_ef_construction_32": lambda chunk=chunk: add_by_model(
+                lean_by_model, chunk, parts[-1]),
+            "chromadb_bare_add_no_graph": lambda chunk=chunk: add_by_model(floor_by_model, chunk,
+                                                                           parts[-1]),
+        }
+        for name, step in steps.items():
+            began, began_cpu = time.perf_counter(), time.process_time()
+            step()
+            wall[name] += time.perf_counter() - began
+            cpu[name] += time.process_time() - began_cpu
+    vectors = np.concatenate(parts)
+    stats = memory.stats()
+    m3 = [i for i, c in enumerate(corrections) if c.model_id == "m3"]
+    # The bare vectors of one model: the size of the collection our pinned query searches.
+    one_model = bare_by_model["m3"]
+    # All N bare vectors in one collection (not timed): the query anchor over everything.
+    bare_all = bare("vectors_only")
+    for i in range(0, n, BATCH):
+        bare_all.add(ids=[c.id for c in corrections[i:i + BATCH]],
+                     embeddings=vectors[i:i + BATCH])
+
+    def per_s(seconds: float) -> int:
+        return round(n / seconds)
+
+    def us(seconds: float) -> float:
+        return round(seconds * 1e6 / n, 1)
+
+    floor_plus_embedding = wall["chromadb_bare_add_no_graph"] + wall["embedding"]
+    ingest = {
+        "ours": per_s(wall["ours"]),
+        "embedding_alone": per_s(wall["embedding"]),
+        "chromadb_bare_add_alone": per_s(wall["chromadb_bare_add"]),
+        "chromadb_bare_add_plus_embedding": per_s(wall["chromadb_bare_add"] + wall["embedding"]),
+        "chromadb_ef_construction_32_add_plus_embedding": per_s(
+            wall["chromadb_bare_add_ef_construction_32"] + wall["embedding"]),
+        "chromadb_no_graph_add_plus_embedding": per_s(floor_plus_embedding),
+        "ratio_ours_vs_bare_add_plus_embedding": round(
+            (wall["chromadb_bare_add"] + wall["embedding"]) / wall["ours"], 3),
+        "ratio_ours_vs_no_graph_add_plus_embedding": round(floor_plus_embedding / wall["ours"], 3),
+        "cpu_us_per_correction": {name: us(cpu[name]) for name in sides},
+        # The rate each would reach on a core of its own (CPU time only: no waiting for others).
+        "per_s_by_cpu_time": {
+            "ours": per_s(cpu["ours"]),
+            "chromadb_bare_add_plus_embedding": per_s(cpu["chromadb_bare_add"] + cpu["embedding"]),
+            "chromadb_ef_construction_32_add_plus_embedding": per_s(
+                cpu["chromadb_bare_add_ef_construction_32"] + cpu["embedding"]),
+            "chromadb_no_graph_add_plus_embedding": per_s(
+                cpu["chromadb_bare_add_no_graph"] + cpu["embedding"]),
+        },
+        "target_per_s": 3000,
+        "target_within_chromadb_floor": per_s(floor_plus_embedding) >= 3000,
+    }
     rng = random.Random(11)
     queries = [texts[rng.randrange(n)].replace("the", "a", 1) + " please"
                for _ in range(n_queries)]
@@ -152,7 +237,7 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
         "ours_search_model_and_label": lambda t: memory.search(
             t, task="support", k=5, where={**pinned, "final_label": "billing"}),
         # chromadb's floor for a query: k=5 nearest bare vectors, no filter, no metadata read.
-        "chromadb_bare_unfiltered_all": lambda t: bare_query(bare, t),
+        "chromadb_bare_unfiltered_all": lambda t: bare_query(bare_all, t),
         "chromadb_bare_unfiltered_one_model": lambda t: bare_query(one_model, t),
     }
     samples: dict[str, list[float]] = {name: [] for name in sides}
@@ -168,20 +253,33 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
             samples[name].append(time.perf_counter() - start)
     lat = {name: percentiles(v) for name, v in samples.items()}
     floor = lat["chromadb_bare_unfiltered_all"]
+
+    # What the indexes find against the exact nearest (HNSW is approximate).
+    q_vectors = embedder.embed_documents(queries)
+
+    def bare_sims(col: Any) -> list[list[float]]:
+        res = col.query(query_embeddings=q_vectors, n_results=5, include=["distances"])
+        return [[1.0 - d for d in row] for row in res["distances"]]
+
+    ann = {
+        "ours_recall_model_pinned": ann_recall(
+            [[s.similarity or 0.0 for s in memory.recall("support", t, where=pinned).similar]
+             for t in queries], q_vectors, vectors[m3]),
+        "chromadb_bare_all": ann_recall(bare_sims(bare_all), q_vectors, vectors),
+        "chromadb_bare_one_model": ann_recall(bare_sims(one_model), q_vectors, vectors[m3]),
+        "chromadb_bare_one_model_ef_construction_32": ann_recall(
+            bare_sims(lean_by_model["m3"]), q_vectors, vectors[m3]),
+        "chromadb_bare_one_model_no_graph": ann_recall(bare_sims(floor_by_model["m3"]),
+                                                       q_vectors, vectors[m3]),
+    }
     ours = ("ours_recall_model_pinned", "ours_recall_all_models", "ours_search_model_and_label")
     return {
         "n": n,
         "batch": BATCH,
         "embedding": embedder.name,
         "index": {"in_sync": stats["in_sync"], "models": stats["tasks"]["support"]["models"]},
-        "embed_per_s": round(n / embed_s),
-        "ingest_per_s": {
-            "ours": round(n / ours_ingest_s),
-            "chromadb_bare_add_alone": round(n / bare_add_s),
-            "chromadb_bare_add_plus_embedding": round(n / (bare_add_s + embed_s)),
-            "ratio_ours_vs_bare_add_plus_embedding": round(
-                (n / ours_ingest_s) / (n / (bare_add_s + embed_s)), 3),
-        },
+        "ingest_per_s": ingest,
+        "recall5_vs_exact_nearest": ann,
         "query_k5": {
             **lat,
             "ratio_p50_vs_chromadb_bare_unfiltered_all": {

@@ -8,6 +8,13 @@ hashes.
 Why ``ensure_ascii=False``: the text is what a person sees in an export or a review (``"café"``,
 not ``"caf\\u00e9"``), it is shorter for non-Latin scripts, and it is the form the ledger has
 always hashed inputs with (``items.input_hash``): hashes already stored keep matching.
+
+``ensure_ascii=True`` is the one exception, kept so that ids already minted stay valid: the
+A2I ``InputContent`` a review backend sends (the review service keys a loop's idempotent restart
+on its SHA-256) and the AWS adapters' default human-loop names
+(:func:`hitl_agent.models.aws.default_loop_name`, a hash of it) have always been written with
+non-ASCII characters escaped; a re-run after an upgrade must give the same text and so find its
+loop. For ASCII-only values the two forms are the same text.
 """
 
 from __future__ import annotations
@@ -19,13 +26,18 @@ from typing import Any
 __all__ = ["canonical_json", "content_hash"]
 
 
-def canonical_json(value: Any) -> str:
+def canonical_json(value: Any, *, ensure_ascii: bool = False) -> str:
     """JSON with sorted keys and no spaces: equal values give equal text (and hashes).
+    ``ensure_ascii=True``: non-ASCII characters escaped (``\\u00e9``), the form of the ids named
+    in the module docstring.
 
     >>> canonical_json({"b": 1, "a": ["é", None]})
     '{"a":["é",null],"b":1}'
+    >>> canonical_json({"a": "é"}, ensure_ascii=True)
+    '{"a":"\\\\u00e9"}'
     """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii,
+                      default=str)
 
 
 def content_hash(value: Any) -> str:

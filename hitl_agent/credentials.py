@@ -6,9 +6,9 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
-from hitl_agent.data_folder import data_dir
+from hitl_agent.data_folder import CREDENTIALS_FILE as CREDENTIALS_FILE
+from hitl_agent.data_folder import DataFolder
 
-CREDENTIALS_FILE = "credentials"
 LOCAL_PROFILE = "default"
 
 
@@ -33,4 +33,4 @@ def service_credentials(data_dir_: str | Path | None = None) -> dict[str, str]:
 
     if boto3.Session().get_credentials() is not None:
         return {}
-    return read_credentials(data_dir(data_dir_) / CREDENTIALS_FILE) or {}
+    return read_credentials(DataFolder.resolve(data_dir_).credentials) or {}

@@ -9,10 +9,13 @@ read and write the same files:
 ``memory/``        the chromadb correction index (rebuildable from the ledger)
 ``service.db``     the review service's database (``portal.secret`` beside it; ``output/``
                    for output.json files written to a local folder)
+``credentials``    the access key ``hitl-agent serve`` made for local clients (an AWS
+                   shared-credentials file)
 ``exports/``       datasets written by the demo (``hitl-agent export --out`` goes where told)
 =================  =====================================================================
 
-The folder is ``$HITL_DATA`` when set, else ``.hitl`` in the working directory.
+The folder is ``$HITL_DATA`` when set, else ``.hitl`` in the working directory: this module is
+the one place that reads the variable (:func:`data_dir`), and the one place that names the files.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ ENV_VAR = "HITL_DATA"
 DEFAULT_DIR = ".hitl"
 LEDGER_FILE = "ledger.db"
 CHECKPOINTS_FILE = "checkpoints.db"
+MEMORY_DIR = "memory"
+SERVICE_DB_FILE = "service.db"
+OUTPUT_DIR = "output"
+CREDENTIALS_FILE = "credentials"
+EXPORTS_DIR = "exports"
 
 
 def data_dir(explicit: str | Path | None = None) -> Path:
@@ -67,7 +75,7 @@ class DataFolder:
 
     @property
     def memory(self) -> Path:
-        return self.root / "memory"
+        return self.root / MEMORY_DIR
 
     @property
     def service(self) -> Path:
@@ -76,8 +84,23 @@ class DataFolder:
         return self.root
 
     @property
+    def service_db(self) -> Path:
+        """The review service's SQLite database (when no ``--database`` URL is given)."""
+        return self.root / SERVICE_DB_FILE
+
+    @property
+    def output(self) -> Path:
+        """Where the review service writes output.json files for a local ``S3OutputPath``."""
+        return self.root / OUTPUT_DIR
+
+    @property
+    def credentials(self) -> Path:
+        """The access key ``hitl-agent serve`` writes for local clients."""
+        return self.root / CREDENTIALS_FILE
+
+    @property
     def exports(self) -> Path:
-        return self.root / "exports"
+        return self.root / EXPORTS_DIR
 
     def create(self) -> DataFolder:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -25,20 +25,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from hitl_agent.data_folder import data_dir  # not created here: building a graph does no I/O
 from hitl_agent.errors import ConfigError
 from hitl_agent.review.base import ReviewBackend
 
 __all__ = ["LazyMemory", "chat_model_from_env", "data_dir", "graph_checkpointer",
            "reviews_from_env"]
-
-
-def data_dir() -> Path:
-    """The data folder. Not created here: building a graph does no I/O (the ledger and the
-    in-process reviews create their files when first used)."""
-    return Path(os.environ.get("HITL_DATA") or ".hitl")
 
 
 def reviews_from_env(name: str) -> ReviewBackend:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hitl_agent import data_folder
 from hitl_agent.cli.common import DataOption, console, exit_for
 from hitl_agent.demo.figures import TERMS
 from hitl_agent.errors import HitlError
@@ -103,24 +104,25 @@ def _explain(result: DemoResult, report: Path, json_path: Path | None) -> None:
     console.print("[bold]What the columns mean[/]")
     for term, meaning in TERMS:
         console.print(f"  [bold]{term}[/]: {meaning}")
-    data = Path(result.data)
+    folder = data_folder.DataFolder(Path(result.data))
+    data = folder.root
     console.print("\n[bold]Where everything is[/]")
     where = [
         (report, "the picture of the loop (reviews per 100 and accuracy over the rounds)"),
-        (data / "ledger.db", "the ledger: every item, review and correction"),
-        (data / "memory", "the chromadb correction index"),
-        (data / "checkpoints.db", "LangGraph checkpoints"),
-        (data / "exports", "one Ground Truth manifest dataset per round, with manifest.json"),
+        (folder.ledger, "the ledger: every item, review and correction"),
+        (folder.memory, "the chromadb correction index"),
+        (folder.checkpoints, "LangGraph checkpoints"),
+        (folder.exports, "one Ground Truth manifest dataset per round, with manifest.json"),
     ]
     if json_path is not None:
         where.append((json_path, "every figure, as JSON"))
-    if (data / "service.db").exists():
-        where.append((data / "service.db", "the review service's database (`hitl-agent serve "
+    if folder.service_db.exists():
+        where.append((folder.service_db, "the review service's database (`hitl-agent serve "
                       f"--data {data}` serves it)"))
-        where.append((data / "output", "the human loops' output.json files"))
+        where.append((folder.output, "the human loops' output.json files"))
     for path, what in where:
         console.print(f"  {path}  [dim]{what}[/]")
-    d = f" --data {data}" if str(data) != ".hitl" else ""
+    d = f" --data {data}" if str(data) != data_folder.DEFAULT_DIR else ""
     console.print("\n[bold]Try next[/]")
     console.print(f"  hitl-agent memory stats{d}            [dim]the index, in sync with the "
                   "ledger[/]")

@@ -24,7 +24,8 @@ from hitl_agent.export.manifest import load_manifest
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.pipeline import ExportResult, export_dataset
 from hitl_agent.export.redact import Redactor, presidio_redactor, regex_redactor
-from hitl_agent.export.s3 import parse_s3_uri, upload_export
+from hitl_agent.export.s3 import upload_export
+from hitl_agent.s3_uri import parse_s3_prefix
 
 
 def make_redactor(name: str) -> Redactor | None:
@@ -90,7 +91,7 @@ def export_command(
             raise ConfigError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}",
                               field="format")
         if s3 is not None:
-            parse_s3_uri(s3)
+            parse_s3_prefix(s3, field="s3")
         source = ledger_location(data, ledger)
         redactor = make_redactor(redact)
     except PydanticValidationError as exc:

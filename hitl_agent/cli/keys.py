@@ -35,6 +35,7 @@ def _keys(data: Path, database: str | None) -> Iterator[KeyStore]:
 
 @app.command("create")
 def create(
+    *,
     scope: Annotated[str, typer.Option(help="runtime (A2I runtime API only) or admin "
                                        "(also the control plane and /hitl/events).")] = "runtime",
     description: Annotated[str, typer.Option(help="What the key is for.")] = "",
@@ -42,7 +43,7 @@ def create(
         help="Also write the key as this profile into --credentials-file.")] = None,
     credentials_file: Annotated[Path, typer.Option(
         help="AWS shared credentials file for --profile.")] = Path("~/.aws/credentials"),
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -64,7 +65,7 @@ def create(
 
 
 @app.command("list")
-def list_keys(data: DataOption = Path(".hitl"), database: DatabaseOption = None,
+def list_keys(*, data: DataOption, database: DatabaseOption = None,
               json_out: JsonOption = False) -> None:
     """List keys (never their secrets)."""
     with _keys(data, database) as keys:
@@ -78,8 +79,8 @@ def list_keys(data: DataOption = Path(".hitl"), database: DatabaseOption = None,
 
 
 @app.command("revoke")
-def revoke(access_key_id: Annotated[str, typer.Argument(help="The key to revoke.")],
-           data: DataOption = Path(".hitl"), database: DatabaseOption = None) -> None:
+def revoke(*, access_key_id: Annotated[str, typer.Argument(help="The key to revoke.")],
+           data: DataOption, database: DatabaseOption = None) -> None:
     """Revoke a key: calls signed with it are refused (UnrecognizedClientException)."""
     with _keys(data, database) as keys:
         info = keys.revoke(access_key_id)

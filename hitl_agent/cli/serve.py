@@ -8,12 +8,9 @@ from typing import Annotated
 
 import typer
 
+from hitl_agent.cli.common import DataOption as DataOption  # --data, else $HITL_DATA, else .hitl
 from hitl_agent.cli.common import check_port_free
 
-DataOption = Annotated[
-    Path,
-    typer.Option("--data", envvar="HITL_DATA", help="Data folder (database and local outputs)."),
-]
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
@@ -25,9 +22,10 @@ DatabaseOption = Annotated[
 
 
 def serve(
+    *,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
     strict_names: Annotated[
         bool, typer.Option(help="Enforce A2I's documented lowercase HumanLoopName pattern.")

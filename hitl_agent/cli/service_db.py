@@ -30,7 +30,7 @@ def _url(data: Path, database: str | None) -> str:
 
 
 @service_db_app.command("upgrade")
-def upgrade_command(data: DataOption = Path(".hitl"), database: DatabaseOption = None,
+def upgrade_command(*, data: DataOption, database: DatabaseOption = None,
                     as_json: JsonFlag = False) -> None:
     """Upgrade the service database to this version's newest revision (in one transaction;
     a database an older release made is adopted in place)."""
@@ -51,7 +51,7 @@ def upgrade_command(data: DataOption = Path(".hitl"), database: DatabaseOption =
 
 
 @service_db_app.command("revision")
-def revision_command(data: DataOption = Path(".hitl"), database: DatabaseOption = None,
+def revision_command(*, data: DataOption, database: DatabaseOption = None,
                      as_json: JsonFlag = False) -> None:
     """Show the service database's schema revision and the newest this version knows."""
     from hitl_agent.service.schema import SERVICE_MIGRATIONS

@@ -59,6 +59,7 @@ def _services(data: Path, database: str | None) -> Iterator[ReviewServices]:
 
 @app.command("add")
 def add(
+    *,
     name: Annotated[str, typer.Argument(help="The worker's sign-in name.")],
     team: Annotated[
         list[str] | None, typer.Option("--team", help="Work team to join (repeatable).")
@@ -66,7 +67,7 @@ def add(
     password: Annotated[
         bool, typer.Option("--password", help="Also set a portal password (prompted).")
     ] = False,
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -89,7 +90,8 @@ def add(
 
 @app.command("list")
 def list_(
-    data: DataOption = Path(".hitl"),
+    *,
+    data: DataOption,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -113,8 +115,9 @@ def list_(
 
 @app.command("remove")
 def remove(
+    *,
     name: Annotated[str, typer.Argument(help="The worker to remove.")],
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -126,8 +129,9 @@ def remove(
 
 @app.command("rotate-token")
 def rotate_token(
+    *,
     name: Annotated[str, typer.Argument(help="The worker whose token to replace.")],
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -149,8 +153,9 @@ def _set_disabled(name: str, data: Path, database: str | None, *, disabled: bool
 
 @app.command("disable")
 def disable(
+    *,
     name: Annotated[str, typer.Argument(help="The worker to disable.")],
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
 ) -> None:
     """Disable a worker: their portal sessions end and their token stops working."""
@@ -159,8 +164,9 @@ def disable(
 
 @app.command("enable")
 def enable(
+    *,
     name: Annotated[str, typer.Argument(help="The worker to enable again.")],
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
 ) -> None:
     """Enable a disabled worker (they sign in again)."""
@@ -169,11 +175,12 @@ def enable(
 
 @app.command("unlock")
 def unlock(
+    *,
     name: Annotated[str | None, typer.Argument(help="The account to unlock.")] = None,
     address: Annotated[
         str | None, typer.Option(help="Also (or only) unlock this client address.")
     ] = None,
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
 ) -> None:
     """Lift a sign-in lockout (too many failed sign-ins) of an account and/or an address."""
@@ -189,7 +196,8 @@ def unlock(
 
 @app.command("stats")
 def stats(
-    data: DataOption = Path(".hitl"),
+    *,
+    data: DataOption,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -244,6 +252,7 @@ app.add_typer(gold_app, name="gold")
 
 @gold_app.command("add")
 def gold_add(
+    *,
     flow: Annotated[str, typer.Argument(help="The flow definition's name.")],
     file: Annotated[
         Path,
@@ -251,7 +260,7 @@ def gold_add(
             help='JSON Lines (or a JSON list) of {"input": {...task input...}, "answer": "label"}.'
         ),
     ],
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -277,8 +286,9 @@ def gold_add(
 
 @gold_app.command("list")
 def gold_list(
+    *,
     flow: Annotated[str, typer.Argument(help="The flow definition's name.")],
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
 ) -> None:
     """Print a flow's gold items as JSON Lines."""

@@ -55,6 +55,7 @@ def _discover(issuer: str) -> dict[str, Any]:
 
 @app.command("configure-oidc")
 def configure_oidc(
+    *,
     issuer: Annotated[str, typer.Option("--issuer", help="The provider's issuer URL.")],
     client_id: Annotated[str, typer.Option("--client-id")],
     client_secret: Annotated[
@@ -65,7 +66,7 @@ def configure_oidc(
         "openid profile groups"
     ),
     name: NameOption = "default",
-    data: DataOption = Path(".hitl"),
+    data: DataOption,
     database: DatabaseOption = None,
 ) -> None:
     """Create the workforce, or update it, with the provider's endpoints from its discovery
@@ -96,7 +97,8 @@ def configure_oidc(
 
 @app.command("show")
 def show(
-    name: NameOption = "default", data: DataOption = Path(".hitl"),
+    *,
+    name: NameOption = "default", data: DataOption,
     database: DatabaseOption = None,
 ) -> None:
     """Print the workforce (its OpenID Connect settings without the client secret)."""

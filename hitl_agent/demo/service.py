@@ -75,7 +75,7 @@ def service_reviews(cfg: DemoConfig, stream: DemoStream, folder: DataFolder
         flow = create_review_flow(
             sagemaker, name="digits-review",
             template=templates_dir() / "classification.liquid.html",
-            output_path=str((service_dir / "output").resolve()), team=TEAM,
+            output_path=str(folder.output.resolve()), team=TEAM,
             title="Which digit is this?")
         token = _add_worker(service.url, service_dir)
         runtime = boto3.client("sagemaker-a2i-runtime", endpoint_url=service.url,
@@ -87,7 +87,7 @@ def service_reviews(cfg: DemoConfig, stream: DemoStream, folder: DataFolder
 
         def extra() -> dict[str, Any]:
             return {"review_backend": "service", "service_url": service.url,
-                    "output_files": sum(1 for _ in (service_dir / "output").rglob("output.json"))}
+                    "output_files": sum(1 for _ in folder.output.rglob("output.json"))}
 
         try:
             yield ReviewSession(

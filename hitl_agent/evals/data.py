@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError as PydanticValidationError
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import EvalError
 from hitl_agent.evals.suite import FileData, ReplayData, SklearnData, SklearnModel, Suite
-from hitl_agent.memory.ledger import canonical_json
 from hitl_agent.types import Prediction
 from hitl_agent.uncertainty.sampling import normalize_answer
 
@@ -219,7 +220,7 @@ def _replay_item(suite: Suite, key: str, input_value: Any, gold: Any, raw: dict[
                  path: Path, n: int) -> Item:
     try:
         prediction = Prediction.model_validate(raw)
-    except Exception as exc:  # noqa: BLE001 - pydantic's error, reworded with the row
+    except PydanticValidationError as exc:  # reworded with the row
         raise EvalError(f"{path.name} row {n + 1}: not a valid recorded prediction: {exc}",
                         field="data.path", path=str(path), row=n + 1) from exc
     if gold is None:

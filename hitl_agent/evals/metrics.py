@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hitl_agent.errors import InvalidArgumentError
 from hitl_agent.policy.certify import certify
 from hitl_agent.policy.risk import (
     clopper_pearson_upper,
@@ -29,7 +30,8 @@ def _pair(confidence: ArrayLike, correct: ArrayLike) -> tuple[FloatArray, FloatA
     c = np.asarray(confidence, dtype=float).ravel()
     y = np.asarray(correct, dtype=float).ravel()
     if c.shape != y.shape:
-        raise ValueError(f"confidence ({c.size}) and correct ({y.size}) differ in length")
+        raise InvalidArgumentError(
+            f"confidence ({c.size}) and correct ({y.size}) differ in length", field="correct")
     return c, y
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import EvalError, HitlError
 from hitl_agent.evals.data import Dataset
 from hitl_agent.evals.suite import ChatModel, ScorerSpec, SklearnModel, Suite
-from hitl_agent.memory.ledger import canonical_json
 from hitl_agent.models.sklearn import SklearnClassifier
 from hitl_agent.review.in_process import outcome_from_label
 from hitl_agent.review.simulated import SimulatedReviewer
@@ -91,7 +91,9 @@ class _Named:
 
 def make_scorer(spec: ScorerSpec) -> Scorer:
     if spec.kind == "recorded":
-        assert spec.key is not None
+        if spec.key is None:
+            raise EvalError(f"scorer {spec.label!r} (recorded) needs a key: the item field that "
+                            "holds the score", field="scorers.key", scorer=spec.label)
         return RecordedScoreScorer(spec.key, low=spec.low, high=spec.high, name=spec.label)
     scorer = _SCORERS[spec.kind]()
     return _Named(scorer, spec.label) if spec.name else scorer
@@ -241,7 +243,9 @@ def check(suite: Suite, dataset: Dataset, model_labels: Sequence[str] | None) ->
     if suite.model.kind == "replay":
         built = [(spec, make_scorer(spec)) for spec in specs]
         for n, item in enumerate(dataset.stream):
-            assert item.prediction is not None
+            if item.prediction is None:
+                raise EvalError(f"replay item {n + 1} ({item.id}) has no recorded prediction",
+                                field="data", item=item.id)
             for spec, scorer in built:
                 try:
                     scorer(item.prediction)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from hitl_agent.errors import EvalError
+from hitl_agent.errors import EvalError, InvalidStateError
 from hitl_agent.evals.data import Dataset, Item, load_data
 from hitl_agent.evals.parts import (
     PanelReviewer,
@@ -218,7 +218,8 @@ class _Run:
 
     def _budget(self) -> BudgetPolicy:
         spec = self.spec
-        assert isinstance(spec, BudgetPolicySpec)
+        if not isinstance(spec, BudgetPolicySpec):
+            raise InvalidStateError(f"policy {spec.name!r} is not a budget policy")
         reference = self.ctx.dataset.stream[: spec.per]
         confidences = self._score(reference)
         policy = BudgetPolicy(spec.reviews, audit_rate=spec.audit_rate,
@@ -240,7 +241,8 @@ class _Run:
 
     def _certify(self, calibration: list[ItemResult]) -> None:
         spec = self.spec
-        assert isinstance(spec, RiskControlledPolicySpec)
+        if not isinstance(spec, RiskControlledPolicySpec):
+            raise InvalidStateError(f"policy {spec.name!r} is not a risk-controlled policy")
         by_id = {i.id: i for i in self.ctx.dataset.stream}
         if self.version == 0:
             confidences = [r.confidence for r in calibration]

@@ -418,14 +418,11 @@ def load_suite(name_or_path: str | Path, *, data_dir: Path | str | None = None) 
     stands for ``$HITL_EVAL_DATA`` in its paths."""
     path = find_suite(name_or_path)
     text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".json":
-            raw = json.loads(text)
-        else:
-            import yaml
+    import yaml
 
-            raw = yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - any parse error becomes a suite error
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError is a ValueError
         raise EvalError(f"suite {path} is not valid YAML/JSON: {exc}", field="suite",
                         path=str(path)) from exc
     suite = parse_suite(raw, root=_project_root(path), source=str(path))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.redact import Redactor, redact_value
-from hitl_agent.memory.ledger import canonical_json
 
 Message = dict[str, Any]
 

@@ -18,6 +18,11 @@ merged on disk were the other candidate: as cheap to write, but a look-up must p
 
 Answers are exact either way (the filter has no false negatives, and every positive is checked),
 so a spilled set gives the same results as one held in memory.
+
+A set restored from an earlier export's state (:meth:`HashSet64.restore`) may keep those keys in
+a read-only base array memory-mapped from the state file: no copy into memory or onto disk, and
+a look-up reads only the pages its binary search touches, so an export continuing another costs
+next to nothing for the keys before it, however many there are.
 """
 
 from __future__ import annotations
@@ -165,6 +170,8 @@ class HashSet64:
         self.memory_limit = memory_limit
         self.spill_dir = spill_dir
         self._sorted: U64 = np.empty(0, dtype=np.uint64)
+        self._base: U64 = np.empty(0, dtype=np.uint64)
+        """Restored keys, sorted and read-only (memory-mapped from a state file, or not)."""
         self.buffer: set[int] = set()
         """The newest keys; callers may test and add to it directly in their hot loops."""
         self._bloom: _Bloom | None = None
@@ -175,12 +182,14 @@ class HashSet64:
         """How many times keys went to disk."""
 
     def __len__(self) -> int:
-        return len(self._sorted) + len(self.buffer) + self.spilled
+        return len(self._base) + len(self._sorted) + len(self.buffer) + self.spilled
 
     @property
     def nbytes(self) -> int:
+        """Bytes held in memory (a memory-mapped base is the file's, not counted)."""
         bloom = self._bloom.nbytes if self._bloom is not None else 0
-        return int(self._sorted.nbytes) + _SET_ENTRY_BYTES * len(self.buffer) + bloom
+        base = 0 if isinstance(self._base, np.memmap) else int(self._base.nbytes)
+        return base + int(self._sorted.nbytes) + _SET_ENTRY_BYTES * len(self.buffer) + bloom
 
     @property
     def _array_cap(self) -> int | None:
@@ -188,16 +197,12 @@ class HashSet64:
         return None if self.memory_limit is None else max(self.memory_limit // 3 // 8, 1)
 
     def lookup_sorted(self, keys: U64) -> BOOL:
-        """Which of ``keys`` are in the merged part or on disk (not the buffer)."""
-        n = len(self._sorted)
+        """Which of ``keys`` are in the base, the merged part or on disk (not the buffer)."""
         if len(keys) == 0:
             return np.zeros(0, dtype=bool)
-        if n:
-            idx = np.searchsorted(self._sorted, keys)
-            np.minimum(idx, n - 1, out=idx)
-            hit = np.asarray(self._sorted[idx] == keys)
-        else:
-            hit = np.zeros(len(keys), dtype=bool)
+        hit = _in_sorted(self._sorted, keys)
+        if len(self._base):
+            hit |= _in_sorted(self._base, keys)
         if self._disk is not None and self._bloom is not None:
             maybe = np.flatnonzero(~hit & self._bloom.might_contain(keys))
             if len(maybe):
@@ -229,21 +234,29 @@ class HashSet64:
         self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, new), new)
 
     def snapshot(self) -> U64:
-        """Every key, sorted: the merged array, the buffer and the spilled ones."""
-        parts = [self._sorted, np.fromiter(self.buffer, dtype=np.uint64, count=len(self.buffer))]
+        """Every key, sorted: the base, the merged array, the buffer and the spilled ones."""
+        parts = [self._base, self._sorted,
+                 np.fromiter(self.buffer, dtype=np.uint64, count=len(self.buffer))]
         if self._disk is not None:
             parts.append(self._disk.all())
         keys = np.concatenate(parts)
-        keys.sort()
+        keys.sort(kind="stable")  # runs already sorted: a merge of them
         return keys
 
-    def restore(self, keys: U64) -> None:
-        """Fill an empty set with ``keys`` (a :meth:`snapshot`), spilling past the memory
+    def restore(self, keys: U64, *, mapped: bool = False) -> None:
+        """Fill an empty set with ``keys`` (a :meth:`snapshot`). ``mapped``: the keys are a
+        read-only memory map of a snapshot (strictly increasing), kept as they are (the file
+        must stay while the set is used); otherwise they are held, spilling past the memory
         limit as adding them one by one would."""
         if len(self):
             raise InvalidStateError("restore fills an empty set")
+        if mapped:
+            if keys.dtype != np.uint64 or keys.ndim != 1 or not _increasing(keys):
+                raise InvalidStateError("a mapped restore takes a snapshot's sorted keys")
+            self._base = keys
+            return
         keys = np.asarray(keys, dtype=np.uint64)
-        if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):  # not a snapshot's order
+        if not _increasing(keys):  # not a snapshot's order
             keys = np.sort(keys)
             keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
         cap = self._array_cap
@@ -266,6 +279,27 @@ class HashSet64:
         self.spills += 1
 
     def close(self) -> None:
-        """Delete the spill file, if any; the set must not be used afterwards."""
+        """Delete the spill file, if any, and let go of a mapped base; the set must not be
+        used afterwards."""
+        self._base = np.empty(0, dtype=np.uint64)
         if self._disk is not None:
             self._disk.close()
+
+
+def _in_sorted(sorted_keys: U64, keys: U64) -> BOOL:
+    """Which of ``keys`` are in the sorted array (a binary search each)."""
+    n = len(sorted_keys)
+    if not n:
+        return np.zeros(len(keys), dtype=bool)
+    idx = np.searchsorted(sorted_keys, keys)
+    np.minimum(idx, n - 1, out=idx)
+    return np.asarray(sorted_keys[idx] == keys)
+
+
+def _increasing(keys: U64, block: int = 1 << 20) -> bool:
+    """Strictly increasing (a block at a time: a mapped array is not read into memory at once)."""
+    for start in range(0, max(len(keys) - 1, 0), block):
+        part = np.asarray(keys[start:start + block + 1])
+        if not bool(np.all(part[1:] > part[:-1])):
+            return False
+    return True

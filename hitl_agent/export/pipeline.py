@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ConfigError, ExportError, ValidationError
 from hitl_agent.export.card import DatasetStats, render_card
 from hitl_agent.export.conversation import redact_context
@@ -50,7 +51,7 @@ from hitl_agent.export.redact import Redactor, redact_value
 from hitl_agent.export.split import TRAIN, VALIDATION, GroupSplitter
 from hitl_agent.export.state import STATE_NAME, dump_state, restore_state
 from hitl_agent.export.writer import ExportWriter
-from hitl_agent.memory.ledger import Ledger, canonical_json
+from hitl_agent.memory.ledger import Ledger
 from hitl_agent.types import Correction
 
 T = TypeVar("T")

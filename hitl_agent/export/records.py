@@ -15,10 +15,10 @@ from typing import Any, Literal, get_args
 
 import orjson
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ArgumentTypeError, InvalidArgumentError, NotFoundError
 from hitl_agent.export.conversation import build_conversation
 from hitl_agent.export.options import ExportOptions
-from hitl_agent.memory.ledger import canonical_json
 from hitl_agent.types import Correction, ReviewAction, ReviewSource, RoutingReason
 
 _MAX_LABEL_CHARS = 64

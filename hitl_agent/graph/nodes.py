@@ -19,11 +19,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from hitl_agent._lazy import lazy_exports
+from hitl_agent.canonical import content_hash
 from hitl_agent.errors import ConfigError, HitlError, ThreadInputConflict
 from hitl_agent.graph.parts import predict_checked, recall_or_none, remember_or_warn
 from hitl_agent.graph.resumer import decide_in_graph
 from hitl_agent.graph.state import ReviewGraphConfig, ReviewGraphState
-from hitl_agent.memory.ledger import content_hash
 from hitl_agent.memory.signal import apply_memory_signal
 from hitl_agent.models.context import model_context
 from hitl_agent.review.decisions import check_outcome, resume_json_schema, resume_type

@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from hitl_agent.canonical import canonical_json
+from hitl_agent.data_folder import DataFolder
 from hitl_agent.errors import ConfigError, MemoryIndexError, ValidationError
 from hitl_agent.memory.base import Recall
 from hitl_agent.memory.documents import (
@@ -44,7 +46,7 @@ from hitl_agent.memory.index import (
     index_errors,
 )
 from hitl_agent.memory.layout import fetch_sizes, matches, split_model_filter
-from hitl_agent.memory.ledger import Ledger, canonical_json
+from hitl_agent.memory.ledger import Ledger
 from hitl_agent.memory.ledger import corrections as corrections_table
 from hitl_agent.types import Correction, ReviewAction, SimilarCorrection
 
@@ -195,7 +197,7 @@ class CorrectionMemory:
                 "index=ChromaIndex(path) or ChromaIndex(url=...)",
                 field="index",
             )
-        return Path(database).parent / "memory"
+        return DataFolder(Path(database).parent).memory
 
     def _check_existing(self) -> None:
         """Refuse an index built with another embedding now; a broken one only warns."""

@@ -16,13 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ValidationError
-from hitl_agent.memory.ledger.schema import (
-    canonical_json,
-    input_text,
-    normalise_text,
-)
 from hitl_agent.memory.ledger.schema import input_key as input_key  # its home: the ledger
+from hitl_agent.memory.ledger.schema import input_text, normalise_text
 from hitl_agent.types import Correction, SimilarCorrection
 
 SCHEMA_VERSION = 1

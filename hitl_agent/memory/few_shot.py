@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ConfigError
-from hitl_agent.memory.ledger import canonical_json
 from hitl_agent.resources import prompts_dir
 from hitl_agent.types import SimilarCorrection
 

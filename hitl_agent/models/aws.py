@@ -18,7 +18,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import boto3
 from botocore.config import Config
@@ -26,7 +25,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from hitl_agent._boto import RETRY_CONFIG
 from hitl_agent._lazy import lazy_exports
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ModelError
+from hitl_agent.s3_uri import parse_s3_url, s3_uri
 from hitl_agent.types import Prediction
 
 __all__ = [
@@ -35,12 +36,13 @@ __all__ = [
     "aws_client",
     "call_aws",
     "lower_camel",
-    "parse_s3_uri",
     "s3_document",
 ]
 
 __getattr__, __dir__ = lazy_exports(globals(), deprecated={
-    "ServiceConfidenceScorer": "hitl_agent.uncertainty.service_confidence"})
+    "ServiceConfidenceScorer": "hitl_agent.uncertainty.service_confidence",
+    "parse_s3_uri": "hitl_agent.s3_uri:parse_s3_url",  # the package's one S3 parser
+})
 
 
 def aws_client(
@@ -92,31 +94,15 @@ def lower_camel(value: Any) -> Any:
     return value
 
 
-def parse_s3_uri(uri: str) -> tuple[str, str] | None:
-    """Bucket and key of ``s3://bucket/key`` or an S3 HTTPS URL, else None."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3" and parsed.netloc:
-        return parsed.netloc, unquote(parsed.path.lstrip("/"))
-    if parsed.scheme in ("http", "https") and "amazonaws.com" in parsed.netloc:
-        host = parsed.netloc
-        path = unquote(parsed.path.lstrip("/"))
-        if host.startswith("s3.") or host.startswith("s3-") or host == "s3.amazonaws.com":
-            bucket, _, key = path.partition("/")
-            return (bucket, key) if bucket and key else None
-        if ".s3" in host:
-            return host.split(".s3", 1)[0], path
-    return None
-
-
 def s3_document(input: Any, *, field_name: str = "input") -> dict[str, Any]:
     """An AWS ``Document``/``Image`` parameter from an input: ``"s3://bucket/key"``, a mapping
     with ``S3Object`` (``Bucket``, ``Name``, optional ``Version``), or a mapping with ``Bytes``."""
     if isinstance(input, str):
-        location = parse_s3_uri(input)
+        location = parse_s3_url(input)
         if location is None:
             raise ModelError(f"{field_name} must be an s3:// URI or an S3Object mapping, "
                              f"got {input[:100]!r}", field=field_name)
-        return {"S3Object": {"Bucket": location[0], "Name": location[1]}}
+        return {"S3Object": {"Bucket": location.bucket, "Name": location.key}}
     if isinstance(input, Mapping):
         if "S3Object" in input:
             obj = input["S3Object"]
@@ -133,17 +119,15 @@ def document_uri(document: Mapping[str, Any]) -> str | None:
     """``s3://bucket/key`` of a ``Document``/``Image`` parameter, if it names an S3 object."""
     obj = document.get("S3Object")
     if isinstance(obj, Mapping) and obj.get("Bucket") and obj.get("Name"):
-        return f"s3://{obj['Bucket']}/{obj['Name']}"
+        return s3_uri(str(obj["Bucket"]), str(obj["Name"]))
     return None
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def default_loop_name(flow_definition_arn: str, input: Any) -> str:
     """A deterministic, A2I-valid human loop name for one input of one flow definition."""
-    digest = hashlib.sha256(f"{flow_definition_arn}\x1f{_canonical(input)}".encode()).hexdigest()
+    # ASCII-escaped: the names of loops already started stay the same (hitl_agent.canonical).
+    text = canonical_json(input, ensure_ascii=True)
+    digest = hashlib.sha256(f"{flow_definition_arn}\x1f{text}".encode()).hexdigest()
     return f"hitl-{digest[:40]}"
 
 

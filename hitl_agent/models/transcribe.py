@@ -25,7 +25,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from hitl_agent.errors import ModelError
-from hitl_agent.models.aws import aws_client, call_aws, parse_s3_uri
+from hitl_agent.models.aws import aws_client, call_aws
+from hitl_agent.s3_uri import parse_s3_url
 from hitl_agent.types import Prediction, SimilarCorrection
 
 __all__ = ["TranscribeJobs", "default_job_name", "transcript_prediction"]
@@ -115,9 +116,9 @@ class TranscribeJobs:
         return self._s3
 
     def _fetch(self, uri: str) -> bytes:
-        location = parse_s3_uri(uri)
+        location = parse_s3_url(uri)
         if location is not None and "X-Amz-Signature" not in urlparse(uri).query:
-            body = call_aws(self.s3, "get_object", Bucket=location[0], Key=location[1])["Body"]
+            body = call_aws(self.s3, "get_object", Bucket=location.bucket, Key=location.key)["Body"]
             return bytes(body.read())
         import httpx
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ValidationError
-from hitl_agent.memory.ledger import ItemRecord, canonical_json
+from hitl_agent.memory.ledger import ItemRecord
 from hitl_agent.uncertainty.learned import LearnedConfidence
 
 

@@ -84,6 +84,6 @@ class ReviewWorker:
         logged and the next poll retries, since every step is idempotent."""
         try:
             self.report.merge(step())
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - the edge to user graphs: logged, retried next poll
             log.exception("resume pass failed; retrying at the next poll")
             self.errors += 1

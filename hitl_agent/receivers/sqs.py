@@ -36,13 +36,14 @@ class SqsReceiver:
 
     def _read(self) -> None:
         import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
 
         sqs = self._client or boto3.client("sqs")
         while not self.stopping.is_set():
             try:
                 got = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
                                           WaitTimeSeconds=self.wait_seconds)
-            except Exception as exc:  # noqa: BLE001 - keep reading; polling covers the gap
+            except (BotoCoreError, ClientError) as exc:  # keep reading; polling covers the gap
                 log.warning("SQS receive failed: %s", exc)
                 self.stopping.wait(self.retry_seconds)
                 continue

@@ -19,9 +19,11 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hitl_agent._boto import RETRY_CONFIG
+from hitl_agent.canonical import canonical_json
 from hitl_agent.errors import ReviewError, ReviewNotFound
 from hitl_agent.review.base import ReviewStatus
 from hitl_agent.review.consensus import OUTPUT_KEY, combine_answers
+from hitl_agent.s3_uri import parse_s3_url
 from hitl_agent.types import HumanAnswer, ReviewOutcome, ReviewRequest
 
 _STATUS = {
@@ -86,7 +88,9 @@ class A2IReviews:
     # -- ReviewBackend -----------------------------------------------------------------------
 
     def start(self, request: ReviewRequest) -> str:
-        content = json.dumps(self.task_input(request), sort_keys=True, separators=(",", ":"))
+        # ASCII-escaped: the form loops already started were sent with (the service keys a
+        # same-name restart on the content's SHA-256), see hitl_agent.canonical.
+        content = canonical_json(self.task_input(request), ensure_ascii=True)
         kwargs: dict[str, Any] = {
             "HumanLoopName": request.review_id,
             "FlowDefinitionArn": self.flow_definition_arn,
@@ -161,10 +165,10 @@ class A2IReviews:
     def read_output(self, uri: str) -> dict[str, Any]:
         """Read an ``output.json`` from S3 (through boto3) or from disk (path or file://)."""
         parsed = urlparse(uri)
+        location = parse_s3_url(uri, endpoint_url=self._s3_endpoint_url)
         try:
-            if parsed.scheme == "s3":
-                body = self.s3.get_object(Bucket=parsed.netloc,
-                                          Key=unquote(parsed.path.lstrip("/")))["Body"].read()
+            if location is not None:
+                body = self.s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
                 document = json.loads(body)
             else:
                 path = Path(unquote(parsed.path) if parsed.scheme == "file" else uri)

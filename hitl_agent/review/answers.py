@@ -12,7 +12,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.types import ReviewAction
+
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "combine_answers": "hitl_agent.review.consensus",  # the one consensus path
+})
 
 
 def interpret_answer(content: Mapping[str, Any], model_output: Any) -> tuple[ReviewAction, Any]:

@@ -18,7 +18,8 @@ import json
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
-from hitl_agent.errors import ValidationError
+from hitl_agent.canonical import canonical_json
+from hitl_agent.errors import InvalidArgumentError, ValidationError
 from hitl_agent.review.aggregate import DawidSkene, MajorityVote, Wawa
 from hitl_agent.review.answers import interpret_answer
 from hitl_agent.types import HumanAnswer, ReviewOutcome, ReviewSource
@@ -90,13 +91,13 @@ def combine_answers(
     ``agreement`` is the verdict's posterior probability (the share of answers for a majority).
     """
     if not answers:
-        raise ValueError("no answers to combine")
+        raise InvalidArgumentError("no answers to combine", field="answers")
     ordered = sorted(answers, key=lambda a: (a.submission_time is None, a.submission_time))
     chosen_at, agreement = _service_choice(ordered, aggregation)
     if chosen_at is None:
         verdicts = [interpret_answer(a.answer_content, model_output) for a in ordered]
         keys = [
-            json.dumps(final, sort_keys=True, default=str) + f"|{action}"
+            canonical_json(final) + f"|{action}"
             for action, final in verdicts
         ]
         vote = MajorityVote(tie="prior").fit(["loop"] * len(keys), range(len(keys)), keys)

@@ -1,9 +1,18 @@
 """Create what a human loop needs (work team, task UI, flow definition) with boto3's SageMaker
-client: on AWS, or on the project's review service (``endpoint_url``). Idempotent: what exists
-with the same name is reused."""
+client: on AWS, or on the project's review service (``endpoint_url``).
+
+Idempotent: what exists under the same name is reused when it is what was asked for. "Exists" is
+SageMaker's ``ResourceInUse`` answer to a create (the only error its model declares for a taken
+name; a ``ValidationException`` is a refused request and is raised as one). A task UI with another
+template, or a flow definition with another output path, task UI or work team, raises
+:class:`~hitl_agent.errors.ConfigError` naming the field: a flow is never silently kept writing
+somewhere else than asked.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,11 +66,39 @@ def create_review_flow(
             raise ConfigError("pass workteam_arn (AWS) or team (the review service)",
                               field="workteam_arn")
         workteam_arn = _ensure_workteam(sagemaker, team)
+    ui_name = f"{name}-ui"
+
+    def existing_ui() -> str:
+        ui = sagemaker.describe_human_task_ui(HumanTaskUiName=ui_name)
+        found = ui.get("UiTemplate", {}).get("ContentSha256")
+        wanted = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        if found and len(found) == 64 and found.lower() != wanted:  # a hex digest to compare
+            raise ConfigError(
+                f"task UI {ui_name} exists with another template (sha256 {found}, not {wanted}):"
+                f" delete it or choose another name", field="template", existing=found)
+        return str(ui["HumanTaskUiArn"])
+
     ui_arn = _ensure(
-        lambda: sagemaker.create_human_task_ui(HumanTaskUiName=f"{name}-ui",
+        lambda: sagemaker.create_human_task_ui(HumanTaskUiName=ui_name,
                                                UiTemplate={"Content": source})["HumanTaskUiArn"],
-        lambda: sagemaker.describe_human_task_ui(HumanTaskUiName=f"{name}-ui")["HumanTaskUiArn"],
+        existing_ui,
     )
+    team_field = "team" if team is not None else "workteam_arn"
+
+    def existing_flow() -> str:
+        flow = sagemaker.describe_flow_definition(FlowDefinitionName=name)
+        loop = flow.get("HumanLoopConfig", {})
+        for field, found, wanted in (
+            ("output_path", flow.get("OutputConfig", {}).get("S3OutputPath"), output_path),
+            ("template", loop.get("HumanTaskUiArn"), ui_arn),
+            (team_field, loop.get("WorkteamArn"), workteam_arn),
+        ):
+            if str(found or "").rstrip("/") != str(wanted).rstrip("/"):
+                raise ConfigError(
+                    f"flow definition {name} exists with {field} {found!r}, not {wanted!r}: "
+                    f"delete it or choose another name", field=field, existing=found)
+        return str(flow["FlowDefinitionArn"])
+
     flow_arn = _ensure(
         lambda: sagemaker.create_flow_definition(
             FlowDefinitionName=name,
@@ -78,8 +115,7 @@ def create_review_flow(
             OutputConfig={"S3OutputPath": output_path},
             RoleArn=role_arn,
         )["FlowDefinitionArn"],
-        lambda: sagemaker.describe_flow_definition(FlowDefinitionName=name)[
-            "FlowDefinitionArn"],
+        existing_flow,
     )
     return ReviewFlow(flow_arn, ui_arn, workteam_arn, output_path)
 
@@ -96,15 +132,29 @@ def _ensure_workteam(sagemaker: Any, team: str) -> str:
         "WorkteamArn"])
 
 
-def _ensure(create: Any, describe: Any) -> str:
+EXISTS_CODES = frozenset({"ResourceInUse", "ResourceInUseException"})
+"""What SageMaker answers a create whose name is taken (``ResourceInUse`` in botocore's model)."""
+
+
+def _ensure(create: Callable[[], Any], existing: Callable[[], str]) -> str:
+    """``create()``'s ARN; when the name is taken, ``existing()`` (which checks that what exists
+    is what was asked for). Any other refusal raises :class:`ReviewError` with its code."""
     try:
         return str(create())
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in ("ResourceInUse", "ResourceInUseException", "ValidationException"):
-            try:
-                return str(describe())
-            except ClientError:
-                pass
-        message = exc.response.get("Error", {}).get("Message", str(exc))
-        raise ReviewError(f"setup failed: {code}: {message}", code=code) from exc
+        if _code(exc) not in EXISTS_CODES:
+            raise _setup_error(exc) from exc
+    try:
+        return existing()
+    except ClientError as exc:
+        raise _setup_error(exc) from exc
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _setup_error(exc: ClientError) -> ReviewError:
+    code = _code(exc)
+    message = exc.response.get("Error", {}).get("Message", str(exc))
+    return ReviewError(f"setup failed: {code}: {message}", code=code)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from hitl_agent.errors import InvalidArgumentError
 from hitl_agent.review.in_process import outcome_from_label
 from hitl_agent.types import ReviewOutcome, ReviewRequest
 
@@ -42,7 +43,7 @@ class SimulatedReviewer:
     ) -> None:
         for name, value in (("error_rate", error_rate), ("automation_bias", automation_bias)):
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], got {value}")
+                raise InvalidArgumentError(f"{name} must lie in [0, 1], got {value}", field=name)
         self.gold = gold
         self.error_rate = error_rate
         self.automation_bias = automation_bias

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from hitl_agent.errors import InvalidArgumentError
+
 Clock = Callable[[], int]
 """A function returning the current time in microseconds since the epoch."""
 
@@ -35,14 +37,21 @@ def epoch_s(us: int) -> float:
 def parse_timestamp(value: object) -> int:
     """ISO 8601 (``Z`` or offset, optional fraction) or epoch seconds → microseconds.
 
-    Raises ``ValueError`` for anything else.
+    Raises :class:`~hitl_agent.errors.InvalidArgumentError` (a ``ValueError``) for anything else,
+    infinities and NaN included.
     """
-    if isinstance(value, bool):
-        raise ValueError("not a timestamp")
+    try:
+        return _parse_timestamp(value)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidArgumentError(f"not a timestamp: {str(value)[:64]!r}",
+                                   field="timestamp") from exc
+
+
+def _parse_timestamp(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str) or value == "":
+        raise ValueError("not a timestamp")  # parse_timestamp turns it into its own error
     if isinstance(value, int | float):
         return int(round(float(value) * 1_000_000))
-    if not isinstance(value, str) or not value:
-        raise ValueError("not a timestamp")
     try:
         return int(round(float(value) * 1_000_000))
     except ValueError:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.errors import ValidationError as ConditionError
 from hitl_agent.policy.activation import parse_activation_conditions
 
@@ -49,6 +50,10 @@ REQUEST_SOURCES = (
     "AWS/Textract/AnalyzeDocument/Forms/V1",
 )
 OUTPUT_PATH = r"((https|s3)://([^/]+)/?(.*)|file://.+|[^:]+)"
+
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "MAX_WORKTEAMS": "hitl_agent.service.workteams",  # work teams have their own module
+})
 
 
 def _opt(d: dict[str, Any], key: str, raw: str | None) -> None:

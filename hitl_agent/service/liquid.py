@@ -51,7 +51,7 @@ from liquid.template import BoundTemplate
 from liquid.token import Token
 
 from hitl_agent.errors import TemplateError
-from hitl_agent.service.signing import parse_s3_url
+from hitl_agent.s3_uri import parse_s3_url
 
 __all__ = [
     "AWS_CROWD_ELEMENTS",
@@ -372,8 +372,7 @@ def _grant_read_access(value: object) -> str:
     signer = _url_signer.get()
     if location is None or signer is None or "X-Amz-Signature=" in url:
         return url
-    bucket, key = location
-    return signer(f"s3://{bucket}/{key}")
+    return signer(location.uri)
 
 
 # --- the environment -------------------------------------------------------------------------

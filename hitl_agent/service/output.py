@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from hitl_agent._lazy import lazy_exports
+from hitl_agent.errors import InvalidArgumentError
+from hitl_agent.s3_uri import parse_s3_url
+
 from .clock import to_datetime
 from .settings import ServiceSettings
 
@@ -29,16 +33,9 @@ def output_uri(
     return f"{base}/{flow_name}/{stamp}/{loop_name}/output.json"
 
 
-def split_s3(uri: str) -> tuple[str, str]:
-    """Bucket and key of ``s3://b/k``, ``https://b.s3….amazonaws.com/k`` or ``https://host/b/k``."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        return parsed.netloc, parsed.path.lstrip("/")
-    host = parsed.netloc
-    if ".s3" in host and not host.startswith("s3"):
-        return host.split(".s3", 1)[0], parsed.path.lstrip("/")
-    bucket, _, key = parsed.path.lstrip("/").partition("/")
-    return bucket, key
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "split_s3": "hitl_agent.s3_uri:parse_s3_url",  # the package's one S3 parser
+})
 
 
 def is_s3(uri: str) -> bool:
@@ -116,7 +113,10 @@ class OutputWriter:
     def write(self, uri: str, document: dict[str, Any]) -> None:
         body = json.dumps(document, ensure_ascii=False).encode()
         if is_s3(uri):
-            bucket, key = split_s3(uri)
+            location = parse_s3_url(uri, endpoint_url=self.settings.s3_endpoint_url)
+            if location is None:
+                raise InvalidArgumentError(f"{uri} names no S3 object", field="S3OutputPath")
+            bucket, key = location
             self._client().put_object(
                 Bucket=bucket, Key=key, Body=body, ContentType="application/json"
             )

@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hitl_agent.data_folder import OUTPUT_DIR
+from hitl_agent.errors import ConfigError
+from hitl_agent.s3_uri import parse_s3_prefix, parse_s3_url
+
 from .settings import ServiceSettings
-from .signing import parse_s3_url
 
 
 def output_roots(settings: ServiceSettings) -> list[Path]:
-    roots = settings.output_roots or [Path("output")]  # the data folder's, also a relative one
+    roots = settings.output_roots or [Path(OUTPUT_DIR)]  # the data folder's, also a relative one
     return [Path(os.path.realpath(r if r.is_absolute() else settings.data_dir / r)) for r in roots]
 
 
@@ -28,8 +31,11 @@ def refusal(output_path: str, settings: ServiceSettings) -> str | None:
         return "Member must not contain control characters"
     lowered = output_path.lower()
     if lowered.startswith("s3://"):
-        bucket = output_path[5:].split("/", 1)[0]
-        return None if bucket else "Member must name an S3 bucket (s3://bucket/prefix)"
+        try:
+            parse_s3_prefix(output_path)
+        except ConfigError:
+            return "Member must name an S3 bucket (s3://bucket/prefix)"
+        return None
     if lowered.startswith(("http://", "https://")):
         endpoint = (settings.s3_endpoint_url or "").rstrip("/")
         if (endpoint and output_path.startswith(endpoint + "/")) or parse_s3_url(output_path):

@@ -82,6 +82,9 @@ __getattr__, __dir__ = lazy_exports(
         ),
         **dict.fromkeys(("SHELL_CSP", "MAX_FORM_BYTES"), _WEB),
         **dict.fromkeys(("render_task", "PreviewHook", "MAX_ANSWER_BYTES"), _TASKS),
+        **dict.fromkeys(("history", "HISTORY_LIMIT"), "hitl_agent.service.portal_history"),
+        **dict.fromkeys(("files", "static"), "hitl_agent.service.portal_assets"),
+        "STATIC_DIR": "hitl_agent.service.portal_static",
     },
 )
 

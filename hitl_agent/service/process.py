@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 
-from ..errors import ServiceError
-from .access_keys import CREDENTIALS_FILE, read_credentials
+from hitl_agent.credentials import read_credentials
+from hitl_agent.data_folder import DataFolder
+
+from ..errors import InvalidStateError, ServiceError
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -25,12 +27,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Poll ``url`` until it answers 200 (True), the process exits (RuntimeError) or the time
-    runs out (False)."""
+    """Poll ``url`` until it answers 200 (True), the process exits (:class:`InvalidStateError`,
+    a ``RuntimeError``) or the time runs out (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the process serving {url} exited with {process.returncode}")
+            raise InvalidStateError(
+                f"the process serving {url} exited with {process.returncode}",
+                url=url, returncode=process.returncode)
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return True
@@ -73,29 +77,32 @@ class ServiceProcess:
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Wait until the service answers its health check (RuntimeError when it exits first or
-        the time runs out)."""
+        """Wait until the service answers its health check (:class:`InvalidStateError`, a
+        ``RuntimeError``, when it exits first or the time runs out)."""
         if self.process is None:
             raise ServiceError("start the review service before waiting for it")
         try:
             ready = wait_for_http(f"{self.url}/hitl/health", self.process, timeout)
-        except RuntimeError as exc:
-            raise RuntimeError(f"review service exited; see {self.log_file}") from exc
+        except InvalidStateError as exc:
+            raise InvalidStateError(f"review service exited; see {self.log_file}",
+                                    log=str(self.log_file)) from exc
         if not ready:
             self.stop()
-            raise RuntimeError(f"review service did not start within {timeout:g} s")
+            raise InvalidStateError(f"review service did not start within {timeout:g} s",
+                                    log=str(self.log_file))
 
     @property
     def credentials_file(self) -> Path:
         """The AWS shared credentials file the service wrote its local admin key to."""
-        return self.data / CREDENTIALS_FILE
+        return DataFolder(self.data).credentials
 
     @property
     def credentials(self) -> dict[str, str]:
         """``aws_access_key_id`` and ``aws_secret_access_key`` for ``boto3.client(...)``."""
         creds = read_credentials(self.credentials_file)
         if creds is None:
-            raise RuntimeError(f"no credentials in {self.credentials_file}")
+            raise InvalidStateError(f"no credentials in {self.credentials_file}: has the service "
+                                    "started?", path=str(self.credentials_file))
         return creds
 
     def client(self, service: str, region_name: str = "us-east-1", **kwargs: Any) -> Any:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hitl_agent import data_folder
+from hitl_agent._lazy import lazy_exports
 
 DEFAULT_ACCOUNT_ID = "000000000000"
 DEFAULT_PORT = 8765
 
 
-def default_data_dir() -> Path:
-    """``$HITL_DATA`` when set, else ``.hitl/`` in the working directory."""
-    return Path(os.environ.get("HITL_DATA") or ".hitl")
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "default_data_dir": "hitl_agent.data_folder:data_dir",  # the one reader of $HITL_DATA
+})
 
 
 class ServiceSettings(BaseModel):
@@ -21,7 +23,7 @@ class ServiceSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data_dir: Path = Field(default_factory=default_data_dir, description="Data folder.")
+    data_dir: Path = Field(default_factory=data_folder.data_dir, description="Data folder.")
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL (postgresql+psycopg://…); default SQLite in data_dir.",
@@ -111,7 +113,7 @@ class ServiceSettings(BaseModel):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'service.db').resolve()}"
+        return f"sqlite:///{data_folder.DataFolder(self.data_dir).service_db.resolve()}"
 
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account_id}:{kind}/{name}"

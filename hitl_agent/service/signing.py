@@ -10,9 +10,9 @@ do the same here; both are callables ``signer("s3://bucket/key") -> url``:
   checks it with :func:`verify_signed_url` (or :meth:`LocalUrlSigner.verify`), which refuses a
   tampered, malformed or expired URL.
 
-:func:`parse_s3_url` recognises the URL shapes templates use: ``s3://bucket/key``, path style
-``https://s3.amazonaws.com/bucket/key`` (also regional) and virtual-hosted style
-``https://bucket.s3.amazonaws.com/key`` / ``https://bucket.s3.us-west-2.amazonaws.com/key``.
+The URL shapes a signer accepts are those :func:`hitl_agent.s3_uri.parse_s3_url` reads (the
+package's one S3 parser): ``s3://bucket/key``, path style ``https://s3.amazonaws.com/bucket/key``
+(also regional) and virtual-hosted style ``https://bucket.s3.us-west-2.amazonaws.com/key``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ import base64
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from hitl_agent.errors import SignedUrlError
+from hitl_agent._lazy import lazy_exports
+from hitl_agent.errors import InvalidArgumentError, SignedUrlError
+from hitl_agent.s3_uri import S3Location
+from hitl_agent.s3_uri import parse_s3_url as _parse_s3_url
 
 __all__ = [
     "LocalUrlSigner",
@@ -37,7 +39,6 @@ __all__ = [
     "S3Presigner",
     "SignedUrlError",
     "load_or_create_secret",
-    "parse_s3_url",
     "verify_signed_params",
     "verify_signed_url",
 ]
@@ -45,57 +46,13 @@ __all__ = [
 DEFAULT_TTL_SECONDS = 900
 """How long a signed URL lives: 15 minutes, A2I's order of magnitude."""
 
-_RE_S3_HOST = re.compile(
-    r"^(?:(?P<bucket>[a-z0-9][a-z0-9.\-_]*)\.)?"
-    r"s3(?:[.-](?:dualstack|[a-z]{2}(?:-gov)?-[a-z]+-\d|external-1|website|accelerate))*"
-    r"\.amazonaws\.com(?:\.cn)?$",
-    re.IGNORECASE,
-)
-
-
-class S3Location(NamedTuple):
-    bucket: str
-    key: str
-
-
-def parse_s3_url(url: str) -> S3Location | None:
-    """Return the bucket and key an S3 URL names, or ``None`` for anything else.
-
-    >>> parse_s3_url("s3://bucket/a/b.png")
-    S3Location(bucket='bucket', key='a/b.png')
-    >>> parse_s3_url("https://s3.amazonaws.com/bucket/a%20b.png")
-    S3Location(bucket='bucket', key='a b.png')
-    >>> parse_s3_url("https://bucket.s3.eu-west-1.amazonaws.com/k.jpg")
-    S3Location(bucket='bucket', key='k.jpg')
-    >>> parse_s3_url("https://example.com/k.jpg") is None
-    True
-    """
-    url = url.strip()
-    if url.lower().startswith("s3://"):
-        rest = url[5:]
-        bucket, _, key = rest.partition("/")
-        if not bucket or not key:
-            return None
-        return S3Location(bucket, key)
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    match = _RE_S3_HOST.match(parts.hostname)
-    if match is None:
-        return None
-    path = unquote(parts.path)
-    if match.group("bucket"):
-        bucket = match.group("bucket")
-        key = path.lstrip("/")
-    else:
-        bucket, _, key = path.lstrip("/").partition("/")
-    if not bucket or not key:
-        return None
-    return S3Location(bucket, key)
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "parse_s3_url": "hitl_agent.s3_uri",  # the package's one S3 parser
+})
 
 
 def _split_s3_uri(s3_uri: str) -> S3Location:
-    location = parse_s3_url(s3_uri)
+    location = _parse_s3_url(s3_uri)
     if location is None:
         raise SignedUrlError(f"not an S3 URL: {s3_uri!r}", reason="malformed")
     return location
@@ -169,7 +126,8 @@ class LocalUrlSigner:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if len(secret) < 16:
-            raise ValueError("the signing secret must be at least 16 bytes")
+            raise InvalidArgumentError("the signing secret must be at least 16 bytes",
+                                       field="secret")
         self.secret = secret
         self.base_url = base_url
         self.ttl_seconds = ttl_seconds

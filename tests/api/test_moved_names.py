@@ -30,6 +30,25 @@ MOVED: list[tuple[str, str, str]] = [
     ("hitl_agent.review.builtin", "selected_response", "hitl_agent.policy.builtin_loop"),
     ("hitl_agent.review.builtin", "builtin_input_content", "hitl_agent.policy.builtin_loop"),
     ("hitl_agent.service.client_auth", "service_credentials", "hitl_agent.credentials"),
+    ("hitl_agent.service.signing", "parse_s3_url", "hitl_agent.s3_uri"),
+    ("hitl_agent.memory.ledger", "canonical_json", "hitl_agent.canonical"),
+    ("hitl_agent.memory.ledger", "content_hash", "hitl_agent.canonical"),
+    ("hitl_agent.memory.ledger.schema", "content_hash", "hitl_agent.canonical"),
+    ("hitl_agent.review.answers", "combine_answers", "hitl_agent.review.consensus"),
+    ("hitl_agent.service.control_plane", "MAX_WORKTEAMS", "hitl_agent.service.workteams"),
+    ("hitl_agent.service.portal", "HISTORY_LIMIT", "hitl_agent.service.portal_history"),
+    ("hitl_agent.service.portal", "history", "hitl_agent.service.portal_history"),
+    ("hitl_agent.service.portal", "files", "hitl_agent.service.portal_assets"),
+    ("hitl_agent.service.portal", "static", "hitl_agent.service.portal_assets"),
+    ("hitl_agent.service.portal", "STATIC_DIR", "hitl_agent.service.portal_static"),
+]
+
+RENAMED: list[tuple[str, str, str, str]] = [
+    # (old module, old name, new module, new name)
+    ("hitl_agent.export.s3", "parse_s3_uri", "hitl_agent.s3_uri", "parse_s3_prefix"),
+    ("hitl_agent.models.aws", "parse_s3_uri", "hitl_agent.s3_uri", "parse_s3_url"),
+    ("hitl_agent.service.settings", "default_data_dir", "hitl_agent.data_folder", "data_dir"),
+    ("hitl_agent.service.output", "split_s3", "hitl_agent.s3_uri", "parse_s3_url"),
 ]
 
 
@@ -37,6 +56,16 @@ MOVED: list[tuple[str, str, str]] = [
 def test_old_path_warns_and_gives_the_same_object(old: str, name: str, new: str) -> None:
     expected = getattr(importlib.import_module(new), name)
     with pytest.warns(DeprecationWarning, match=rf"{old}\.{name} is deprecated"):
+        found = getattr(importlib.import_module(old), name)
+    assert found is expected
+
+
+@pytest.mark.parametrize(("old", "name", "new", "new_name"), RENAMED,
+                         ids=[f"{o}.{n}" for o, n, _, _ in RENAMED])
+def test_renamed_name_warns_and_gives_the_new_object(old: str, name: str, new: str,
+                                                     new_name: str) -> None:
+    expected = getattr(importlib.import_module(new), new_name)
+    with pytest.warns(DeprecationWarning, match=rf"{old}\.{name} is deprecated.*{new}\.{new_name}"):
         found = getattr(importlib.import_module(old), name)
     assert found is expected
 

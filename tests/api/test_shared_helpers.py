@@ -54,6 +54,20 @@ def test_canonical_json_is_order_free_and_keeps_unicode() -> None:
     assert content_hash("é") != content_hash("\\u00e9")
 
 
+def test_hashes_already_stored_keep_matching() -> None:
+    """The two forms the package has always hashed with: UTF-8 for the ledger's input hashes,
+    ASCII-escaped for A2I's InputContent and the AWS adapters' default loop names (the values
+    were computed with the json.dumps calls these replaced)."""
+    from hitl_agent.models.aws import default_loop_name
+
+    value = {"text": "café ☕", "n": 1}
+    assert content_hash(value) == (
+        "eacf605af11a9c91e074fdcbf35e741c28e631c812f9e05f00005c5b965fbb2e")
+    assert canonical_json(value, ensure_ascii=True) == '{"n":1,"text":"caf\\u00e9 \\u2615"}'
+    flow = "arn:aws:sagemaker:us-east-1:1:flow-definition/f"
+    assert default_loop_name(flow, value) == "hitl-0cd3b1ddabd726652417af6bc727f062e1263909"
+
+
 def test_lazy_exports_load_on_first_use_and_warn_for_old_names() -> None:
     namespace: dict[str, object] = {"__name__": "pkg", "__package__": "pkg"}
     getattr_, dir_ = lazy_exports(
@@ -76,3 +90,20 @@ def test_lazy_exports_name_the_extra_a_missing_module_comes_with() -> None:
         getattr_("Thing")
     assert caught.value.extra == "agents" and "hitl-agent[agents]" in str(caught.value)
     assert isinstance(caught.value, ImportError)
+
+
+def test_hitl_data_is_read_in_one_place() -> None:
+    """``$HITL_DATA`` is read by ``hitl_agent.data_folder.data_dir`` only: no other module has
+    the variable's name as a string literal (docstrings and help texts that mention it aside)."""
+    import ast
+    from pathlib import Path
+
+    import hitl_agent
+
+    root = Path(hitl_agent.__file__).parent
+    readers = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value == "HITL_DATA":
+                readers.append(path.relative_to(root).as_posix())
+    assert readers == ["data_folder.py"]

@@ -10,17 +10,18 @@ from typing import Any
 
 from botocore.stub import ANY, Stubber
 
-from hitl_agent.models.aws import AwsHumanLoop, ServiceConfidenceScorer
+from hitl_agent.models.aws import AwsHumanLoop
 from hitl_agent.models.rekognition import RekognitionModeration
 from hitl_agent.models.textract import TextractForms
+from hitl_agent.policy.builtin_loop import BuiltinLoopPolicy
 from hitl_agent.review.builtin import (
     REKOGNITION_SOURCE,
     TEXTRACT_SOURCE,
-    BuiltinLoopPolicy,
     BuiltinReviews,
     parse_task_output,
 )
 from hitl_agent.types import Decision, Prediction, ReviewRequest
+from hitl_agent.uncertainty.service_confidence import ServiceConfidenceScorer
 from tests.helpers.aws_responses import (
     FLOW_ARN,
     INTAKE,

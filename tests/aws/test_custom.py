@@ -22,7 +22,6 @@ from sklearn.linear_model import LogisticRegression
 from hitl_agent import ThresholdPolicy, build_review_graph
 from hitl_agent.errors import ModelError
 from hitl_agent.export import ExportOptions, export_dataset
-from hitl_agent.models.aws import ServiceConfidenceScorer
 from hitl_agent.models.comprehend import (
     SENTIMENTS,
     ComprehendClassifier,
@@ -38,6 +37,7 @@ from hitl_agent.review.builtin import parse_task_output
 from hitl_agent.review.in_process import InProcessReviews
 from hitl_agent.types import ReviewOutcome, ReviewRequest
 from hitl_agent.uncertainty.scorers import MaxProbabilityScorer, MeanLogprobScorer
+from hitl_agent.uncertainty.service_confidence import ServiceConfidenceScorer
 
 REVIEW = "Der Akku hält kaum einen Tag, aber der Kundendienst war freundlich."
 CLASSIFIER = "arn:aws:comprehend:us-east-1:123456789012:document-classifier-endpoint/tickets"

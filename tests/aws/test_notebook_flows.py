@@ -177,7 +177,7 @@ def _builtin_input(source: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The built-in input (lowerCamel, as A2I writes it) and the reviewer's answer."""
     from hitl_agent.models.rekognition import RekognitionModeration
     from hitl_agent.models.textract import TextractForms
-    from hitl_agent.review.builtin import BuiltinLoopPolicy
+    from hitl_agent.policy.builtin_loop import BuiltinLoopPolicy
     from hitl_agent.types import Uncertainty
 
     if source.startswith("AWS/Textract"):

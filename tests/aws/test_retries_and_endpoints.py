@@ -20,11 +20,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_agent import ThresholdPolicy, build_review_graph
 from hitl_agent.errors import ModelError
-from hitl_agent.models.aws import RETRY_CONFIG, ServiceConfidenceScorer
+from hitl_agent.models.aws import RETRY_CONFIG
 from hitl_agent.models.sagemaker import JsonClassifierHandler, JsonTextHandler, SageMakerEndpoint
 from hitl_agent.models.tabular import CsvRowHandler
 from hitl_agent.models.textract import TextractForms
 from hitl_agent.review.in_process import InProcessReviews
+from hitl_agent.uncertainty.service_confidence import ServiceConfidenceScorer
 from tests.helpers.aws_responses import CREDS, INTAKE, textract_form
 from tests.helpers.servers import moto_server
 

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hitl_agent.errors import InvalidStateError
 from hitl_agent.export import ExportOptions, export_dataset, select_corrections
 from hitl_agent.export.hashing import HashSet64
 from hitl_agent.export.records import CorrectionData
+from hitl_agent.export.state import map_npz
 from hitl_agent.memory.ledger import Ledger
 from hitl_agent.types import Correction
 from tests.helpers.exports import make_correction, sentence
@@ -92,7 +94,7 @@ def test_tiny_memory_limit_gives_the_same_since_export(
     assert spills() == 0
     capped = export_dataset(ledger, tmp_path / "capped", options, since=tmp_path / "v1",
                             memory_limit=TINY, chunk_size=40)
-    assert spills() > 0  # the replay's state spilled too
+    assert spills() > 0  # the new rows' keys spilled (the saved state is mapped, not spilled)
     assert free.counts == capped.counts and free.counts["duplicates"]
     assert _data_files(tmp_path / "free") == _data_files(tmp_path / "capped")
 
@@ -141,6 +143,38 @@ def test_hash_set_spills_and_answers_exactly(tmp_path: Path) -> None:
     keys.close()
     again.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_restored_state_is_mapped_from_its_file_not_loaded_or_spilled(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    old = np.unique(rng.integers(0, 2**64 - 1, size=5000, dtype=np.uint64, endpoint=True))
+    np.savez(tmp_path / "state.npz", seen=old, empty=np.empty(0, dtype=np.uint64),
+             meta=np.frombuffer(b'{"a": 1}', dtype=np.uint8))
+    arrays = map_npz(tmp_path / "state.npz")
+    assert isinstance(arrays["seen"], np.memmap) and arrays["seen"].tolist() == old.tolist()
+    assert len(arrays["empty"]) == 0 and bytes(np.asarray(arrays["meta"])) == b'{"a": 1}'
+
+    # Far more keys than the limit lets it hold: none is copied into memory or onto disk.
+    keys = HashSet64(buffer_limit=64, memory_limit=3 * 8 * 100, spill_dir=tmp_path / "spill")
+    keys.restore(arrays["seen"], mapped=True)
+    assert len(keys) == len(old) and keys.spilled == 0 and keys.nbytes == 0
+    new = rng.integers(0, 2**63, size=500, dtype=np.uint64)
+    probe = np.concatenate([old[::9], new])
+    assert keys.lookup_sorted(probe).tolist() == [True] * len(old[::9]) + [False] * len(new)
+    for k in new.tolist():
+        keys.add(k)
+        keys.compact()
+    assert keys.spilled > 0  # the new keys spill as before
+    assert keys.snapshot().tolist() == sorted({*old.tolist(), *new.tolist()})
+    keys.close()
+    with pytest.raises(InvalidStateError):
+        HashSet64().restore(np.array([3, 1], dtype=np.uint64), mapped=True)
+
+
+def test_compressed_state_is_not_mapped(tmp_path: Path) -> None:
+    np.savez_compressed(tmp_path / "state.npz", seen=np.arange(10, dtype=np.uint64))
+    with pytest.raises(ValueError, match="not a stored"):
+        map_npz(tmp_path / "state.npz")
 
 
 def test_iter_correction_payloads_matches_iter_corrections(ledger: Ledger) -> None:

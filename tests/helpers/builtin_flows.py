@@ -9,13 +9,13 @@ from typing import Any
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_agent import build_review_graph
-from hitl_agent.models.aws import ServiceConfidenceScorer
+from hitl_agent.policy.builtin_loop import BuiltinLoopPolicy
 from hitl_agent.review.builtin import (
-    BuiltinLoopPolicy,
     BuiltinReviews,
     activation_conditions_of,
     create_builtin_flow,
 )
+from hitl_agent.uncertainty.service_confidence import ServiceConfidenceScorer
 
 from .paths import REPO
 from .service import ensure_team, unique

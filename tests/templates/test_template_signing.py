@@ -6,13 +6,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from hitl_agent.s3_uri import parse_s3_url
 from hitl_agent.service.signing import (
     LocalUrlSigner,
     S3Location,
     S3Presigner,
     SignedUrlError,
     load_or_create_secret,
-    parse_s3_url,
     verify_signed_params,
     verify_signed_url,
 )

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from hitl_agent.export.formats.base import ExportFormat, Row, check_keys, check_text, invalid
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord, render_text
+from hitl_agent.s3_uri import parse_s3_url
 
 MAX_CLASSES = 10_000
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff")
@@ -68,7 +69,7 @@ class GroundTruthManifest(ExportFormat):
         raw = c.input
         source: Row = (
             {"source-ref": raw}
-            if isinstance(raw, str) and raw.startswith("s3://")
+            if isinstance(raw, str) and _s3_object(raw)
             else {"source": render_text(raw) or ""}
         )
         confidence = float(c.agreement) if c.agreement is not None and len(c.answers) > 1 else 0.0
@@ -96,7 +97,7 @@ class GroundTruthManifest(ExportFormat):
         if len(sources) != 1:
             raise invalid(f"{p}.source", "row", "needs exactly one of 'source' or 'source-ref'")
         check_text(row[sources[0]], sources[0], f"{p}.source")
-        if sources[0] == "source-ref" and not row["source-ref"].startswith("s3://"):
+        if sources[0] == "source-ref" and not _s3_object(row["source-ref"]):
             raise invalid(f"{p}.source_ref", "source-ref", "must be an s3:// URI")
         metas = [k for k in row if k.endswith("-metadata")]
         if len(metas) != 1:
@@ -133,3 +134,8 @@ class GroundTruthManifest(ExportFormat):
         if created.tzinfo is not None:
             raise invalid(f"{p}.creation_date", f"{metas[0]}.creation-date",
                           "must not carry a time zone")
+
+
+def _s3_object(value: str) -> bool:
+    """``s3://bucket/key``: what Ground Truth reads a ``source-ref`` as."""
+    return value.startswith("s3://") and parse_s3_url(value) is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hitl_agent.canonical import canonical_json
 from hitl_agent.export.formats.base import (
     PROMPT_END,
     TOOL_MESSAGE_KEYS,
@@ -30,7 +31,6 @@ from hitl_agent.export.formats.base import (
 )
 from hitl_agent.export.options import ExportOptions
 from hitl_agent.export.records import ExportRecord
-from hitl_agent.memory.ledger import canonical_json
 
 
 def check_single_assistant(value: Any, field: str, prefix: str) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 
 from hitl_agent.errors import ConfigError
 from hitl_agent.export.manifest import Manifest
-from hitl_agent.export.s3 import parse_s3_uri, s3_join
+from hitl_agent.export.s3 import s3_join
+from hitl_agent.s3_uri import parse_s3_prefix
 
 BEDROCK_FORMATS = ("bedrock-conversation", "bedrock-prompt-completion")
 
@@ -48,7 +49,7 @@ def bedrock_request(
     customization_type: str = "FINE_TUNING",
 ) -> dict[str, Any]:
     """The ``create_model_customization_job`` parameters for a dataset under ``dataset`` (S3)."""
-    parse_s3_uri(dataset)
+    parse_s3_prefix(dataset, field="dataset")
     request: dict[str, Any] = {
         "jobName": job_name,
         "customModelName": custom_model_name,

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from hitl_agent.errors import ConfigError
-from hitl_agent.export.s3 import parse_s3_uri, s3_join
+from hitl_agent.export.s3 import s3_join
+from hitl_agent.s3_uri import parse_s3_prefix, parse_s3_url
 
 ENTRY_POINT = "transfer_learning.py"
 
@@ -47,8 +48,8 @@ def jumpstart_request(
     validation_folder: str = "validation/",
 ) -> dict[str, Any]:
     """The ``create_training_job`` parameters for an export under ``dataset`` (S3)."""
-    parse_s3_uri(dataset)
-    if not model_uri.startswith("s3://"):
+    parse_s3_prefix(dataset, field="dataset")
+    if parse_s3_url(model_uri) is None:
         raise ConfigError("--model-uri must be the s3:// URI of the JumpStart model artifacts",
                           field="model_uri")
     hp: dict[str, str] = {"instruction_tuned": "True"}

@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from hitl_agent._lazy import lazy_exports
 from hitl_agent.errors import LedgerError
 from hitl_agent.memory.ledger.corrections import CorrectionStore
 from hitl_agent.memory.ledger.items import ItemJournal, RoutingRow
@@ -31,8 +32,6 @@ from hitl_agent.memory.ledger.schema import (
     ItemRecord,
     ItemState,
     ReviewRecord,
-    canonical_json,
-    content_hash,
     corrections,
     items,
     metadata,
@@ -50,14 +49,17 @@ __all__ = [
     "Ledger",
     "ReviewRecord",
     "RoutingRow",
-    "canonical_json",
-    "content_hash",
     "corrections",
     "items",
     "metadata",
     "reviews",
     "upgrade_ledger",
 ]
+
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "canonical_json": "hitl_agent.canonical",  # the package's one canonical JSON
+    "content_hash": "hitl_agent.canonical",
+})
 
 
 def _adopt(conn: Connection) -> str | None:

@@ -6,7 +6,6 @@ Forgotten corrections stay (marked) so that no export or recall uses them again.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import and_, func, insert, select, update
@@ -51,10 +50,17 @@ def _row(correction: Correction, key: str | None = None) -> dict[str, Any]:
     }
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return sqlite_time(value)
-    return int(value) if isinstance(value, bool) else value
+_COLUMNS = ("id", "item_id", "review_id", "task", "action", "agreement", "split_group",
+            "payload_json", "created_at", "decided_at", "forgotten", "input_key", "model_id")
+
+
+def _sqlite_row(correction: Correction, key: str) -> tuple[Any, ...]:
+    """:func:`_row`'s values in :data:`_COLUMNS` order, as SQLAlchemy's SQLite dialect writes
+    them (times as text, booleans 0/1), built straight from the correction (the ingest path)."""
+    c = correction
+    return (c.id, c.thread_id, c.review_id, c.task, c.action, c.agreement, c.split_group,
+            c.model_dump_json(), sqlite_time(c.created_at),
+            None if c.decided_at is None else sqlite_time(c.decided_at), 0, key, c.model_id)
 
 
 class CorrectionStore(LedgerBase):
@@ -74,20 +80,18 @@ class CorrectionStore(LedgerBase):
         than the one it recorded). Returns the ids the ledger marks forgotten (not to index)."""
         if not keyed:
             return set()
-        rows = [_row(c, key) for c, key in keyed]
-        ids = [r["id"] for r in rows]
+        ids = [c.id for c, _key in keyed]
         if self._sqlite:
             # On the driver: SQLAlchemy's per-row parameter processing costs more than the
             # insert. The same values its SQLite dialect writes (times as text, booleans 0/1).
-            columns = list(rows[0])
             with self._sqlite_driver() as conn:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     conn.executemany(
-                        f"INSERT INTO corrections ({', '.join(columns)}) VALUES "
-                        f"({', '.join('?' * len(columns))}) ON CONFLICT (id) DO UPDATE SET "
+                        f"INSERT INTO corrections ({', '.join(_COLUMNS)}) VALUES "
+                        f"({', '.join('?' * len(_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET "
                         "input_key = excluded.input_key, model_id = excluded.model_id",
-                        [tuple(_sqlite_value(r[c]) for c in columns) for r in rows])
+                        [_sqlite_row(c, key) for c, key in keyed])
                     forgotten = conn.execute(
                         "SELECT id FROM corrections WHERE forgotten = 1 AND id IN "
                         f"({','.join('?' * len(ids))})", ids).fetchall()
@@ -96,6 +100,7 @@ class CorrectionStore(LedgerBase):
                     conn.execute("ROLLBACK")
                     raise
             return {i for (i,) in forgotten}
+        rows = [_row(c, key) for c, key in keyed]
         stmt = postgresql.insert(corrections)
         stmt = stmt.on_conflict_do_update(
             index_elements=[corrections.c.id],

@@ -15,13 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, String, Text, and_, bindparam, func, select, update
 
+from hitl_agent.canonical import canonical_json, content_hash
 from hitl_agent.errors import ThreadInputConflict
 from hitl_agent.memory.ledger.base import LedgerBase
 from hitl_agent.memory.ledger.schema import (
     ItemRecord,
     ItemState,
-    canonical_json,
-    content_hash,
     item_record,
     items,
     sqlite_time,

@@ -28,6 +28,8 @@ from sqlalchemy import (
     Text,
 )
 
+from hitl_agent._lazy import lazy_exports
+from hitl_agent.canonical import canonical_json
 from hitl_agent.types import (
     Correction,
     Decision,
@@ -109,17 +111,12 @@ corrections = Table(
     Index("ix_corrections_task_input_key", "task", "input_key"),
 )
 
+__getattr__, __dir__ = lazy_exports(globals(), deprecated={
+    "content_hash": "hitl_agent.canonical",  # the package's one canonical JSON
+})
+
 ITEM_STATUSES = ("predicted", "accepted", "pending_review", "decided", "finished", "failed")
 """``accepted`` is transient: the accept path finishes the item in the same write."""
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: equal values give equal text (and hashes)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def content_hash(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
 _SPACES = re.compile(r"\s+")
