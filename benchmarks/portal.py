@@ -311,6 +311,24 @@ def timings(client: httpx.Client, path: str, n: int) -> dict[str, float]:
     return summary(samples)
 
 
+# Every sort and filter the queue offers (the default view and sort=priority are timed above).
+QUEUE_VIEWS = (
+    ("created", "sort=created"),
+    ("by_flow", "flow=bench"),
+    ("due_24h", "due=24h"),
+    ("by_priority_due_1h", "sort=priority&due=1h"),
+    ("by_flow_priority_due_7d", "sort=priority&flow=bench&due=7d"),
+)
+
+
+def next_page(client: httpx.Client, query: str) -> str:
+    """The queue's second page of a view (its "Next tasks" link)."""
+    page = client.get(f"/portal/tasks?{query}").text
+    found = re.search(r'<a href="([^"]+)" id="next-page"', page)
+    assert found is not None, "the first page has no next page"
+    return found.group(1).replace("&amp;", "&")
+
+
 def pages_phase(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hitl-portal-bench-") as tmp:
         data = Path(tmp)
@@ -334,16 +352,18 @@ def pages_phase(args: argparse.Namespace) -> dict[str, Any]:
                 "anchor_health": timings(client, "/hitl/health", args.n),
                 "queue_page": timings(client, "/portal/tasks", args.n),
                 "queue_by_priority": timings(client, "/portal/tasks?sort=priority", args.n),
+                **{f"queue_{name}": timings(client, f"/portal/tasks?{query}", args.n)
+                   for name, query in QUEUE_VIEWS},
+                "queue_next_page": timings(client, next_page(client, "sort=priority"), args.n),
                 "task_page": timings(client, f"/portal/tasks/{loop}", args.n),
                 "task_frame": timings(client, f"/portal/tasks/{loop}/frame", args.n),
             }
             with httpx.Client(base_url=url, timeout=60) as admin:
                 sign_in(admin, "bench-admin")
                 out["team_page"] = timings(admin, "/portal/team", max(args.n // 4, 20))
-    out["meets_target"] = all(
-        out[k]["p95_ms"] < PAGE_TARGET_MS
-        for k in ("queue_page", "queue_by_priority", "team_page", "task_page", "task_frame")
-    )
+    pages = ("queue_page", "queue_by_priority", *(f"queue_{name}" for name, _ in QUEUE_VIEWS),
+             "queue_next_page", "team_page", "task_page", "task_frame")
+    out["meets_target"] = all(out[k]["p95_ms"] < PAGE_TARGET_MS for k in pages)
     return out
 
 

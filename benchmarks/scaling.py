@@ -6,8 +6,10 @@ and at each size this prints what one unit of work costs:
 - ``resumer_pass_ms``: one ``Resumer.run_once`` after 100 of the pending reviews were answered,
   with a backend that says what changed (``event_driven``; its status calls are counted), and
   one that must be polled (``polled``: the first 1000 pending reviews each pass);
-- ``queue_page_ms``: the worker portal's queue page queries (the first 50 open tasks and the
-  count of all) with as many open human loops in the service database as pending reviews;
+- ``queue_page_ms``: the worker portal's queue page (``portal_queue.list_queue``: the first 50
+  open tasks, their count up to 1,000, the reviewer's flows), sorted by deadline, and
+  ``queue_by_priority_ms`` sorted by priority, with as many open human loops in the service
+  database as pending reviews (``*_cpu_ms``: the CPU time of the thread, steady under load);
 - ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items), per
   correction; then, after 1,000 corrections more, an export of those alone continuing it
   (``since``), in ms: the median of three runs, wall and CPU time.
@@ -80,12 +82,13 @@ class CountingReviews(InProcessReviews):
         return ([], "0") if self.far else super().changed_reviews(cursor)
 
 
-def median_ms(fn: Callable[[], Any], repeats: int = 5) -> float:
+def median_ms(fn: Callable[[], Any], repeats: int = 5,
+              clock: Callable[[], float] = time.perf_counter) -> float:
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        samples.append((time.perf_counter() - start) * 1000)
+        samples.append((clock() - start) * 1000)
     return round(statistics.median(samples), 3)
 
 
@@ -200,9 +203,18 @@ def measure(root: Path, graph: Any, batch_graph: Any, items: int, pending: int,
                         "status_calls": reviews.status_calls + far.status_calls}
     out["resumer_pass"] = passes
 
+    from hitl_agent.service.portal_queue import QueueView, list_queue
+
     worker = services.workforce.get_worker("bench-worker")
-    out["queue_page_ms"] = median_ms(lambda: (services.tasks.list_tasks(worker, limit=50),
-                                              services.tasks.count_tasks(worker)))
+    views = (("queue_page", QueueView()), ("queue_by_priority", QueueView(sort="priority")))
+    for key, view in views:
+        def page(view: QueueView = view) -> Any:
+            return list_queue(services.tasks, worker, view, limit=50)
+
+        out[f"{key}_ms"] = median_ms(page, repeats=9)
+        # The CPU time of this thread too (the query runs in it): the wall time swings with the
+        # machine's load.
+        out[f"{key}_cpu_ms"] = median_ms(page, repeats=9, clock=time.thread_time)
 
     out["export"] = measure_export(root, graph, tag)
     return out
@@ -304,6 +316,9 @@ def main() -> None:
                 "loop_batch": r["loop_ms_per_item"]["batch"],
                 "resumer_event_driven": r["resumer_pass"]["event_driven"]["ms"],
                 "queue_page": r["queue_page_ms"],
+                "queue_by_priority": r["queue_by_priority_ms"],
+                "queue_page_cpu": r["queue_page_cpu_ms"],
+                "queue_by_priority_cpu": r["queue_by_priority_cpu_ms"],
                 "export_per_correction": r["export"]["us_per_correction"],
                 "export_since_1000_new": r["export"]["since_previous_1000_new_ms"],
                 "export_since_1000_new_cpu": r["export"]["since_previous_1000_new_cpu_ms"]}

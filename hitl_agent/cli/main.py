@@ -18,6 +18,7 @@ from hitl_agent.cli.ledger import ledger_app
 from hitl_agent.cli.memory import memory_app
 from hitl_agent.cli.retrain import retrain_app
 from hitl_agent.cli.serve import serve
+from hitl_agent.cli.service_db import service_db_app
 from hitl_agent.cli.setup import setup
 from hitl_agent.cli.tasks import app as tasks_app
 from hitl_agent.cli.templates import app as templates_app
@@ -82,6 +83,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(templates_app, name="templates")
 app.add_typer(memory_app, name="memory")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(service_db_app, name="service-db")
 app.command("export")(export_command)
 app.add_typer(retrain_app, name="retrain")
 app.command(name="eval")(eval_command)

@@ -11,8 +11,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from . import queue_keys
 
 
 class Base(DeclarativeBase):
@@ -71,8 +74,18 @@ class HumanLoop(Base):
     __table_args__ = (
         Index("ix_loops_flow_created", "flow_definition_arn", "created_us", "id"),
         Index("ix_loops_status_expires", "status", "expires_us"),
-        # The portal's queue: a team's open loops, oldest first.
+        # The portal's queue (portal_queue.py), one index per sort, read in index order from the
+        # view's position: a team's open loops, or those of one flow of the team (revision 0002).
         Index("ix_loops_team_status_created", "workteam_name", "status", "created_us", "id"),
+        Index("ix_loops_team_status_deadline", "workteam_name", "status", "expires_us", "id"),
+        Index("ix_loops_team_status_priority", "workteam_name", "status", "priority_key",
+              "confidence_key", "expires_us", "id"),
+        Index("ix_loops_team_flow_status_created", "workteam_name", "flow_definition_name",
+              "status", "created_us", "id"),
+        Index("ix_loops_team_flow_status_deadline", "workteam_name", "flow_definition_name",
+              "status", "expires_us", "id"),
+        Index("ix_loops_team_flow_status_priority", "workteam_name", "flow_definition_name",
+              "status", "priority_key", "confidence_key", "expires_us", "id"),
         # The team view's backlog per flow, read from the index alone.
         Index("ix_loops_status_flow", "status", "flow_definition_name", "expires_us", "task_count"),
     )
@@ -95,12 +108,20 @@ class HumanLoop(Base):
     output_pending: Mapped[int] = mapped_column(Integer, default=0)  # answers in, output not yet
     task_count: Mapped[int] = mapped_column(Integer)
     task_time_limit_s: Mapped[int] = mapped_column(Integer)
-    workteam_name: Mapped[str | None] = mapped_column(String(63), nullable=True, index=True)
+    workteam_name: Mapped[str | None] = mapped_column(String(63), nullable=True)
     human_task_ui_arn: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     task_title: Mapped[str | None] = mapped_column(String(128), nullable=True)
     task_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
     task_keywords: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
     request_source: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The queue's sort keys, from the input when the loop starts (queue_keys.py): the priority
+    # negated (ascending = highest first) and the model's confidence (1 when the input has none).
+    priority_key: Mapped[float] = mapped_column(
+        Float, default=queue_keys.priority_default, server_default=text("0")
+    )
+    confidence_key: Mapped[float] = mapped_column(
+        Float, default=queue_keys.confidence_default, server_default=text("1")
+    )
 
 
 class Worker(Base):

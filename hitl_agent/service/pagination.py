@@ -13,7 +13,9 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, or_
@@ -35,22 +37,41 @@ def _mac(payload: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def encode_token(key: Any, row_id: int, ascending: bool) -> str:
-    raw = json.dumps({"k": key, "i": row_id, "a": ascending}, separators=(",", ":"))
+def _pack(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":"))
     payload = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     return f"{payload}.{_mac(payload)}"
 
 
-def decode_token(token: str, ascending: bool) -> tuple[Any, int]:
-    bad = ValidationException("NextToken is not valid", field="NextToken")
+def _unpack(token: str, field: str, what: str) -> dict[str, Any]:
+    """The signed object in ``token``; a forged, edited or malformed one is a 400 naming
+    ``field``."""
+    bad = ValidationException(f"{what} is not valid", field=field)
     payload, _, mac = token.partition(".")
-    if not mac or not hmac.compare_digest(mac.encode(), _mac(payload).encode()):
+    if not mac or len(token) > 1024 or not hmac.compare_digest(
+        mac.encode(), _mac(payload).encode()
+    ):
         raise bad
     try:
         padded = payload + "=" * (-len(payload) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except ValueError as exc:
+        raise bad from exc
+    if not isinstance(data, dict):
+        raise bad
+    return data
+
+
+def encode_token(key: Any, row_id: int, ascending: bool) -> str:
+    return _pack({"k": key, "i": row_id, "a": ascending})
+
+
+def decode_token(token: str, ascending: bool) -> tuple[Any, int]:
+    bad = ValidationException("NextToken is not valid", field="NextToken")
+    data = _unpack(token, "NextToken", "NextToken")
+    try:
         key, row_id, asc = data["k"], data["i"], data["a"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except KeyError as exc:
         raise bad from exc
     valid_key = (isinstance(key, int) and not isinstance(key, bool) and abs(key) <= _MAX_INT) or (
         isinstance(key, str) and len(key) <= 256
@@ -62,6 +83,34 @@ def decode_token(token: str, ascending: bool) -> tuple[Any, int]:
     if asc != ascending:
         raise ValidationException("NextToken was issued for the other SortOrder", field="NextToken")
     return key, row_id
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= _MAX_INT
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def encode_position(order: str, keys: Sequence[float | int], start: int) -> str:
+    """A page position for a multi-key order (the portal's queue): the last row's keys (its id
+    last), the name of the order they belong to, and how many rows came before the next page."""
+    return _pack({"o": order, "k": list(keys), "n": start})
+
+
+def decode_position(token: str, order: str, *, field: str = "after") -> tuple[tuple[Any, ...], int]:
+    """The keys and row count :func:`encode_position` put in ``token``, checked."""
+    bad = ValidationException("after is not a valid queue position", field=field)
+    data = _unpack(token, field, field)
+    keys, start = data.get("k"), data.get("n")
+    if data.get("o") != order:
+        raise ValidationException(f"{field} was issued for another sort", field=field)
+    if not isinstance(keys, list) or not 2 <= len(keys) <= 8 or not all(map(_is_number, keys)):
+        raise bad
+    if not isinstance(keys[-1], int) or not isinstance(start, int) or not 0 <= start <= _MAX_INT:
+        raise bad
+    return tuple(keys), start
 
 
 def paginate(

@@ -209,9 +209,13 @@ async def queue(request: Request) -> Response:
     except AwsError as exc:
         return error_response(viewer, 400, "Request refused", exc.message)
     board = services_of(request).tasks
-    rows, total, flows = await run_in_threadpool(
-        queue_view.list_queue, board, viewer.worker, view, limit=QUEUE_LIMIT
-    )
+    try:
+        page = await run_in_threadpool(
+            queue_view.list_queue, board, viewer.worker, view, limit=QUEUE_LIMIT,
+            after=request.query_params.get("after") or None,
+        )
+    except AwsError as exc:
+        return error_response(viewer, 400, "Request refused", exc.message)
     done = request.query_params.get("done")
     notice = "Your answer was recorded." if done else None
     if request.query_params.get("empty"):
@@ -220,10 +224,8 @@ async def queue(request: Request) -> Response:
         pages.queue_page(
             viewer.worker.name,
             viewer.csrf,
-            rows,
-            total,
+            page,
             view=view,
-            flows=flows,
             notice=notice,
             now_us=board.clock(),
             admin=is_admin(viewer.worker),

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .clock import iso_s, parse_timestamp, to_datetime
-from .portal_queue import COUNT_CAP, QueueRow, QueueView
+from .portal_queue import COUNT_CAP, QueuePage, QueueView, queue_url
 from .portal_static import static_url
 from .tasks import TaskDetail, TaskSummary
 
@@ -204,18 +204,41 @@ def _queue_controls(csrf: str, view: QueueView, flows: Sequence[str]) -> str:
     )
 
 
+def _shown(page: QueuePage) -> str:
+    n, total = len(page.rows), page.total
+    of = f"more than {COUNT_CAP:,}" if total > COUNT_CAP else f"{total}"
+    if page.start:
+        return f"Showing tasks {page.start + 1}–{page.start + n} of {of}."
+    if total > n:
+        return f"Showing the first {n} of {of} tasks."
+    return f"{total} task{'s' if total != 1 else ''} available."
+
+
+def _page_links(page: QueuePage, view: QueueView) -> str:
+    links = []
+    if page.start:
+        links.append(f'<a href="{e(queue_url(view))}" id="first-page">First page</a>')
+    if page.next_after:
+        links.append(
+            f'<a href="{e(queue_url(view, after=page.next_after))}" id="next-page" '
+            'rel="next">Next tasks</a>'
+        )
+    return f'<nav class="pages">{" · ".join(links)}</nav>' if links else ""
+
+
 def queue_page(
     worker: str,
     csrf: str,
-    rows: Sequence[QueueRow],
-    total: int,
+    page: QueuePage,
     *,
     view: QueueView,
-    flows: Sequence[str] = (),
     notice: str | None = None,
     now_us: int,
     admin: bool = False,
 ) -> str:
+    """The queue: one page of the view (``page``), its filters, and links to the next page and
+    back to the first."""
+    rows, total, flows = page.rows, page.total, page.flows
     suffix = e(view.suffix())
     if rows:
         items = []
@@ -243,15 +266,11 @@ def queue_page(
                 f'{_hidden_csrf(csrf)}<button type="submit" class="start">{label}</button>'
                 "</form></div></li>"
             )
-        if total > COUNT_CAP:
-            shown = f"Showing the first {len(rows)} of more than {COUNT_CAP:,} tasks."
-        elif total > len(rows):
-            shown = f"Showing the first {len(rows)} of {total} tasks."
-        else:
-            shown = f"{total} task{'s' if total != 1 else ''} available."
         table = (
-            f'<p class="muted" id="task-count" data-total="{total}">{e(shown)}</p>'
-            f'<ol class="queue" id="queue">{"".join(items)}</ol>'
+            f'<p class="muted" id="task-count" data-total="{total}">'
+            f"{e(_shown(page))}</p>"
+            f'<ol class="queue" id="queue" start="{page.start + 1}">{"".join(items)}</ol>'
+            f"{_page_links(page, view)}"
         )
     else:
         table = '<p class="empty" id="task-count" data-total="0">No tasks for you right now.</p>'

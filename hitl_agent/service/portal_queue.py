@@ -9,13 +9,22 @@ task page and back, so submit-and-next keeps the order the reviewer chose:
 - ``due``: only tasks due within ``1h``, ``24h`` or ``7d``.
 
 A task's *priority* is its input's ``priority`` (a number) or else its ``tier`` (escalated reviews
-first). Its *deadline* is the one the service enforces: the end of the loop's availability
-(``TaskAvailabilityLifetimeInSeconds``). The queue, the task page and the team view all show that
-one, and only through ``portal_pages.deadline_html``.
+first), its *confidence* the model's (both read as :mod:`.queue_keys` says, and stored as sort
+keys when the loop starts). Its *deadline* is the one the service enforces: the end of the loop's
+availability (``TaskAvailabilityLifetimeInSeconds``). The queue, the task page and the team view
+all show that one, and only through ``portal_pages.deadline_html``.
+
+A page of the queue is read in index order from its position (keyset pagination: ``after``, a
+signed token naming the last row shown), one ordered range scan per team of the reviewer (and the
+view's flow), merged; the count is capped at ``COUNT_CAP``. No request reads every open loop, so a
+page costs the same with 10,000 open loops as with 100 (``benchmarks/portal.py``,
+``benchmarks/scaling.py``).
 """
 
 from __future__ import annotations
 
+import functools
+import heapq
 import json
 import re
 from collections.abc import Mapping
@@ -23,11 +32,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import JSON, Float, cast, func, select, type_coerce
+from sqlalchemy import Select, bindparam, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .errors import ConflictException, ValidationException
 from .models import FlowDefinition, HumanLoop
+from .pagination import decode_position, encode_position
+from .queue_keys import confidence_of, priority_of
 from .tasks import TaskBoard, TaskSummary
 from .validation import NAME
 from .workforce import WorkerInfo
@@ -120,38 +131,19 @@ def _text(value: Any, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
 def input_facts(content: Any) -> dict[str, Any]:
     """Preview, model answer, confidence, task type and priority of a task input."""
+    facts = {"confidence": confidence_of(content), "priority": priority_of(content)}
     if not isinstance(content, dict):
-        return {
-            "preview": _text(content),
-            "model_answer": None,
-            "confidence": None,
-            "task_type": "review",
-            "priority": 0.0,
-        }
-    uncertainty = content.get("uncertainty")
-    confidence = _number(uncertainty.get("confidence")) if isinstance(uncertainty, dict) else None
-    if confidence is None:
-        confidence = _number(content.get("confidence"))
+        return {**facts, "preview": _text(content), "model_answer": None, "task_type": "review"}
     item = content.get("input", content.get("text", content.get("taskObject")))
     model = content.get("model_output")
-    priority = _number(content.get("priority"))
-    if priority is None:
-        priority = _number(content.get("tier")) or 0.0
     task_type = content.get("task")
     return {
+        **facts,
         "preview": _text(item if item is not None else content),
         "model_answer": None if model is None else _text(model, 80),
-        "confidence": confidence,
         "task_type": _text(task_type, 40) if isinstance(task_type, str) else "review",
-        "priority": priority,
     }
 
 
@@ -169,49 +161,119 @@ def row_of(loop: HumanLoop, summary: TaskSummary) -> QueueRow:
     )
 
 
-# --- the query ----------------------------------------------------------------------------------
+# --- the query ---------------------------------------------------------------------------------
+
+# Each sort's keys, in the order of its indexes (all ascending; see models.HumanLoop): a page is
+# read from its position in the index, so its cost does not grow with the open loops.
+SORT_KEYS: dict[str, tuple[Any, ...]] = {
+    "deadline": (HumanLoop.expires_us, HumanLoop.id),
+    "priority": (HumanLoop.priority_key, HumanLoop.confidence_key, HumanLoop.expires_us,
+                 HumanLoop.id),
+    "created": (HumanLoop.created_us, HumanLoop.id),
+}
+Position = tuple[float | int, ...]
+"""A row's sort keys (the last one its id): where a page starts, exclusive."""
 
 
-def _json_field(dialect: str, *path: str) -> Any:
-    doc = (
-        cast(HumanLoop.input_content, JSON)
-        if dialect == "postgresql"
-        else type_coerce(HumanLoop.input_content, JSON)
-    )
-    return doc[path if len(path) > 1 else path[0]].as_float()
+FIRST_CHUNK = 64
+LAST_CHUNK = 4096
 
 
-def _ordering(view: QueueView, dialect: str) -> list[Any]:
-    if view.sort == "created":
-        return [HumanLoop.created_us, HumanLoop.id]
-    if view.sort == "priority":
-        priority = func.coalesce(
-            _json_field(dialect, "priority"), _json_field(dialect, "tier"), cast(0, Float)
-        )
-        confidence = func.coalesce(_json_field(dialect, "uncertainty", "confidence"), 1.0)
-        return [priority.desc(), confidence, HumanLoop.expires_us, HumanLoop.id]
-    return [HumanLoop.expires_us, HumanLoop.created_us, HumanLoop.id]
+@functools.cache
+def _candidates(sort: str, by_flow: bool, due: bool, after: bool) -> Select[Any]:
+    """Built once per shape: the next open loops of one team (or of one flow of the team) in the
+    sort's order, from a position, read from the sort's index alone (team, flow and status are
+    the index's equality prefix, its keys the order). The due limit is written
+    ``expires_us + 0``, which no index serves, so that SQLite does not take the deadline index
+    for it and sort."""
+    keys = SORT_KEYS[sort]
+    stmt = select(*keys).where(HumanLoop.workteam_name == bindparam("team"))
+    if by_flow:
+        stmt = stmt.where(HumanLoop.flow_definition_name == bindparam("flow"))
+    stmt = stmt.where(HumanLoop.status == "InProgress")
+    if due:
+        expires = HumanLoop.expires_us if sort == "deadline" else HumanLoop.expires_us + 0
+        stmt = stmt.where(expires <= bindparam("due_us"))
+    if after:
+        stmt = stmt.where(tuple_(*keys) > tuple_(*(bindparam(f"k{i}") for i in range(len(keys)))))
+    return stmt.order_by(*keys).limit(bindparam("chunk"))
 
 
-def _filtered(board: TaskBoard, worker: WorkerInfo, view: QueueView, now: int) -> Any:
-    where = [board._available(worker, now)]  # noqa: SLF001 - the board's one availability rule
-    if view.flow:
-        where.append(HumanLoop.flow_definition_name == view.flow)
+def _scan(board: TaskBoard, worker: WorkerInfo, view: QueueView, team: str, limit: int,
+          s: Session, now: int, after: Position | None) -> list[Position]:
+    """The first ``limit`` rows of one team (and the view's flow) the worker may take, after
+    ``after``: candidates in index order a chunk at a time (growing), each checked by the board's
+    rule.
+
+    The rule is an ``EXISTS`` on the candidate's own row (``id = c.id``: a primary-key lookup
+    whatever else the rule says), so no planner can trade the candidates' index order for a scan
+    of every open loop.
+    """
+    shape = (view.sort, view.flow is not None, view.due is not None)
+    params: dict[str, Any] = {"team": team, "flow": view.flow}
     if view.due:
-        where.append(HumanLoop.expires_us <= now + DUE_WINDOWS[view.due] * 1_000_000)
-    return where
+        params["due_us"] = now + DUE_WINDOWS[view.due] * 1_000_000
+    rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
+    statements = {}
+    for has_after in (False, True):
+        candidates = _candidates(*shape, has_after).subquery("c")
+        takeable = exists().where(HumanLoop.id == candidates.c.id, rule).label("takeable")
+        statements[has_after] = select(*candidates.c, takeable).order_by(*candidates.c)
+    found: list[Position] = []
+    chunk = max(FIRST_CHUNK, limit + limit // 2)
+    while True:
+        if after is not None:
+            params.update({f"k{i}": key for i, key in enumerate(after)})
+        rows = s.execute(statements[after is not None], {**params, "chunk": chunk}).all()
+        found.extend(tuple(row[:-1]) for row in rows if row[-1])
+        if len(found) >= limit or len(rows) < chunk:
+            return found[:limit]
+        after, chunk = tuple(rows[-1][:-1]), min(chunk * 4, LAST_CHUNK)
+
+
+def _teams(worker: WorkerInfo) -> list[str]:
+    """One scan per team of the worker, merged (a flow's loops are its team's)."""
+    return sorted(set(worker.teams))
+
+
+def queue_rows(board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session,
+               now: int, after: Position | None = None) -> list[tuple[int, Position]]:
+    """The ids and positions of the first ``limit`` rows of the view after ``after``.
+
+    Each team of the worker (with the view's flow, if any) is read in its index's order until
+    ``limit`` rows the worker may take are found; the teams' rows are merged by key, so a
+    reviewer of several teams costs one such scan per team, and a flow of another team costs an
+    empty range.
+    """
+    runs = [_scan(board, worker, view, team, limit, s, now, after) for team in _teams(worker)]
+    merged = runs[0] if len(runs) == 1 else list(heapq.merge(*runs))
+    return [(int(row[-1]), row) for row in merged[:limit]]
 
 
 def queue_ids(
     board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session, now: int
 ) -> list[int]:
-    stmt = (
-        select(HumanLoop.id)
-        .where(*_filtered(board, worker, view, now))
-        .order_by(*_ordering(view, board.store.dialect))
-        .limit(limit)
-    )
-    return list(s.scalars(stmt))
+    """The ids of the first ``limit`` rows of the view, in its order."""
+    return [pk for pk, _ in queue_rows(board, worker, view, limit, s, now)]
+
+
+def count_view(board: TaskBoard, worker: WorkerInfo, view: QueueView, s: Session,
+               now: int) -> int:
+    """How many rows the view holds, counted up to ``COUNT_CAP + 1`` (a bounded cost): one
+    statement per team, the board's rule evaluated inside the database."""
+    rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
+    total = 0
+    for team in _teams(worker):
+        where = [HumanLoop.workteam_name == team, HumanLoop.status == "InProgress", rule]
+        if view.flow:
+            where.append(HumanLoop.flow_definition_name == view.flow)
+        if view.due:
+            where.append(HumanLoop.expires_us <= now + DUE_WINDOWS[view.due] * 1_000_000)
+        capped = select(HumanLoop.id).where(*where).limit(COUNT_CAP + 1 - total).subquery()
+        total += int(s.scalar(select(func.count()).select_from(capped)) or 0)
+        if total > COUNT_CAP:
+            break
+    return total
 
 
 def _team_of(config: str | None) -> str | None:
@@ -219,34 +281,45 @@ def _team_of(config: str | None) -> str | None:
     return arn.rsplit("/", 1)[-1] if isinstance(arn, str) else None
 
 
-def list_queue(
-    board: TaskBoard, worker: WorkerInfo, view: QueueView, *, limit: int
-) -> tuple[list[QueueRow], int, list[str]]:
-    """The first ``limit`` rows of the view, how many the view holds (at most ``COUNT_CAP + 1``),
-    the flows of the worker's teams."""
+_FLOWS = select(FlowDefinition.name, FlowDefinition.human_loop_config)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a view: its rows, how many the view holds (at most ``COUNT_CAP + 1``), the
+    flows of the worker's teams, how many rows came before, and the next page's position."""
+
+    rows: list[QueueRow]
+    total: int
+    flows: list[str]
+    start: int = 0
+    next_after: str | None = None
+
+
+def list_queue(board: TaskBoard, worker: WorkerInfo, view: QueueView, *, limit: int,
+               after: str | None = None) -> QueuePage:
+    """The ``limit`` rows of the view from ``after`` (a position :attr:`QueuePage.next_after`
+    gave; ``None``: the first page)."""
     if not worker.teams:
-        return [], 0, []
+        return QueuePage([], 0, [])
+    position, start = decode_position(after, view.sort) if after else (None, 0)
+    if position is not None and len(position) != len(SORT_KEYS[view.sort]):
+        raise ValidationException("after is not a valid queue position", field="after")
     now = board.clock()
     with board.store.read() as s:
-        pks = queue_ids(board, worker, view, limit, s, now)
-        total = len(pks)
-        if total >= limit:  # counted up to COUNT_CAP: the cost stays bounded in a deep queue
-            capped = (
-                select(HumanLoop.id)
-                .where(*_filtered(board, worker, view, now))
-                .limit(COUNT_CAP + 1)
-                .subquery()
-            )
-            total = int(s.scalar(select(func.count()).select_from(capped)) or 0)
-        flows = sorted(
-            name
-            for name, config in s.execute(
-                select(FlowDefinition.name, FlowDefinition.human_loop_config)
-            )
-            if _team_of(config) in worker.teams
-        )
-        rows = [row_of(loop, summary) for loop, summary in board.load(s, pks, worker, now)]
-    return rows, total, flows
+        found = queue_rows(board, worker, view, limit + 1, s, now, position)
+        page = found[:limit]
+        total = start + len(page)
+        if len(found) > limit or start:
+            total = count_view(board, worker, view, s, now)
+        flows = sorted(name for name, config in s.execute(_FLOWS)
+                       if _team_of(config) in worker.teams)
+        loaded = board.load(s, [pk for pk, _ in page], worker, now)
+        rows = [row_of(loop, summary) for loop, summary in loaded]
+    following = None
+    if len(found) > limit:
+        following = encode_position(view.sort, page[-1][1], start + len(page))
+    return QueuePage(rows, total, flows, start, following)
 
 
 def claim_next(

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, make_url, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hitl_agent.errors import ConfigError
 from hitl_agent.storage.engine import make_engine, reader
+from hitl_agent.storage.migrate import UpgradeReport
 
-from .models import Base, HumanLoop
+from .models import HumanLoop
 
 LOOP_BY_NAME = select(HumanLoop).where(HumanLoop.name == bindparam("name"))  # built once
 _LOOP_BY_NAME_LOCKED = LOOP_BY_NAME.with_for_update()
@@ -35,12 +38,21 @@ class Store:
         self._read = sessionmaker(reader(self.engine), expire_on_commit=False)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_schema(self) -> None:
-        """Create missing tables; safe when several processes start at once."""
-        with self.engine.begin() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(742311)"))
-            Base.metadata.create_all(conn)
+    def create_schema(self) -> UpgradeReport:
+        """Create the database or bring it to the newest schema revision (adopting one that an
+        older release made with ``create_all``): see :mod:`.schema`. Safe when several processes
+        start at once; one query when the database is up to date."""
+        from .schema import upgrade_service_db  # the schema module imports every table's module
+
+        try:
+            return upgrade_service_db(self.engine)
+        except SQLAlchemyError as exc:
+            url = make_url(self.engine.url).render_as_string(hide_password=True)
+            raise ConfigError(
+                f"service database {url!r} cannot be opened or upgraded: "
+                f"{exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}",
+                field="database_url",
+            ) from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:

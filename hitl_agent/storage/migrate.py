@@ -121,3 +121,21 @@ def script_head(migrations: Migrations) -> str | None:
     config = Config()
     config.set_main_option("script_location", str(migrations.folder))
     return ScriptDirectory.from_config(config).get_current_head()
+
+
+def run_env(metadata: MetaData, default_version_table: str) -> None:
+    """The body of a migration folder's ``env.py``: run the revisions on the connection
+    :func:`upgrade` handed over (online), or print their SQL (offline, ``alembic upgrade
+    --sql``)."""
+    from alembic import context
+
+    config = context.config
+    version_table = config.attributes.get("version_table", default_version_table)
+    if context.is_offline_mode():
+        context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
+                          version_table=version_table, literal_binds=True, render_as_batch=True)
+    else:
+        context.configure(connection=config.attributes["connection"], target_metadata=metadata,
+                          version_table=version_table, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()

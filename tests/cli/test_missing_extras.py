@@ -42,7 +42,8 @@ COMMANDS: dict[str, list[list[str]]] = {
         ["workers", "add", "bob", "--team", "t"], ["workers", "list"],
         ["workers", "stats"], ["workers", "gold", "list", "flow"],
         ["workforce", "show"],
-        ["keys", "list"], ["keys", "create"],
+        ["keys", "list"], ["keys", "create"], ["service-db", "revision"],
+        ["service-db", "upgrade"],
         ["templates", "check", "classification"], ["templates", "render", "classification"],
     ],
     "memory": [
@@ -63,7 +64,8 @@ SETUP = ["setup", "f", "--template", "classification", "--team", "t", "--output"
          "--endpoint", SERVICE]
 
 HELP = [["--help"], ["workers", "--help"], ["memory", "--help"], ["templates", "--help"],
-        ["keys", "--help"], ["workforce", "--help"], ["export", "--help"]]
+        ["keys", "--help"], ["workforce", "--help"], ["export", "--help"],
+        ["service-db", "--help"]]
 
 
 @pytest.fixture(scope="module")
