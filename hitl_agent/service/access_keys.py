@@ -27,15 +27,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from hitl_agent.credentials import CREDENTIALS_FILE, LOCAL_PROFILE, read_credentials
 from hitl_agent.errors import InvalidArgumentError
 
 from .clock import Clock, iso_ms, now_us
 from .errors import ResourceNotFoundException, ValidationException
-from .models import Base
+from .models import AccessKey
 from .signing import load_or_create_secret
 from .storage import Store
 
@@ -47,17 +46,6 @@ _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 CACHE_TTL_S = 1.0
 """How long a looked-up key is trusted before the database is asked again: a revocation made
 by another process (``hitl-agent keys revoke``) takes effect within this time."""
-
-
-class AccessKey(Base):
-    __tablename__ = "access_keys"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    access_key_id: Mapped[str] = mapped_column(String(32), unique=True)
-    scope: Mapped[str] = mapped_column(String(16))
-    description: Mapped[str] = mapped_column(String(256), default="")
-    created_us: Mapped[int] = mapped_column(BigInteger)
-    revoked_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 @dataclass(frozen=True)

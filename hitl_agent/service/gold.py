@@ -34,12 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
     bindparam,
     func,
     insert,
@@ -47,13 +42,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from hitl_agent.review.consensus import METHODS, Method, answer_label
 
 from .clock import Clock, now_us
 from .errors import ResourceNotFoundException, ValidationException
-from .models import Answer, Base, FlowDefinition, HumanLoop, ResourceTag
+from .models import Answer, FlowDefinition, GoldItem, GoldLoop, HumanLoop, ResourceTag
 from .storage import Store
 
 if TYPE_CHECKING:
@@ -66,29 +61,6 @@ MAX_GOLD_INPUT_CHARS = 100_000
 DEFAULT_FLOOR = 0.7
 MAX_RATE = 0.5
 RATE_TTL_US = 5 * 1_000_000
-
-
-class GoldItem(Base):
-    __tablename__ = "gold_items"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    flow_name: Mapped[str] = mapped_column(String(63), index=True)
-    input_content: Mapped[str] = mapped_column(Text)  # JSON, as StartHumanLoop's InputContent
-    label: Mapped[str] = mapped_column(Text)  # the known answer, as ``answer_label`` reads it
-    created_us: Mapped[int] = mapped_column(BigInteger)
-    uses: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class GoldLoop(Base):
-    """Marks a human loop as gold (the loop row itself looks like any other)."""
-
-    __tablename__ = "gold_loops"
-
-    loop_pk: Mapped[int] = mapped_column(
-        ForeignKey("human_loops.id", ondelete="CASCADE"), primary_key=True
-    )
-    gold_pk: Mapped[int] = mapped_column(ForeignKey("gold_items.id", ondelete="CASCADE"))
-    flow_name: Mapped[str] = mapped_column(String(63), index=True)
 
 
 @dataclass(frozen=True)

@@ -247,3 +247,73 @@ class OidcIdentity(Base):
     )
     groups: Mapped[str] = mapped_column(Text)  # JSON list, from the last sign-in
     signed_in_us: Mapped[int] = mapped_column(BigInteger)
+
+
+# Access keys (access_keys.py), gold items (gold.py) and the portal's accounts
+# (portal_accounts.py): their tables live here with the others, so the schema needs no module
+# that uses the database.
+
+
+class AccessKey(Base):
+    __tablename__ = "access_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    access_key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(256), default="")
+    created_us: Mapped[int] = mapped_column(BigInteger)
+    revoked_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class GoldItem(Base):
+    __tablename__ = "gold_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow_name: Mapped[str] = mapped_column(String(63), index=True)
+    input_content: Mapped[str] = mapped_column(Text)  # JSON, as StartHumanLoop's InputContent
+    label: Mapped[str] = mapped_column(Text)  # the known answer, as ``answer_label`` reads it
+    created_us: Mapped[int] = mapped_column(BigInteger)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GoldLoop(Base):
+    """Marks a human loop as gold (the loop row itself looks like any other)."""
+
+    __tablename__ = "gold_loops"
+
+    loop_pk: Mapped[int] = mapped_column(
+        ForeignKey("human_loops.id", ondelete="CASCADE"), primary_key=True
+    )
+    gold_pk: Mapped[int] = mapped_column(ForeignKey("gold_items.id", ondelete="CASCADE"))
+    flow_name: Mapped[str] = mapped_column(String(63), index=True)
+
+
+class PortalSessionRow(Base):
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sid_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    worker_pk: Mapped[int] = mapped_column(Integer, index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_us: Mapped[int] = mapped_column(BigInteger)
+    revoked_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class SignInFailures(Base):
+    """Failed sign-ins of one account (``account:NAME``) or address (``address:IP``)."""
+
+    __tablename__ = "signin_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start_us: Mapped[int] = mapped_column(BigInteger)
+    locked_until_us: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DisabledWorker(Base):
+    __tablename__ = "disabled_workers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker_name: Mapped[str] = mapped_column(String(128), unique=True)
+    disabled_us: Mapped[int] = mapped_column(BigInteger)

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import BigInteger, Integer, String, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
 
 from .clock import Clock, now_us
-from .models import Base, Worker
+from .models import DisabledWorker, PortalSessionRow, SignInFailures, Worker
 from .storage import Store
 
 SESSION_TTL_US = 12 * 3600 * 1_000_000
@@ -32,37 +31,6 @@ WINDOW_US = 15 * 60 * 1_000_000
 LOCKOUT_US = 15 * 60 * 1_000_000
 ACCOUNT_MAX_FAILURES = 5
 ADDRESS_MAX_FAILURES = 20
-
-
-class PortalSessionRow(Base):
-    __tablename__ = "portal_sessions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    sid_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    worker_pk: Mapped[int] = mapped_column(Integer, index=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    created_us: Mapped[int] = mapped_column(BigInteger)
-    revoked_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-
-
-class SignInFailures(Base):
-    """Failed sign-ins of one account (``account:NAME``) or address (``address:IP``)."""
-
-    __tablename__ = "signin_failures"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subject: Mapped[str] = mapped_column(String(200), unique=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_start_us: Mapped[int] = mapped_column(BigInteger)
-    locked_until_us: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class DisabledWorker(Base):
-    __tablename__ = "disabled_workers"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    worker_name: Mapped[str] = mapped_column(String(128), unique=True)
-    disabled_us: Mapped[int] = mapped_column(BigInteger)
 
 
 def _sha(text: str) -> str:

@@ -28,9 +28,8 @@ from .errors import (
     ThrottlingException,
     ValidationException,
 )
-from .gold import GoldLoop
 from .lifecycle import ACTIVE, Lifecycle, active_claims
-from .models import Answer, Claim, FlowDefinition, HumanLoop, HumanTaskUi, Workteam
+from .models import Answer, Claim, FlowDefinition, GoldLoop, HumanLoop, HumanTaskUi, Workteam
 from .output import output_uri
 from .pagination import paginate
 from .settings import ServiceSettings

@@ -34,9 +34,7 @@ FOLDER = Path(__file__).with_name("migrations")
 
 
 def service_metadata() -> MetaData:
-    """Every table of the service: the models and the modules that declare their own."""
-    from . import access_keys, gold, portal_accounts  # noqa: F401  (their tables)
-
+    """Every table of the service (all declared in :mod:`.models`)."""
     return Base.metadata
 
 

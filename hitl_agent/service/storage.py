@@ -42,7 +42,7 @@ class Store:
         """Create the database or bring it to the newest schema revision (adopting one that an
         older release made with ``create_all``): see :mod:`.schema`. Safe when several processes
         start at once; one query when the database is up to date."""
-        from .schema import upgrade_service_db  # the schema module imports every table's module
+        from .schema import upgrade_service_db  # Alembic is imported on first use
 
         try:
             return upgrade_service_db(self.engine)

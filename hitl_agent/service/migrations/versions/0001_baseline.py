@@ -8,20 +8,35 @@ is idempotent: what is there already is left alone. That is how a database writt
 against :func:`tables`, tables and indexes that a release of ``create_all`` did not make yet are
 added, and the database is stamped at this revision.
 
-Revision ID: 0001_baseline
-Revises:
-Create Date: 2026-12-07
+(Revision ``0001_baseline``, the first: Alembic reads ``revision`` and ``down_revision`` below.)
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0001_baseline"
 down_revision = None
-branch_labels = None
-depends_on = None
+
+
+def _fk(name: str, target: str, **options: Any) -> sa.Column[Any]:
+    """An integer column that refers to ``target`` and goes with it (``ON DELETE CASCADE``)."""
+    return sa.Column(name, sa.Integer(), sa.ForeignKey(target, ondelete="CASCADE"),
+                     **{"nullable": False, **options})
+
+
+def _team_columns() -> list[sa.Column[Any]]:
+    """The columns that work teams and workforces (AWS resources with a name) start with."""
+    return [
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(length=63), nullable=False, unique=True),
+        sa.Column("arn", sa.String(length=256), nullable=False),
+        sa.Column("created_us", sa.BigInteger(), nullable=False),
+        sa.Column("updated_us", sa.BigInteger(), nullable=False),
+    ]
 
 
 def tables() -> sa.MetaData:
@@ -173,11 +188,7 @@ def tables() -> sa.MetaData:
     sa.Table(
         "workforces",
         metadata,
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("name", sa.String(length=63), nullable=False, unique=True),
-        sa.Column("arn", sa.String(length=256), nullable=False),
-        sa.Column("created_us", sa.BigInteger(), nullable=False),
-        sa.Column("updated_us", sa.BigInteger(), nullable=False),
+        *_team_columns(),
         sa.Column("oidc_config", sa.Text(), nullable=True),
         sa.Column("source_cidrs", sa.Text(), nullable=False),
         sa.Index("ix_workforces_created_us", "created_us"),
@@ -185,11 +196,7 @@ def tables() -> sa.MetaData:
     sa.Table(
         "workteams",
         metadata,
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("name", sa.String(length=63), nullable=False, unique=True),
-        sa.Column("arn", sa.String(length=256), nullable=False),
-        sa.Column("created_us", sa.BigInteger(), nullable=False),
-        sa.Column("updated_us", sa.BigInteger(), nullable=False),
+        *_team_columns(),
         sa.Column("description", sa.String(length=200), nullable=False),
         sa.Column("member_definitions", sa.Text(), nullable=False),
         sa.Column("workforce_name", sa.String(length=63), nullable=True),
@@ -202,12 +209,7 @@ def tables() -> sa.MetaData:
         "answers",
         metadata,
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column(
-            "loop_pk",
-            sa.Integer(),
-            sa.ForeignKey("human_loops.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _fk("loop_pk", "human_loops.id"),
         sa.Column("worker_pk", sa.Integer(), nullable=False),
         sa.Column("worker_id", sa.String(length=16), nullable=False),
         sa.Column("answer_content", sa.Text(), nullable=False),
@@ -222,18 +224,8 @@ def tables() -> sa.MetaData:
         "claims",
         metadata,
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column(
-            "loop_pk",
-            sa.Integer(),
-            sa.ForeignKey("human_loops.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column(
-            "worker_pk",
-            sa.Integer(),
-            sa.ForeignKey("workers.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _fk("loop_pk", "human_loops.id"),
+        _fk("worker_pk", "workers.id"),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("claimed_us", sa.BigInteger(), nullable=False),
         sa.Column("expires_us", sa.BigInteger(), nullable=False),
@@ -243,12 +235,7 @@ def tables() -> sa.MetaData:
         "deliveries",
         metadata,
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column(
-            "event_seq",
-            sa.Integer(),
-            sa.ForeignKey("events.seq", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _fk("event_seq", "events.seq"),
         sa.Column("url", sa.String(length=2048), nullable=False),
         sa.Column("done", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -259,18 +246,8 @@ def tables() -> sa.MetaData:
     sa.Table(
         "gold_loops",
         metadata,
-        sa.Column(
-            "loop_pk",
-            sa.Integer(),
-            sa.ForeignKey("human_loops.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column(
-            "gold_pk",
-            sa.Integer(),
-            sa.ForeignKey("gold_items.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _fk("loop_pk", "human_loops.id", primary_key=True),
+        _fk("gold_pk", "gold_items.id"),
         sa.Column("flow_name", sa.String(length=63), nullable=False),
         sa.Index("ix_gold_loops_flow_name", "flow_name"),
     )
@@ -280,13 +257,7 @@ def tables() -> sa.MetaData:
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("issuer", sa.String(length=512), nullable=False),
         sa.Column("sub", sa.String(length=255), nullable=False),
-        sa.Column(
-            "worker_pk",
-            sa.Integer(),
-            sa.ForeignKey("workers.id", ondelete="CASCADE"),
-            nullable=False,
-            unique=True,
-        ),
+        _fk("worker_pk", "workers.id", unique=True),
         sa.Column("groups", sa.Text(), nullable=False),
         sa.Column("signed_in_us", sa.BigInteger(), nullable=False),
         sa.UniqueConstraint("issuer", "sub"),
@@ -295,12 +266,7 @@ def tables() -> sa.MetaData:
         "team_members",
         metadata,
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column(
-            "worker_pk",
-            sa.Integer(),
-            sa.ForeignKey("workers.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _fk("worker_pk", "workers.id"),
         sa.Column("team_name", sa.String(length=63), nullable=False),
         sa.UniqueConstraint("worker_pk", "team_name"),
         sa.Index("ix_team_members_team_name", "team_name"),
