@@ -485,8 +485,13 @@ def per_task_phase(args: argparse.Namespace) -> dict[str, Any]:
             populate(data, args.queued)
             with serve(data) as url:
                 out[key] = run(url, args.per_task)
-    measured = [out[k] for k in ("http", "browser") if "p95_ms" in out.get(k, {})]
+    # The portal's own time per task is the page's clock (Enter to the next task ready); the
+    # driver-seen figure adds Playwright's round trips, whose cost is the anchor beside it.
+    measured = [out["http"]] if "p95_ms" in out.get("http", {}) else []
+    measured += [out[k]["in_page"] for k in ("browser", "browser_no_think")
+                 if "p95_ms" in out.get(k, {}).get("in_page", {})]
     out["target_p95_ms"] = TASK_TARGET_MS
+    out["target_measures"] = "http p95 and the browser's in-page p95 (with and without think)"
     out["meets_target"] = all(m["p95_ms"] < TASK_TARGET_MS for m in measured)
     return out
 
