@@ -12,8 +12,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from hitl_agent.storage.engine import reader
@@ -33,6 +33,7 @@ from .lifecycle import ACTIVE, Lifecycle, active_claims
 from .models import Answer, Claim, FlowDefinition, HumanLoop, HumanTaskUi, Workteam
 from .output import output_uri
 from .pagination import paginate
+from .queue_keys import keys_of, sort_keys
 from .settings import ServiceSettings
 from .storage import Store
 from .validation import FLOW_ARN, LENIENT_LOOP_NAME, NAME, SORT_ORDERS, Fields, invalid
@@ -207,6 +208,18 @@ class FlowPlan:
         return None
 
 
+@dataclass(frozen=True)
+class StartRequest:
+    """A StartHumanLoop request that passed its checks (:meth:`RuntimeBackend.check_start`)."""
+
+    name: str
+    flow_arn: str
+    content: str
+    digest: str  # SHA-256 of the content: a retried start has the same
+    classifiers: str | None  # JSON
+    keys: tuple[float, float]  # the queue's sort keys (queue_keys.py)
+
+
 StartLoop = Callable[[Connection, "FlowPlan", str, str], int]
 """``(connection, plan, name, input_content) -> loop id``: insert one more loop of the flow."""
 AfterStart = Callable[[Connection, FlowPlan, StartLoop], None]
@@ -248,9 +261,11 @@ class RuntimeBackend:
         # SQLite runs one write transaction at a time: this process's starts queue on a lock,
         # woken the moment it is free, instead of on SQLite's busy handler, which sleeps 1, 2,
         # 5, 10… ms between tries (other processes and writers still meet the busy handler).
+        self._start_lock = threading.Lock()
         self._writer: AbstractContextManager[Any] = (
-            threading.Lock() if store.dialect == "sqlite" else nullcontext()
+            self._start_lock if store.dialect == "sqlite" else nullcontext()
         )
+        self._now_engine = store.no_wait  # StartHumanLoop on the event loop (start_now)
 
     def throttle(self) -> None:
         if self.bucket is not None and not self.bucket.take():
@@ -262,12 +277,16 @@ class RuntimeBackend:
 
     # --- StartHumanLoop ------------------------------------------------------------------------
     def start_human_loop(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.start_checked(self.check_start(body))
+
+    def check_start(self, body: dict[str, Any]) -> StartRequest:
+        """A StartHumanLoop request checked by A2I's rules (ValidationException otherwise)."""
         f = Fields(body)
         name = self._loop_name(f)
         flow_arn = f.req_string("FlowDefinitionArn", max_len=1024, pattern=FLOW_ARN)
         content = f.req_obj("HumanLoopInput").req_string("InputContent", max_len=MAX_INPUT_CHARS)
         try:
-            json.loads(content)
+            keys = keys_of(json.loads(content))  # the queue's sort keys, from the one decoding
         except ValueError as exc:
             raise invalid(
                 "HumanLoopInput.InputContent", None, f"Member must be valid JSON ({exc})"
@@ -285,15 +304,42 @@ class RuntimeBackend:
                     )
             classifiers = json.dumps(list(raw))
         digest = hashlib.sha256(content.encode()).hexdigest()
-        for _attempt in range(3):
+        return StartRequest(name, flow_arn, content, digest, classifiers, keys)
+
+    def start_checked(self, req: StartRequest) -> dict[str, Any]:
+        """Start a checked request: committed before it returns (it may wait for the lock)."""
+        for attempt in range(3):
             try:
-                return self._start(name, flow_arn, content, digest, classifiers)
+                with self._writer:
+                    return self._start(self.store.engine, req)
             except IntegrityError:  # the name is taken (maybe just now, by another process)
                 pass
-            same = self._same_name(name, flow_arn, digest)
+            except DBAPIError as exc:
+                # A connection the server dropped (the pool does not ping, storage.py): once, on
+                # a new one. Safe even when the commit had gone through: the same start again
+                # finds its loop and answers its ARN.
+                if not exc.connection_invalidated or attempt:
+                    raise
+                continue
+            same = self._same_name(req.name, req.flow_arn, req.digest)
             if same is not None:
                 return same
-        raise ConflictException(f"HumanLoop '{name}' is being started concurrently")
+        raise ConflictException(f"HumanLoop '{req.name}' is being started concurrently")
+
+    def start_now(self, req: StartRequest) -> dict[str, Any] | None:
+        """Start a checked request when that cannot wait (the event loop runs it, saving the
+        hop to a worker thread): on SQLite only, when no start of this process is under way and
+        the database's write lock is free (BEGIN IMMEDIATE on a connection that never waits),
+        and the name is new. None otherwise, and nothing written: ``start_checked`` decides in
+        a worker thread, as it always does on Postgres."""
+        if self._now_engine is None or not self._start_lock.acquire(blocking=False):
+            return None
+        try:
+            return self._start(self._now_engine, req)
+        except (IntegrityError, OperationalError):  # name taken; lock busy, or any other failure
+            return None  # (rolled back: start_checked redoes it and answers what it finds)
+        finally:
+            self._start_lock.release()
 
     def _plan(self, flow: Any) -> FlowPlan:
         key = (flow.arn, flow.human_loop_config, flow.output_path, flow.request_source)
@@ -308,13 +354,13 @@ class RuntimeBackend:
         self._last_plan[plan.arn] = plan
         return plan
 
-    def _start(
-        self, name: str, flow_arn: str, content: str, digest: str, classifiers: str | None
-    ) -> dict[str, Any]:
+    def _start(self, engine: Engine, req: StartRequest) -> dict[str, Any]:
         """One write transaction: the flow, its task UI and team, the new loop (and a gold loop
-        when one is due). Raises IntegrityError when the name is taken."""
+        when one is due). Raises IntegrityError when the name is taken. The caller holds
+        ``_writer``."""
         s = self.settings
-        with self._writer, self.store.engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
+        name, flow_arn, digest = req.name, req.flow_arn, req.digest
+        with engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
             flow_name = flow_arn.rsplit("/", 1)[-1]
             known = self._last_plan.get(flow_arn)
             asked = known.servable if known is not None else _UNKNOWN
@@ -346,7 +392,9 @@ class RuntimeBackend:
                 if same is not None:
                     return same
                 raise problem or InternalServerException("no flow plan")
-            arn = self._insert(conn, plan, name, content, digest, classifiers)
+            arn = self._insert(
+                conn, plan, name, req.content, digest, req.classifiers, req.keys
+            )
             if self.after_start is not None:  # gold tasks (gold.py) mix in here
                 self.after_start(conn, plan, self._insert_plain)
             return {"HumanLoopArn": arn}
@@ -359,6 +407,7 @@ class RuntimeBackend:
         content: str,
         digest: str,
         classifiers: str | None,
+        keys: tuple[float, float],
     ) -> str:
         s = self.settings
         now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
@@ -387,6 +436,8 @@ class RuntimeBackend:
                 "task_description": plan.task_description,
                 "task_keywords": plan.task_keywords,
                 "request_source": plan.request_source,
+                "priority_key": keys[0],  # given: the column defaults would decode the input again
+                "confidence_key": keys[1],
             },
         )
         return arn
@@ -394,7 +445,7 @@ class RuntimeBackend:
     def _insert_plain(self, conn: Connection, plan: FlowPlan, name: str, content: str) -> int:
         """Insert a loop of ``plan``'s flow (a gold loop); returns its id."""
         digest = hashlib.sha256(content.encode()).hexdigest()
-        self._insert(conn, plan, name, content, digest, None)
+        self._insert(conn, plan, name, content, digest, None, sort_keys(content))
         loop_id: int = conn.execute(_LOOP_ID, {"name": name}).scalar_one()
         return loop_id
 

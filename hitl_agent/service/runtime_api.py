@@ -87,7 +87,14 @@ async def handle(
             arg = dict(parse_qsl(query, keep_blank_values=True))
         else:
             arg = path[len(_LOOP) :]
-        response = aws_json(await run_in_threadpool(call, arg))
+        if call == runtime.start_human_loop:  # the hot path: on the event loop when it can be
+            request = runtime.check_start(arg)
+            result = runtime.start_now(request)
+            if result is None:
+                result = await run_in_threadpool(runtime.start_checked, request)
+        else:
+            result = await run_in_threadpool(call, arg)
+        response = aws_json(result)
     except AwsError as exc:
         response = aws_error(exc, REST_JSON)
     except Exception:  # noqa: BLE001 - answered as AWS does, logged with its traceback
