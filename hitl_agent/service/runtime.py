@@ -35,6 +35,7 @@ from .output import output_uri
 from .pagination import paginate
 from .queue_keys import keys_of, sort_keys
 from .settings import ServiceSettings
+from .start_sql import SqliteStatements, StartRequest
 from .storage import Store
 from .validation import FLOW_ARN, LENIENT_LOOP_NAME, NAME, SORT_ORDERS, Fields, invalid
 
@@ -208,18 +209,6 @@ class FlowPlan:
         return None
 
 
-@dataclass(frozen=True)
-class StartRequest:
-    """A StartHumanLoop request that passed its checks (:meth:`RuntimeBackend.check_start`)."""
-
-    name: str
-    flow_arn: str
-    content: str
-    digest: str  # SHA-256 of the content: a retried start has the same
-    classifiers: str | None  # JSON
-    keys: tuple[float, float]  # the queue's sort keys (queue_keys.py)
-
-
 StartLoop = Callable[[Connection, "FlowPlan", str, str], int]
 """``(connection, plan, name, input_content) -> loop id``: insert one more loop of the flow."""
 AfterStart = Callable[[Connection, FlowPlan, StartLoop], None]
@@ -266,6 +255,11 @@ class RuntimeBackend:
             self._start_lock if store.dialect == "sqlite" else nullcontext()
         )
         self._now_engine = store.no_wait  # StartHumanLoop on the event loop (start_now)
+        self._sqlite = (
+            SqliteStatements(_SELECT_FLOW_SERVABLE, HumanLoop.__tablename__)
+            if store.dialect == "sqlite"
+            else None
+        )
 
     def throttle(self) -> None:
         if self.bucket is not None and not self.bucket.take():
@@ -364,9 +358,12 @@ class RuntimeBackend:
             flow_name = flow_arn.rsplit("/", 1)[-1]
             known = self._last_plan.get(flow_arn)
             asked = known.servable if known is not None else _UNKNOWN
-            flow = conn.execute(
-                _SELECT_FLOW_SERVABLE, {"name": flow_name, "arn": flow_arn, **asked}
-            ).first()
+            params = {"name": flow_name, "arn": flow_arn, **asked}
+            flow = (
+                self._sqlite.flow(conn, params)
+                if self._sqlite is not None
+                else conn.execute(_SELECT_FLOW_SERVABLE, params).first()
+            )
             problem: AwsError | None = None
             plan: FlowPlan | None = None
             if flow is None or flow.status != "Active":
@@ -412,34 +409,35 @@ class RuntimeBackend:
         s = self.settings
         now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
         arn = s.arn("human-loop", name)
-        conn.execute(
-            _INSERT_LOOP,
-            {
-                "name": name,
-                "arn": arn,
-                "flow_definition_name": plan.name,
-                "flow_definition_arn": plan.arn,
-                "input_content": content,
-                "input_sha256": digest,
-                "content_classifiers": classifiers,
-                "status": "InProgress",
-                "created_us": now,
-                "updated_us": now,
-                "expires_us": now + plan.lifetime_us,
-                "output_uri": plan.output_uri(now, name),
-                "output_pending": 0,
-                "task_count": plan.task_count,
-                "task_time_limit_s": plan.task_time_limit_s,
-                "workteam_name": plan.workteam_name,
-                "human_task_ui_arn": plan.human_task_ui_arn,
-                "task_title": plan.task_title,
-                "task_description": plan.task_description,
-                "task_keywords": plan.task_keywords,
-                "request_source": plan.request_source,
-                "priority_key": keys[0],  # given: the column defaults would decode the input again
-                "confidence_key": keys[1],
-            },
-        )
+        values = {
+            "name": name,
+            "arn": arn,
+            "flow_definition_name": plan.name,
+            "flow_definition_arn": plan.arn,
+            "input_content": content,
+            "input_sha256": digest,
+            "content_classifiers": classifiers,
+            "status": "InProgress",
+            "created_us": now,
+            "updated_us": now,
+            "expires_us": now + plan.lifetime_us,
+            "output_uri": plan.output_uri(now, name),
+            "output_pending": 0,
+            "task_count": plan.task_count,
+            "task_time_limit_s": plan.task_time_limit_s,
+            "workteam_name": plan.workteam_name,
+            "human_task_ui_arn": plan.human_task_ui_arn,
+            "task_title": plan.task_title,
+            "task_description": plan.task_description,
+            "task_keywords": plan.task_keywords,
+            "request_source": plan.request_source,
+            "priority_key": keys[0],  # given: the column defaults would decode the input again
+            "confidence_key": keys[1],
+        }
+        if self._sqlite is not None:
+            self._sqlite.insert(conn, values)
+        else:
+            conn.execute(_INSERT_LOOP, values)
         return arn
 
     def _insert_plain(self, conn: Connection, plan: FlowPlan, name: str, content: str) -> int:
