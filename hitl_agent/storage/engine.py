@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from hitl_agent.errors import ConfigError
 
@@ -98,8 +98,13 @@ def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    read_only = conn.get_execution_options().get(READ_ONLY, False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # On the driver's connection: through exec_driver_sql, SQLAlchemy's execute layers cost as
+    # much again as the BEGIN (every transaction of every request); its errors stay SQLAlchemy's.
+    sql = "BEGIN" if conn.get_execution_options().get(READ_ONLY, False) else "BEGIN IMMEDIATE"
+    try:
+        conn.connection.driver_connection.execute(sql)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
 
 PG_POOL_RECYCLE_S = 1800
