@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, insert, select
@@ -28,14 +27,14 @@ from .errors import (
     ThrottlingException,
     ValidationException,
 )
+from .flow_plan import FlowPlan
 from .gold import GoldLoop
 from .lifecycle import ACTIVE, Lifecycle, active_claims
 from .models import Answer, Claim, FlowDefinition, HumanLoop, HumanTaskUi, Workteam
-from .output import output_uri
 from .pagination import paginate
 from .queue_keys import keys_of, sort_keys
 from .settings import ServiceSettings
-from .start_sql import SqliteStatements, StartRequest
+from .start_sql import PlannedInsert, SqliteStatements, StartRequest
 from .storage import Store
 from .validation import FLOW_ARN, LENIENT_LOOP_NAME, NAME, SORT_ORDERS, Fields, invalid
 
@@ -121,94 +120,6 @@ def describe_loop(loop: Any) -> dict[str, Any]:
     return out
 
 
-_STAMP = "%Y/%m/%d/%H/%M/%S"
-_SAMPLE_STAMP = "/1970/01/01/00/00/00/"
-
-
-def _output_parts(output_path: str, flow_name: str, settings: ServiceSettings) -> tuple[str, str]:
-    """Split :func:`.output.output_uri` around the parts that change per loop."""
-    sample = output_uri(output_path, flow_name, 0, "-", settings.data_dir)
-    head, _, tail = sample.partition(_SAMPLE_STAMP + "-/")
-    return head, tail
-
-
-@dataclass(frozen=True)
-class FlowPlan:
-    """What a flow definition puts into each of its loops, worked out once per flow (a flow
-    definition cannot change: a new one under the same name has another config text)."""
-
-    name: str
-    arn: str
-    output_path: str
-    output_parts: tuple[str, str]  # output_uri's text before and after "/{stamp}/{loop}/"
-    request_source: str | None
-    lifetime_us: int
-    task_count: int
-    task_time_limit_s: int
-    workteam_name: str | None
-    human_task_ui_arn: str | None
-    task_title: str | None
-    task_description: str | None
-    task_keywords: str | None
-    servable: dict[str, str | None]  # the parameters of _SELECT_SERVABLE
-
-    @classmethod
-    def build(cls, flow: Any, settings: ServiceSettings) -> FlowPlan:
-        cfg: dict[str, Any] = json.loads(flow.human_loop_config or "{}")
-        ui_arn, team_arn = cfg.get("HumanTaskUiArn"), cfg.get("WorkteamArn")
-        lifetime = int(
-            cfg.get("TaskAvailabilityLifetimeInSeconds") or settings.default_task_availability_s
-        )
-        return cls(
-            name=flow.name,
-            arn=flow.arn,
-            output_path=flow.output_path,
-            output_parts=_output_parts(flow.output_path, flow.name, settings),
-            request_source=flow.request_source,
-            lifetime_us=lifetime * 1_000_000,
-            task_count=int(cfg.get("TaskCount") or 1),
-            task_time_limit_s=int(
-                cfg.get("TaskTimeLimitInSeconds") or settings.default_task_time_limit_s
-            ),
-            workteam_name=team_arn.rsplit("/", 1)[-1] if team_arn else None,
-            human_task_ui_arn=ui_arn,
-            task_title=cfg.get("TaskTitle"),
-            task_description=cfg.get("TaskDescription"),
-            task_keywords=json.dumps(cfg["TaskKeywords"]) if cfg.get("TaskKeywords") else None,
-            servable={
-                "ui_name": str(ui_arn).rsplit("/", 1)[-1] if ui_arn else None,
-                "ui_arn": ui_arn,
-                "team_name": str(team_arn).rsplit("/", 1)[-1] if team_arn else None,
-                "team_arn": team_arn,
-            },
-        )
-
-    def output_uri(self, created_us: int, loop_name: str) -> str:
-        """:func:`.output.output_uri` of a loop of this flow (its folder resolved once)."""
-        head, tail = self.output_parts
-        stamp = time.strftime(_STAMP, time.gmtime(created_us // 1_000_000))
-        return f"{head}/{stamp}/{loop_name}/{tail}"
-
-    def unservable(self, found: Any) -> ValidationException | None:
-        """A loop is started only when its workers can be shown it: the flow's task UI and work
-        team still exist (either may have been deleted since the flow was created); ``found``
-        holds their ids (``ui``, ``team``: None when missing)."""
-        ui_arn, team_arn = self.servable["ui_arn"], self.servable["team_arn"]
-        if ui_arn and found.ui is None:
-            return ValidationException(
-                f"FlowDefinitionArn: the flow definition's HumanTaskUi '{ui_arn}' was deleted; "
-                "no worker could be shown this human loop",
-                field="FlowDefinitionArn",
-            )
-        if team_arn and found.team is None:
-            return ValidationException(
-                f"FlowDefinitionArn: the flow definition's work team '{team_arn}' was deleted; "
-                "no worker could answer this human loop",
-                field="FlowDefinitionArn",
-            )
-        return None
-
-
 StartLoop = Callable[[Connection, "FlowPlan", str, str], int]
 """``(connection, plan, name, input_content) -> loop id``: insert one more loop of the flow."""
 AfterStart = Callable[[Connection, FlowPlan, StartLoop], None]
@@ -244,6 +155,8 @@ class RuntimeBackend:
         self.store, self.settings, self.lifecycle, self.clock = store, settings, lifecycle, clock
         self.bucket = TokenBucket(settings.throttle_rps) if settings.throttle_rps else None
         self.after_start: AfterStart | None = None
+        self.gold_idle: Callable[[str], bool] | None = None  # a flow's starts need no gold work
+        self._planned = PlannedInsert() if store.dialect == "postgresql" else None
         self._plans: dict[tuple[str, str | None, str, str | None], FlowPlan] = {}
         self._last_plan: dict[str, FlowPlan] = {}  # by flow ARN
         self._reader = reader(store.engine)
@@ -304,6 +217,9 @@ class RuntimeBackend:
         """Start a checked request: committed before it returns (it may wait for the lock)."""
         for attempt in range(3):
             try:
+                started = self._start_planned(req) if attempt == 0 else None
+                if started is not None:
+                    return started
                 with self._writer:
                     return self._start(self.store.engine, req)
             except IntegrityError:  # the name is taken (maybe just now, by another process)
@@ -319,6 +235,32 @@ class RuntimeBackend:
             if same is not None:
                 return same
         raise ConflictException(f"HumanLoop '{req.name}' is being started concurrently")
+
+    def _start_planned(self, req: StartRequest) -> dict[str, Any] | None:
+        """Postgres: the start as one statement (start_sql.PlannedInsert) when the flow's plan
+        is known and neither a quota nor a gold loop has to be looked at; None otherwise, or
+        when the flow changed (nothing written then)."""
+        plan = self._last_plan.get(req.flow_arn)
+        if (
+            self._planned is None
+            or plan is None
+            or self.settings.max_active_loops is not None
+            or (self.after_start is not None and not (self.gold_idle and self.gold_idle(plan.arn)))
+        ):
+            return None
+        arn, values = self._values(
+            plan, req.name, req.content, req.digest, req.classifiers, req.keys
+        )
+        params = {
+            "plan_flow_name": plan.name,
+            "plan_flow_arn": plan.arn,
+            "plan_config": plan.human_loop_config,
+            "plan_output_path": plan.output_path,
+            "plan_source": plan.request_source,
+            **plan.servable,
+        }
+        started = self._planned.run(self.store.engine, values, params)
+        return {"HumanLoopArn": arn} if started else None
 
     def start_now(self, req: StartRequest) -> dict[str, Any] | None:
         """Start a checked request when that cannot wait (the event loop runs it, saving the
@@ -406,9 +348,25 @@ class RuntimeBackend:
         classifiers: str | None,
         keys: tuple[float, float],
     ) -> str:
-        s = self.settings
+        arn, values = self._values(plan, name, content, digest, classifiers, keys)
+        if self._sqlite is not None:
+            self._sqlite.insert(conn, values)
+        else:
+            conn.execute(_INSERT_LOOP, values)
+        return arn
+
+    def _values(
+        self,
+        plan: FlowPlan,
+        name: str,
+        content: str,
+        digest: str,
+        classifiers: str | None,
+        keys: tuple[float, float],
+    ) -> tuple[str, dict[str, Any]]:
+        """A new loop's ARN and row."""
         now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
-        arn = s.arn("human-loop", name)
+        arn = self.settings.arn("human-loop", name)
         values = {
             "name": name,
             "arn": arn,
@@ -434,11 +392,7 @@ class RuntimeBackend:
             "priority_key": keys[0],  # given: the column defaults would decode the input again
             "confidence_key": keys[1],
         }
-        if self._sqlite is not None:
-            self._sqlite.insert(conn, values)
-        else:
-            conn.execute(_INSERT_LOOP, values)
-        return arn
+        return arn, values
 
     def _insert_plain(self, conn: Connection, plan: FlowPlan, name: str, content: str) -> int:
         """Insert a loop of ``plan``'s flow (a gold loop); returns its id."""
