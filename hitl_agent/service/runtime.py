@@ -248,9 +248,7 @@ class RuntimeBackend:
             or (self.after_start is not None and not (self.gold_idle and self.gold_idle(plan.arn)))
         ):
             return None
-        arn, values = self._values(
-            plan, req.name, req.content, req.digest, req.classifiers, req.keys
-        )
+        arn, values = self._values(plan, req)
         params = {
             "plan_flow_name": plan.name,
             "plan_flow_arn": plan.arn,
@@ -331,40 +329,22 @@ class RuntimeBackend:
                 if same is not None:
                     return same
                 raise problem or InternalServerException("no flow plan")
-            arn = self._insert(
-                conn, plan, name, req.content, digest, req.classifiers, req.keys
-            )
+            arn = self._insert(conn, plan, req)
             if self.after_start is not None:  # gold tasks (gold.py) mix in here
                 self.after_start(conn, plan, self._insert_plain)
             return {"HumanLoopArn": arn}
 
-    def _insert(
-        self,
-        conn: Connection,
-        plan: FlowPlan,
-        name: str,
-        content: str,
-        digest: str,
-        classifiers: str | None,
-        keys: tuple[float, float],
-    ) -> str:
-        arn, values = self._values(plan, name, content, digest, classifiers, keys)
+    def _insert(self, conn: Connection, plan: FlowPlan, req: StartRequest) -> str:
+        arn, values = self._values(plan, req)
         if self._sqlite is not None:
             self._sqlite.insert(conn, values)
         else:
             conn.execute(_INSERT_LOOP, values)
         return arn
 
-    def _values(
-        self,
-        plan: FlowPlan,
-        name: str,
-        content: str,
-        digest: str,
-        classifiers: str | None,
-        keys: tuple[float, float],
-    ) -> tuple[str, dict[str, Any]]:
+    def _values(self, plan: FlowPlan, req: StartRequest) -> tuple[str, dict[str, Any]]:
         """A new loop's ARN and row."""
+        name, keys = req.name, req.keys
         now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
         arn = self.settings.arn("human-loop", name)
         values = {
@@ -372,9 +352,9 @@ class RuntimeBackend:
             "arn": arn,
             "flow_definition_name": plan.name,
             "flow_definition_arn": plan.arn,
-            "input_content": content,
-            "input_sha256": digest,
-            "content_classifiers": classifiers,
+            "input_content": req.content,
+            "input_sha256": req.digest,
+            "content_classifiers": req.classifiers,
             "status": "InProgress",
             "created_us": now,
             "updated_us": now,
@@ -397,7 +377,9 @@ class RuntimeBackend:
     def _insert_plain(self, conn: Connection, plan: FlowPlan, name: str, content: str) -> int:
         """Insert a loop of ``plan``'s flow (a gold loop); returns its id."""
         digest = hashlib.sha256(content.encode()).hexdigest()
-        self._insert(conn, plan, name, content, digest, None, sort_keys(content))
+        self._insert(
+            conn, plan, StartRequest(name, plan.arn, content, digest, None, sort_keys(content))
+        )
         loop_id: int = conn.execute(_LOOP_ID, {"name": name}).scalar_one()
         return loop_id
 
