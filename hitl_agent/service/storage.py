@@ -22,6 +22,7 @@ from hitl_agent.storage.engine import make_engine, reader, sqlite_path
 from hitl_agent.storage.migrate import UpgradeReport
 
 from .models import HumanLoop
+from .wal_checkpoints import WalCheckpointer
 
 LOOP_BY_NAME = select(HumanLoop).where(HumanLoop.name == bindparam("name"))  # built once
 _LOOP_BY_NAME_LOCKED = LOOP_BY_NAME.with_for_update()
@@ -42,6 +43,10 @@ class Store:
         self._read = sessionmaker(reader(self.engine), expire_on_commit=False)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self.no_wait = _no_wait_engine(url) if self.dialect == "sqlite" else None
+        self.checkpointer: WalCheckpointer | None = None
+        if self.no_wait is not None:  # it never checkpoints itself: this thread does
+            self.checkpointer = WalCheckpointer(self.engine)
+            event.listen(self.no_wait, "commit", self.checkpointer.committed)
 
     def create_schema(self) -> UpgradeReport:
         """Create the database or bring it to the newest schema revision (adopting one that an
@@ -79,9 +84,11 @@ class Store:
         return session.scalars(LOOP_BY_NAME, {"name": name}).first()
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         if self.no_wait is not None:
             self.no_wait.dispose()
+        self.engine.dispose()
 
 
 def _no_wait_engine(url: str) -> Engine | None:
@@ -99,3 +106,4 @@ def _no_wait_engine(url: str) -> Engine | None:
 
 def _never_wait(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA busy_timeout=0")  # after the project's pragmas (30 s)
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")  # no pause on the event loop: wal_checkpoints

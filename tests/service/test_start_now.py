@@ -12,6 +12,7 @@ from hitl_agent.service.errors import ConflictException
 from hitl_agent.service.services import ReviewServices
 from hitl_agent.storage.engine import connect_sqlite, sqlite_path
 from tests.helpers.service import unique
+from tests.helpers.wait import wait_until
 
 
 def _body(name: str, flow: str, text: str = "x") -> dict[str, object]:
@@ -52,3 +53,18 @@ def test_start_now_gives_way_to_a_held_write_lock_and_to_a_taken_name(
     assert runtime.start_now(other_input) is None
     with pytest.raises(ConflictException, match="different input"):
         runtime.start_checked(other_input)
+
+
+def test_starts_on_the_event_loop_leave_wal_checkpoints_to_their_thread(
+    local: ReviewServices, make_flow: Callable[..., str]
+) -> None:
+    runtime, flow = local.runtime, make_flow()
+    checkpointer = local.store.checkpointer
+    assert checkpointer is not None and local.store.no_wait is not None
+    with local.store.no_wait.connect() as conn:  # that connection never checkpoints itself
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    before = checkpointer.checkpoints
+    for _ in range(checkpointer.every):
+        request = runtime.check_start(_body(unique("wal"), flow))
+        assert runtime.start_now(request) is not None
+    wait_until(lambda: checkpointer.checkpoints > before, message="no checkpoint ran")
