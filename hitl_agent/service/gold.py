@@ -246,6 +246,17 @@ class GoldBook:
             raise cached[0]
         return cached[0]
 
+    def no_gold_due(self, flow_arn: str) -> bool:
+        """True when the flow's quality settings, read within :data:`RATE_TTL_US`, ask for no
+        gold loops: a start of the flow has no gold work (``after_start`` would do nothing)."""
+        cached = self._rates.get(flow_arn)
+        return (
+            cached is not None
+            and self.clock() - cached[1] < RATE_TTL_US
+            and isinstance(cached[0], FlowQuality)
+            and cached[0].gold_rate <= 0
+        )
+
     def after_start(self, conn: Connection, plan: FlowPlan, start_loop: StartLoop) -> None:
         """Called in a StartHumanLoop's transaction, after the client's loop is inserted: start
         a gold loop too when one is due, in the same transaction (one commit for both).

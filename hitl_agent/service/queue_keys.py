@@ -51,6 +51,11 @@ def sort_keys(input_content: str | None) -> tuple[float, float]:
         content = json.loads(input_content) if input_content else None
     except ValueError:
         content = None
+    return keys_of(content)
+
+
+def keys_of(content: Any) -> tuple[float, float]:
+    """:func:`sort_keys` of an input already decoded (StartHumanLoop decodes it to check it)."""
     confidence = confidence_of(content)
     return (
         -priority_of(content) + 0.0,  # + 0.0: no negative zero

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from starlette.responses import Response
+from starlette.types import Send
 
 from .errors import AwsError
 
@@ -26,6 +27,19 @@ def aws_json(data: Any, content_type: str = REST_JSON, status: int = 200) -> Res
         media_type=content_type,
         headers={"x-amzn-RequestId": str(uuid.uuid4())},
     )
+
+
+async def send_json(send: Send, data: dict[str, str]) -> None:
+    """:func:`aws_json`'s 200 answer (the same headers; text past ASCII escaped), sent as ASGI
+    messages: the runtime API's hot path, where a ``Response`` object costs more than sending."""
+    body = json.dumps(data, separators=(",", ":")).encode()
+    headers = [
+        (b"x-amzn-requestid", str(uuid.uuid4()).encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", REST_JSON.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def aws_error(exc: AwsError, content_type: str = REST_JSON) -> Response:

@@ -9,11 +9,10 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from hitl_agent.storage.engine import reader
@@ -28,11 +27,13 @@ from .errors import (
     ThrottlingException,
     ValidationException,
 )
+from .flow_plan import FlowPlan
 from .lifecycle import ACTIVE, Lifecycle, active_claims
 from .models import Answer, Claim, FlowDefinition, GoldLoop, HumanLoop, HumanTaskUi, Workteam
-from .output import output_uri
 from .pagination import paginate
+from .queue_keys import keys_of, sort_keys
 from .settings import ServiceSettings
+from .start_sql import PlannedInsert, SqliteStatements, StartRequest
 from .storage import Store
 from .validation import FLOW_ARN, LENIENT_LOOP_NAME, NAME, SORT_ORDERS, Fields, invalid
 
@@ -118,94 +119,6 @@ def describe_loop(loop: Any) -> dict[str, Any]:
     return out
 
 
-_STAMP = "%Y/%m/%d/%H/%M/%S"
-_SAMPLE_STAMP = "/1970/01/01/00/00/00/"
-
-
-def _output_parts(output_path: str, flow_name: str, settings: ServiceSettings) -> tuple[str, str]:
-    """Split :func:`.output.output_uri` around the parts that change per loop."""
-    sample = output_uri(output_path, flow_name, 0, "-", settings.data_dir)
-    head, _, tail = sample.partition(_SAMPLE_STAMP + "-/")
-    return head, tail
-
-
-@dataclass(frozen=True)
-class FlowPlan:
-    """What a flow definition puts into each of its loops, worked out once per flow (a flow
-    definition cannot change: a new one under the same name has another config text)."""
-
-    name: str
-    arn: str
-    output_path: str
-    output_parts: tuple[str, str]  # output_uri's text before and after "/{stamp}/{loop}/"
-    request_source: str | None
-    lifetime_us: int
-    task_count: int
-    task_time_limit_s: int
-    workteam_name: str | None
-    human_task_ui_arn: str | None
-    task_title: str | None
-    task_description: str | None
-    task_keywords: str | None
-    servable: dict[str, str | None]  # the parameters of _SELECT_SERVABLE
-
-    @classmethod
-    def build(cls, flow: Any, settings: ServiceSettings) -> FlowPlan:
-        cfg: dict[str, Any] = json.loads(flow.human_loop_config or "{}")
-        ui_arn, team_arn = cfg.get("HumanTaskUiArn"), cfg.get("WorkteamArn")
-        lifetime = int(
-            cfg.get("TaskAvailabilityLifetimeInSeconds") or settings.default_task_availability_s
-        )
-        return cls(
-            name=flow.name,
-            arn=flow.arn,
-            output_path=flow.output_path,
-            output_parts=_output_parts(flow.output_path, flow.name, settings),
-            request_source=flow.request_source,
-            lifetime_us=lifetime * 1_000_000,
-            task_count=int(cfg.get("TaskCount") or 1),
-            task_time_limit_s=int(
-                cfg.get("TaskTimeLimitInSeconds") or settings.default_task_time_limit_s
-            ),
-            workteam_name=team_arn.rsplit("/", 1)[-1] if team_arn else None,
-            human_task_ui_arn=ui_arn,
-            task_title=cfg.get("TaskTitle"),
-            task_description=cfg.get("TaskDescription"),
-            task_keywords=json.dumps(cfg["TaskKeywords"]) if cfg.get("TaskKeywords") else None,
-            servable={
-                "ui_name": str(ui_arn).rsplit("/", 1)[-1] if ui_arn else None,
-                "ui_arn": ui_arn,
-                "team_name": str(team_arn).rsplit("/", 1)[-1] if team_arn else None,
-                "team_arn": team_arn,
-            },
-        )
-
-    def output_uri(self, created_us: int, loop_name: str) -> str:
-        """:func:`.output.output_uri` of a loop of this flow (its folder resolved once)."""
-        head, tail = self.output_parts
-        stamp = time.strftime(_STAMP, time.gmtime(created_us // 1_000_000))
-        return f"{head}/{stamp}/{loop_name}/{tail}"
-
-    def unservable(self, found: Any) -> ValidationException | None:
-        """A loop is started only when its workers can be shown it: the flow's task UI and work
-        team still exist (either may have been deleted since the flow was created); ``found``
-        holds their ids (``ui``, ``team``: None when missing)."""
-        ui_arn, team_arn = self.servable["ui_arn"], self.servable["team_arn"]
-        if ui_arn and found.ui is None:
-            return ValidationException(
-                f"FlowDefinitionArn: the flow definition's HumanTaskUi '{ui_arn}' was deleted; "
-                "no worker could be shown this human loop",
-                field="FlowDefinitionArn",
-            )
-        if team_arn and found.team is None:
-            return ValidationException(
-                f"FlowDefinitionArn: the flow definition's work team '{team_arn}' was deleted; "
-                "no worker could answer this human loop",
-                field="FlowDefinitionArn",
-            )
-        return None
-
-
 StartLoop = Callable[[Connection, "FlowPlan", str, str], int]
 """``(connection, plan, name, input_content) -> loop id``: insert one more loop of the flow."""
 AfterStart = Callable[[Connection, FlowPlan, StartLoop], None]
@@ -241,14 +154,23 @@ class RuntimeBackend:
         self.store, self.settings, self.lifecycle, self.clock = store, settings, lifecycle, clock
         self.bucket = TokenBucket(settings.throttle_rps) if settings.throttle_rps else None
         self.after_start: AfterStart | None = None
+        self.gold_idle: Callable[[str], bool] | None = None  # a flow's starts need no gold work
+        self._planned = PlannedInsert() if store.dialect == "postgresql" else None
         self._plans: dict[tuple[str, str | None, str, str | None], FlowPlan] = {}
         self._last_plan: dict[str, FlowPlan] = {}  # by flow ARN
         self._reader = reader(store.engine)
         # SQLite runs one write transaction at a time: this process's starts queue on a lock,
         # woken the moment it is free, instead of on SQLite's busy handler, which sleeps 1, 2,
         # 5, 10… ms between tries (other processes and writers still meet the busy handler).
+        self._start_lock = threading.Lock()
         self._writer: AbstractContextManager[Any] = (
-            threading.Lock() if store.dialect == "sqlite" else nullcontext()
+            self._start_lock if store.dialect == "sqlite" else nullcontext()
+        )
+        self._now_engine = store.no_wait  # StartHumanLoop on the event loop (start_now)
+        self._sqlite = (
+            SqliteStatements(_SELECT_FLOW_SERVABLE, HumanLoop.__tablename__)
+            if store.dialect == "sqlite"
+            else None
         )
 
     def throttle(self) -> None:
@@ -261,12 +183,16 @@ class RuntimeBackend:
 
     # --- StartHumanLoop ------------------------------------------------------------------------
     def start_human_loop(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.start_checked(self.check_start(body))
+
+    def check_start(self, body: dict[str, Any]) -> StartRequest:
+        """A StartHumanLoop request checked by A2I's rules (ValidationException otherwise)."""
         f = Fields(body)
         name = self._loop_name(f)
         flow_arn = f.req_string("FlowDefinitionArn", max_len=1024, pattern=FLOW_ARN)
         content = f.req_obj("HumanLoopInput").req_string("InputContent", max_len=MAX_INPUT_CHARS)
         try:
-            json.loads(content)
+            keys = keys_of(json.loads(content))  # the queue's sort keys, from the one decoding
         except ValueError as exc:
             raise invalid(
                 "HumanLoopInput.InputContent", None, f"Member must be valid JSON ({exc})"
@@ -284,15 +210,69 @@ class RuntimeBackend:
                     )
             classifiers = json.dumps(list(raw))
         digest = hashlib.sha256(content.encode()).hexdigest()
-        for _attempt in range(3):
+        return StartRequest(name, flow_arn, content, digest, classifiers, keys)
+
+    def start_checked(self, req: StartRequest) -> dict[str, Any]:
+        """Start a checked request: committed before it returns (it may wait for the lock)."""
+        for attempt in range(3):
             try:
-                return self._start(name, flow_arn, content, digest, classifiers)
+                started = self._start_planned(req) if attempt == 0 else None
+                if started is not None:
+                    return started
+                with self._writer:
+                    return self._start(self.store.engine, req)
             except IntegrityError:  # the name is taken (maybe just now, by another process)
                 pass
-            same = self._same_name(name, flow_arn, digest)
+            except DBAPIError as exc:
+                # A connection the server dropped (the pool does not ping, storage.py): once, on
+                # a new one. Safe even when the commit had gone through: the same start again
+                # finds its loop and answers its ARN.
+                if not exc.connection_invalidated or attempt:
+                    raise
+                continue
+            same = self._same_name(req.name, req.flow_arn, req.digest)
             if same is not None:
                 return same
-        raise ConflictException(f"HumanLoop '{name}' is being started concurrently")
+        raise ConflictException(f"HumanLoop '{req.name}' is being started concurrently")
+
+    def _start_planned(self, req: StartRequest) -> dict[str, Any] | None:
+        """Postgres: the start as one statement (start_sql.PlannedInsert) when the flow's plan
+        is known and neither a quota nor a gold loop has to be looked at; None otherwise, or
+        when the flow changed (nothing written then)."""
+        plan = self._last_plan.get(req.flow_arn)
+        if (
+            self._planned is None
+            or plan is None
+            or self.settings.max_active_loops is not None
+            or (self.after_start is not None and not (self.gold_idle and self.gold_idle(plan.arn)))
+        ):
+            return None
+        arn, values = self._values(plan, req)
+        params = {
+            "plan_flow_name": plan.name,
+            "plan_flow_arn": plan.arn,
+            "plan_config": plan.human_loop_config,
+            "plan_output_path": plan.output_path,
+            "plan_source": plan.request_source,
+            **plan.servable,
+        }
+        started = self._planned.run(self.store.engine, values, params)
+        return {"HumanLoopArn": arn} if started else None
+
+    def start_now(self, req: StartRequest) -> dict[str, Any] | None:
+        """Start a checked request when that cannot wait (the event loop runs it, saving the
+        hop to a worker thread): on SQLite only, when no start of this process is under way and
+        the database's write lock is free (BEGIN IMMEDIATE on a connection that never waits),
+        and the name is new. None otherwise, and nothing written: ``start_checked`` decides in
+        a worker thread, as it always does on Postgres."""
+        if self._now_engine is None or not self._start_lock.acquire(blocking=False):
+            return None
+        try:
+            return self._start(self._now_engine, req)
+        except (IntegrityError, OperationalError):  # name taken; lock busy, or any other failure
+            return None  # (rolled back: start_checked redoes it and answers what it finds)
+        finally:
+            self._start_lock.release()
 
     def _plan(self, flow: Any) -> FlowPlan:
         key = (flow.arn, flow.human_loop_config, flow.output_path, flow.request_source)
@@ -307,19 +287,22 @@ class RuntimeBackend:
         self._last_plan[plan.arn] = plan
         return plan
 
-    def _start(
-        self, name: str, flow_arn: str, content: str, digest: str, classifiers: str | None
-    ) -> dict[str, Any]:
+    def _start(self, engine: Engine, req: StartRequest) -> dict[str, Any]:
         """One write transaction: the flow, its task UI and team, the new loop (and a gold loop
-        when one is due). Raises IntegrityError when the name is taken."""
+        when one is due). Raises IntegrityError when the name is taken. The caller holds
+        ``_writer``."""
         s = self.settings
-        with self._writer, self.store.engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
+        name, flow_arn, digest = req.name, req.flow_arn, req.digest
+        with engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
             flow_name = flow_arn.rsplit("/", 1)[-1]
             known = self._last_plan.get(flow_arn)
             asked = known.servable if known is not None else _UNKNOWN
-            flow = conn.execute(
-                _SELECT_FLOW_SERVABLE, {"name": flow_name, "arn": flow_arn, **asked}
-            ).first()
+            params = {"name": flow_name, "arn": flow_arn, **asked}
+            flow = (
+                self._sqlite.flow(conn, params)
+                if self._sqlite is not None
+                else conn.execute(_SELECT_FLOW_SERVABLE, params).first()
+            )
             problem: AwsError | None = None
             plan: FlowPlan | None = None
             if flow is None or flow.status != "Active":
@@ -345,55 +328,57 @@ class RuntimeBackend:
                 if same is not None:
                     return same
                 raise problem or InternalServerException("no flow plan")
-            arn = self._insert(conn, plan, name, content, digest, classifiers)
+            arn = self._insert(conn, plan, req)
             if self.after_start is not None:  # gold tasks (gold.py) mix in here
                 self.after_start(conn, plan, self._insert_plain)
             return {"HumanLoopArn": arn}
 
-    def _insert(
-        self,
-        conn: Connection,
-        plan: FlowPlan,
-        name: str,
-        content: str,
-        digest: str,
-        classifiers: str | None,
-    ) -> str:
-        s = self.settings
-        now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
-        arn = s.arn("human-loop", name)
-        conn.execute(
-            _INSERT_LOOP,
-            {
-                "name": name,
-                "arn": arn,
-                "flow_definition_name": plan.name,
-                "flow_definition_arn": plan.arn,
-                "input_content": content,
-                "input_sha256": digest,
-                "content_classifiers": classifiers,
-                "status": "InProgress",
-                "created_us": now,
-                "updated_us": now,
-                "expires_us": now + plan.lifetime_us,
-                "output_uri": plan.output_uri(now, name),
-                "output_pending": 0,
-                "task_count": plan.task_count,
-                "task_time_limit_s": plan.task_time_limit_s,
-                "workteam_name": plan.workteam_name,
-                "human_task_ui_arn": plan.human_task_ui_arn,
-                "task_title": plan.task_title,
-                "task_description": plan.task_description,
-                "task_keywords": plan.task_keywords,
-                "request_source": plan.request_source,
-            },
-        )
+    def _insert(self, conn: Connection, plan: FlowPlan, req: StartRequest) -> str:
+        arn, values = self._values(plan, req)
+        if self._sqlite is not None:
+            self._sqlite.insert(conn, values)
+        else:
+            conn.execute(_INSERT_LOOP, values)
         return arn
+
+    def _values(self, plan: FlowPlan, req: StartRequest) -> tuple[str, dict[str, Any]]:
+        """A new loop's ARN and row."""
+        name, keys = req.name, req.keys
+        now = self.clock() // 1000 * 1000  # A2I reports milliseconds: store what it shows
+        arn = self.settings.arn("human-loop", name)
+        values = {
+            "name": name,
+            "arn": arn,
+            "flow_definition_name": plan.name,
+            "flow_definition_arn": plan.arn,
+            "input_content": req.content,
+            "input_sha256": req.digest,
+            "content_classifiers": req.classifiers,
+            "status": "InProgress",
+            "created_us": now,
+            "updated_us": now,
+            "expires_us": now + plan.lifetime_us,
+            "output_uri": plan.output_uri(now, name),
+            "output_pending": 0,
+            "task_count": plan.task_count,
+            "task_time_limit_s": plan.task_time_limit_s,
+            "workteam_name": plan.workteam_name,
+            "human_task_ui_arn": plan.human_task_ui_arn,
+            "task_title": plan.task_title,
+            "task_description": plan.task_description,
+            "task_keywords": plan.task_keywords,
+            "request_source": plan.request_source,
+            "priority_key": keys[0],  # given: the column defaults would decode the input again
+            "confidence_key": keys[1],
+        }
+        return arn, values
 
     def _insert_plain(self, conn: Connection, plan: FlowPlan, name: str, content: str) -> int:
         """Insert a loop of ``plan``'s flow (a gold loop); returns its id."""
         digest = hashlib.sha256(content.encode()).hexdigest()
-        self._insert(conn, plan, name, content, digest, None)
+        self._insert(
+            conn, plan, StartRequest(name, plan.arn, content, digest, None, sort_keys(content))
+        )
         loop_id: int = conn.execute(_LOOP_ID, {"name": name}).scalar_one()
         return loop_id
 

@@ -29,7 +29,7 @@ from .errors import (
     UnknownOperationException,
     ValidationException,
 )
-from .responses import REST_JSON, aws_error, aws_json
+from .responses import REST_JSON, aws_error, aws_json, send_json
 from .runtime import RuntimeBackend
 from .validation import parse_json_object
 
@@ -74,6 +74,7 @@ async def handle(
 ) -> None:
     """Answer one runtime API request (``body``: the edge's decoding of ``raw``, if it did)."""
     method, path = scope["method"], scope["path"]
+    started: dict[str, Any] | None = None  # StartHumanLoop's answer, sent without a Response
     try:
         found = _operation(runtime, method, path)
         if found is None:
@@ -87,10 +88,20 @@ async def handle(
             arg = dict(parse_qsl(query, keep_blank_values=True))
         else:
             arg = path[len(_LOOP) :]
-        response = aws_json(await run_in_threadpool(call, arg))
+        if call == runtime.start_human_loop:  # the hot path: on the event loop when it can be
+            request = runtime.check_start(arg)
+            result = runtime.start_now(request)
+            if result is None:
+                result = await run_in_threadpool(runtime.start_checked, request)
+            started = result
+        else:
+            response = aws_json(await run_in_threadpool(call, arg))
     except AwsError as exc:
         response = aws_error(exc, REST_JSON)
     except Exception:  # noqa: BLE001 - answered as AWS does, logged with its traceback
         log.exception("unexpected error on %s %s", method, path)
         response = aws_error(InternalServerException("Internal server error"), REST_JSON)
+    if started is not None:
+        await send_json(send, started)
+        return
     await response(scope, receive, send)

@@ -66,6 +66,7 @@ def build_services(settings: ServiceSettings, *, clock: Clock = now_us) -> Revie
     gold = GoldBook(store, clock)
     aggregation = LiveAggregation(store, clock)
     runtime.after_start = gold.after_start
+    runtime.gold_idle = gold.no_gold_due
     lifecycle.annotate = aggregation.annotate
     return ReviewServices(
         settings=settings,

@@ -1,9 +1,12 @@
 """Verifying AWS Signature Version 4 the way AWS does, with botocore's own signer.
 
 The request as received (method, raw path, raw query, the headers it says it signed, the body)
-is rebuilt as a botocore ``AWSRequest``; botocore's ``SigV4Auth`` computes the canonical request
-and the string to sign, so the canonicalisation is exactly the one every AWS SDK client uses. Only
-the last HMAC is ours, with the derived signing key cached per (key, date, region, service).
+is rebuilt as a botocore ``AWSRequest``; botocore's ``SigV4Auth`` computes the canonical request,
+so the canonicalisation is exactly the one every AWS SDK client uses. A plain request (a path
+with nothing to normalise or encode, no query string: every runtime API call) is canonicalised
+here by the same rules (:func:`plain_canonical_request`, tested equal to botocore's), ten times
+faster. The string to sign and the last HMAC are ours, with the derived signing key cached per
+(key, date, region, service).
 
 Errors carry AWS's codes and wording: ``MissingAuthenticationTokenException``,
 ``IncompleteSignatureException``, ``InvalidSignatureException`` (also for a clock skew beyond
@@ -19,7 +22,7 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from botocore.auth import SigV4Auth
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
@@ -71,6 +74,33 @@ def _parse_authorization(value: str) -> dict[str, str]:
             field="Authorization",
         )
     return params
+
+
+# A path botocore leaves as it is (no dot segment, no empty segment, nothing to percent-encode):
+# the canonical request of such a request without a query string is built here, by SigV4's rules
+# as botocore applies them, in a tenth of the time (every runtime API call is one of these).
+_PLAIN_PATH = re.compile(r"^/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*/?)*$")
+_UNSIGNED = frozenset(SIGNED_HEADERS_BLACKLIST)
+
+
+def plain_canonical_request(
+    method: str,
+    path: str,
+    query: str,
+    signed: list[str],
+    headers: dict[str, list[str]],
+    payload_sha256: str,
+) -> str | None:
+    """The SigV4 canonical request botocore's ``SigV4Auth.canonical_request`` makes of a request
+    whose path is plain and that has no query string, from its ``signed`` headers (lower-case
+    names, each present in ``headers``); None for any other request (botocore's own then)."""
+    if query or not _PLAIN_PATH.match(path) or not _UNSIGNED.isdisjoint(signed):
+        return None
+    names = sorted(set(signed))
+    lines = "".join(
+        f"{name}:{','.join(' '.join(v.split()) for v in headers[name])}\n" for name in names
+    )
+    return f"{method.upper()}\n{path}\n\n{lines}\n{';'.join(names)}\n{payload_sha256}"
 
 
 class _CanonicalSigner(SigV4Auth):
@@ -216,22 +246,15 @@ class SigV4Verifier:
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
                 field="x-amz-content-sha256",
             )
-        request_headers = HTTPHeaders()
-        for name in signed:
-            for value in by_name[name]:
-                request_headers[name] = value
-        host = by_name["host"][0]
-        url = f"{scheme}://{host}{raw_path}" + (f"?{query}" if query else "")
-        request = AWSRequest(method=method, url=url, data=body)
-        request.headers = request_headers
-        request.context["timestamp"] = amz_date
-        request.context["payload_sha256"] = body_sha
-        signer = self._signer(region)
-        try:
-            canonical = signer.canonical_request(request)
-        except (ValueError, UnicodeError):
-            raise InvalidSignatureException(MISMATCH, field="Authorization") from None
-        string_to_sign = signer.string_to_sign(request, canonical)
+        canonical = plain_canonical_request(method, raw_path, query, signed, by_name, body_sha)
+        if canonical is None:
+            canonical = self._botocore_canonical(
+                method, raw_path, query, signed, by_name, body, body_sha, region, scheme
+            )
+        string_to_sign = (
+            f"{ALGORITHM}\n{amz_date}\n{date}/{region}/{service}/aws4_request\n"
+            f"{hashlib.sha256(canonical.encode()).hexdigest()}"
+        )  # botocore's SigV4Auth.string_to_sign (the scope's date is amz_date's, checked above)
         expected = hmac.new(
             self.signing_key(key_id, date, region, service),
             string_to_sign.encode(),
@@ -242,6 +265,33 @@ class SigV4Verifier:
         ):
             raise InvalidSignatureException(MISMATCH, field="Authorization")
         return info
+
+
+    def _botocore_canonical(
+        self,
+        method: str,
+        raw_path: str,
+        query: str,
+        signed: list[str],
+        by_name: dict[str, list[str]],
+        body: bytes,
+        body_sha: str,
+        region: str,
+        scheme: str,
+    ) -> str:
+        request_headers = HTTPHeaders()
+        for name in signed:
+            for value in by_name[name]:
+                request_headers[name] = value
+        host = by_name["host"][0]
+        url = f"{scheme}://{host}{raw_path}" + (f"?{query}" if query else "")
+        request = AWSRequest(method=method, url=url, data=body)
+        request.headers = request_headers
+        request.context["payload_sha256"] = body_sha
+        try:
+            return str(self._signer(region).canonical_request(request))
+        except (ValueError, UnicodeError):
+            raise InvalidSignatureException(MISMATCH, field="Authorization") from None
 
 
 def access_denied(info: KeyInfo, account_id: str, action: str) -> AccessDeniedException:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from hitl_agent.errors import ConfigError
 
@@ -98,17 +98,33 @@ def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    read_only = conn.get_execution_options().get(READ_ONLY, False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # On the driver's connection: through exec_driver_sql, SQLAlchemy's execute layers cost as
+    # much again as the BEGIN (every transaction of every request); its errors stay SQLAlchemy's.
+    sql = "BEGIN" if conn.get_execution_options().get(READ_ONLY, False) else "BEGIN IMMEDIATE"
+    try:
+        conn.connection.driver_connection.execute(sql)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+
+
+PG_POOL_RECYCLE_S = 1800
+"""Postgres connections are replaced after this long (idle timeouts of servers and proxies)."""
 
 
 def make_engine(
     url_or_path: str | Path, *, what: str = "database", pool_size: int = 5,
+    pre_ping: bool = True,
 ) -> Engine:
     """Create an engine, turning an unusable URL into a :class:`ConfigError` that names it.
 
     ``what`` names the setting in errors (``ledger``, ``database_url``); ``pool_size`` is the
-    number of pooled connections (as many again may overflow).
+    number of pooled connections (as many again may overflow). ``pre_ping`` (Postgres): test
+    each connection with a round trip when it leaves the pool, so a connection the server
+    dropped is replaced before use. Without it (the review service's hot path, which cannot pay
+    a round trip per request) a dropped connection fails the statement that meets it; SQLAlchemy
+    then sees a disconnect and invalidates every connection of the pool opened before it, so
+    one request fails (and is retried where that is safe) and the next ones reconnect;
+    connections older than :data:`PG_POOL_RECYCLE_S` are replaced either way.
     """
     url = database_url(url_or_path)
     try:
@@ -140,8 +156,8 @@ def make_engine(
         return engine
     try:
         if backend == "postgresql":
-            return create_engine(url, pool_pre_ping=True, pool_size=pool_size,
-                                 max_overflow=pool_size)
+            return create_engine(url, pool_pre_ping=pre_ping, pool_size=pool_size,
+                                 max_overflow=pool_size, pool_recycle=PG_POOL_RECYCLE_S)
     except (NoSuchModuleError, ImportError) as exc:
         raise ConfigError(
             f"{what} URL {parsed.render_as_string(hide_password=True)!r} names a database "

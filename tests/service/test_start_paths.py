@@ -1,0 +1,87 @@
+"""StartHumanLoop's short paths answer as its full transaction does: on Postgres a start of a
+known flow is one statement (``start_sql.PlannedInsert``), and anything that changed since (a
+task UI deleted) or a name already taken is decided by the full transaction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hitl_agent.service.errors import ConflictException, ValidationException
+from hitl_agent.service.services import ReviewServices, build_services
+from hitl_agent.service.settings import ServiceSettings
+from tests.helpers.service import ROLE
+
+
+def _flow(services: ReviewServices, out: Path) -> tuple[str, str]:
+    ui = services.control.create_human_task_ui(
+        {"HumanTaskUiName": "ui", "UiTemplate": {"Content": "x"}}
+    )["HumanTaskUiArn"]
+    flow = services.control.create_flow_definition(
+        {
+            "FlowDefinitionName": "fd",
+            "RoleArn": ROLE,
+            "OutputConfig": {"S3OutputPath": str(out)},
+            "HumanLoopConfig": {
+                "WorkteamArn": services.workforce.ensure_team("t"),
+                "HumanTaskUiArn": ui,
+                "TaskTitle": "t",
+                "TaskDescription": "d",
+                "TaskCount": 1,
+            },
+        }
+    )["FlowDefinitionArn"]
+    return str(ui), str(flow)
+
+
+def _start(services: ReviewServices, name: str, flow: str, content: Any) -> dict[str, Any]:
+    return services.runtime.start_human_loop(
+        {
+            "HumanLoopName": name,
+            "FlowDefinitionArn": flow,
+            "HumanLoopInput": {"InputContent": json.dumps(content)},
+        }
+    )
+
+
+@pytest.mark.postgres
+def test_postgres_starts_of_a_known_flow_answer_as_the_full_transaction(
+    postgres_server: Any, tmp_path: Path
+) -> None:
+    url = postgres_server.create_database()
+    services = build_services(
+        ServiceSettings(
+            database_url=url, data_dir=tmp_path, background=False, output_roots=[tmp_path]
+        )
+    )
+    try:
+        ui, flow = _flow(services, tmp_path / "out")
+        first = _start(services, "l1", flow, {"i": 1})  # the full transaction: the plan is made
+        second = _start(services, "l2", flow, {"priority": 3, "confidence": 0.5})
+        assert second["HumanLoopArn"] == first["HumanLoopArn"].replace("/l1", "/l2")
+        with services.store.read() as session:
+            loop = services.store.get_loop(session, "l2")
+            assert loop is not None and loop.status == "InProgress"
+            assert (loop.priority_key, loop.confidence_key) == (-3.0, 0.5)
+            assert loop.output_uri.endswith("/l2/output.json")
+        assert services.runtime.describe_human_loop("l2")["HumanLoopStatus"] == "InProgress"
+
+        # the same start again: its ARN; other input under the name: A2I's conflict
+        assert _start(services, "l2", flow, {"priority": 3, "confidence": 0.5}) == second
+        with pytest.raises(ConflictException, match="different input"):
+            _start(services, "l2", flow, {"other": True})
+
+        # the task UI is deleted (its loops stopped first): nothing inserted, and the full
+        # transaction says why
+        for name in ("l1", "l2"):
+            services.runtime.stop_human_loop({"HumanLoopName": name})
+        services.control.delete_human_task_ui({"HumanTaskUiName": ui.rsplit("/", 1)[-1]})
+        with pytest.raises(ValidationException, match="HumanTaskUi .* was deleted"):
+            _start(services, "l3", flow, {"i": 3})
+        with services.store.read() as session:
+            assert services.store.get_loop(session, "l3") is None
+    finally:
+        services.close()
