@@ -61,3 +61,16 @@ def test_run_demo_with_service_runs_the_loop_through_the_service(tmp_path: Path)
     assert ticks == [1] * 12
     assert result.extra["review_backend"] == "service"
     assert result.extra["output_files"] == result.rounds[0].reviewed > 0
+
+
+def test_python_m_hitl_agent_service_still_serves_with_a_warning() -> None:
+    """``python -m hitl_agent.service`` (last release's entry) hands over to ``serve``."""
+    import subprocess
+    import sys
+
+    old = subprocess.run([sys.executable, "-W", "always::DeprecationWarning", "-m",
+                          "hitl_agent.service", "--help"],
+                         capture_output=True, text=True, timeout=120)
+    assert old.returncode == 0, old.stderr
+    assert "python -m hitl_agent.service is deprecated" in old.stderr
+    assert "--port" in old.stdout and "Usage:" in old.stdout
