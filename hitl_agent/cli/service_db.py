@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from hitl_agent.cli.common import JsonFlag, console, exit_for, print_json
+from hitl_agent.cli.schema_report import show_revision, upgrade_and_report
 from hitl_agent.cli.serve import DatabaseOption, DataOption
 from hitl_agent.errors import ConfigError, HitlError
 
@@ -37,17 +38,10 @@ def upgrade_command(*, data: DataOption, database: DatabaseOption = None,
     from hitl_agent.service.schema import upgrade_service_db
     from hitl_agent.storage.engine import make_engine
 
-    try:
-        engine = make_engine(_url(data, database), what="database_url")
-        report = upgrade_service_db(engine)
-    except HitlError as exc:
-        exit_for(exc)
-    if as_json:
-        print_json({"before": report.before, "after": report.after, "changed": report.changed})
-    elif report.changed:
-        console.print(f"service database upgraded: {report.before or 'new'} → {report.after}")
-    else:
-        console.print(f"service database already at {report.after}")
+    upgrade_and_report(
+        "service database",
+        lambda: upgrade_service_db(make_engine(_url(data, database), what="database_url")),
+        as_json=as_json)
 
 
 @service_db_app.command("revision")
@@ -56,21 +50,10 @@ def revision_command(*, data: DataOption, database: DatabaseOption = None,
     """Show the service database's schema revision and the newest this version knows."""
     from hitl_agent.service.schema import SERVICE_MIGRATIONS
     from hitl_agent.storage.engine import make_engine
-    from hitl_agent.storage.migrate import current_revision
 
-    try:
-        engine = make_engine(_url(data, database), what="database_url")
-        with engine.connect() as conn:
-            found = current_revision(conn, SERVICE_MIGRATIONS.version_table)
-    except HitlError as exc:
-        exit_for(exc)
-    value = {"revision": found, "head": SERVICE_MIGRATIONS.head,
-             "up_to_date": found == SERVICE_MIGRATIONS.head}
-    if as_json:
-        print_json(value)
-    else:
-        console.print(f"service database at {found or 'no revision'}; "
-                      f"newest {SERVICE_MIGRATIONS.head}")
+    show_revision("service database",
+                  lambda: make_engine(_url(data, database), what="database_url"),
+                  SERVICE_MIGRATIONS, as_json=as_json)
 
 
 @service_db_app.command("new-revision")
