@@ -289,6 +289,24 @@ def create_flow(
     )
 
 
+def service_flow(services: ReviewServices, output: Path, *, task_ui: str | None = None,
+                 team: str = "t", **loop_config: Any) -> str:
+    """A flow definition ``fd`` made through the service layer (no HTTP) for team ``team`` over
+    ``task_ui`` (a new task UI ``ui`` when None), its outputs to ``output``; returns its ARN.
+    ``loop_config``: more ``HumanLoopConfig`` members."""
+    if task_ui is None:
+        task_ui = str(services.control.create_human_task_ui(
+            {"HumanTaskUiName": "ui", "UiTemplate": {"Content": "x"}})["HumanTaskUiArn"])
+    return str(services.control.create_flow_definition({
+        "FlowDefinitionName": "fd",
+        "RoleArn": ROLE,
+        "OutputConfig": {"S3OutputPath": str(output)},
+        "HumanLoopConfig": {"WorkteamArn": services.workforce.ensure_team(team),
+                            "HumanTaskUiArn": task_ui, "TaskTitle": "t",
+                            "TaskDescription": "d", "TaskCount": 1, **loop_config},
+    })["FlowDefinitionArn"])
+
+
 def new_worker(services: ReviewServices, url: str, *teams: str,
                password: str | None = None) -> WorkerClient:
     """A new worker of ``teams`` (default ``team-a``), added through the service layer as

@@ -15,10 +15,10 @@ from hitl_agent.service.services import build_services
 from hitl_agent.service.settings import ServiceSettings
 from hitl_agent.service.workforce import WorkerInfo
 from tests.helpers.service import (
-    ROLE,
     InProcessService,
     create_flow,
     new_worker,
+    service_flow,
     start_loop,
     unique,
     wait_status,
@@ -233,24 +233,7 @@ def test_claim_expires_after_time_limit(tmp_path: Path) -> None:
         clock=lambda: now[0],
     )
     try:
-        ui = services.control.create_human_task_ui(
-            {"HumanTaskUiName": "ui", "UiTemplate": {"Content": "x"}}
-        )["HumanTaskUiArn"]
-        flow = services.control.create_flow_definition(
-            {
-                "FlowDefinitionName": "fd",
-                "RoleArn": ROLE,
-                "OutputConfig": {"S3OutputPath": str(tmp_path / "out")},
-                "HumanLoopConfig": {
-                    "WorkteamArn": services.workforce.ensure_team("t"),
-                    "HumanTaskUiArn": ui,
-                    "TaskTitle": "t",
-                    "TaskDescription": "d",
-                    "TaskCount": 1,
-                    "TaskTimeLimitInSeconds": 60,
-                },
-            }
-        )["FlowDefinitionArn"]
+        flow = service_flow(services, tmp_path / "out", TaskTimeLimitInSeconds=60)
         services.runtime.start_human_loop(
             {
                 "HumanLoopName": "l1",

@@ -13,28 +13,13 @@ import pytest
 from hitl_agent.service.errors import ConflictException, ValidationException
 from hitl_agent.service.services import ReviewServices, build_services
 from hitl_agent.service.settings import ServiceSettings
-from tests.helpers.service import ROLE
+from tests.helpers.service import service_flow
 
 
 def _flow(services: ReviewServices, out: Path) -> tuple[str, str]:
-    ui = services.control.create_human_task_ui(
-        {"HumanTaskUiName": "ui", "UiTemplate": {"Content": "x"}}
-    )["HumanTaskUiArn"]
-    flow = services.control.create_flow_definition(
-        {
-            "FlowDefinitionName": "fd",
-            "RoleArn": ROLE,
-            "OutputConfig": {"S3OutputPath": str(out)},
-            "HumanLoopConfig": {
-                "WorkteamArn": services.workforce.ensure_team("t"),
-                "HumanTaskUiArn": ui,
-                "TaskTitle": "t",
-                "TaskDescription": "d",
-                "TaskCount": 1,
-            },
-        }
-    )["FlowDefinitionArn"]
-    return str(ui), str(flow)
+    ui = str(services.control.create_human_task_ui(
+        {"HumanTaskUiName": "ui", "UiTemplate": {"Content": "x"}})["HumanTaskUiArn"])
+    return ui, service_flow(services, out, task_ui=ui)
 
 
 def _start(services: ReviewServices, name: str, flow: str, content: Any) -> dict[str, Any]:
