@@ -10,7 +10,13 @@ Runs N items with an instant model through:
 - ``batch``: ``ours`` through the batch API (``hitl_agent.graph.batch.ingest``, 256 a batch);
 - ``plain_exit_durable``: the plain graph on the same WAL checkpointer writing only at exit, with
   no ledger: the ceiling any durable graph of this shape can reach (LangGraph's checkpointing
-  starts a thread per invoke and does per-step bookkeeping even when it writes only at exit).
+  starts a thread per invoke and does per-step bookkeeping even when it writes only at exit);
+- ``what_if_langgraph_kept_its_executor``: ``ours`` with LangGraph's background executor kept
+  from one invoke to the next (a LangGraph internal swapped for that run only): the price of
+  the thread LangGraph starts per invoke, which no graph built on it can avoid today;
+- ``plain_nothing_stored``: the plain graph on a checkpointer that stores nothing (its ``put`` and
+  ``put_writes`` return at once), writing at exit: LangGraph's own price for having a
+  checkpointer at all, with no I/O, the floor under every durable graph.
 
 Prints JSON with items/s for each and the ratios. Targets: ours >= 3x the plain default and
 >= 50% of the plain graph without a checkpointer; the batch API >= 80% of that plain graph.
@@ -24,9 +30,13 @@ import argparse
 import json
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypedDict
 
+from langchain_core.runnables.config import ContextThreadPoolExecutor
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
@@ -66,6 +76,39 @@ def _plain_graph() -> StateGraph[Any, Any, Any, Any]:
     g.add_edge("accept", "finish")
     g.add_edge("finish", END)
     return g
+
+
+class NothingStored(InMemorySaver):
+    """A checkpointer whose writes store nothing: what LangGraph's checkpointing costs by
+    itself (the per-invoke thread, the per-step checkpoint bookkeeping)."""
+
+    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        return config
+
+    def put_writes(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _with_one_executor(run: Callable[[], float]) -> float:
+    """``run()`` with LangGraph's background executor kept across invokes instead of started
+    (and its thread with it) on each one: a what-if, to measure that thread's price. It swaps
+    a LangGraph internal for the length of this run only; the product never does."""
+    import langgraph.pregel._executor as executor_module
+
+    original = executor_module.get_executor_for_config
+
+    @contextmanager
+    def one_executor(config: Any) -> Iterator[Any]:
+        yield _ONE_EXECUTOR
+
+    executor_module.get_executor_for_config = one_executor
+    try:
+        return run()
+    finally:
+        executor_module.get_executor_for_config = original
+
+
+_ONE_EXECUTOR = ContextThreadPoolExecutor(max_workers=4)
 
 
 def _run(graph: Any, n: int, prefix: str, offset: int) -> float:
@@ -128,6 +171,8 @@ def main() -> None:
             "ceiling": _plain_graph().compile(
                 checkpointer=sqlite_checkpointer(root / "ceiling.db")
             ).with_config({"configurable": {CONFIG_KEY_DURABILITY: "exit"}}),
+            "nothing_stored": _plain_graph().compile(checkpointer=NothingStored()).with_config(
+                {"configurable": {CONFIG_KEY_DURABILITY: "exit"}}),
         }
         batched = Batched(build_review_graph(
             model=instant_model, scorer=MaxProbabilityScorer(),
@@ -138,6 +183,8 @@ def main() -> None:
         runners = {name: (lambda n_, p_, o_, g=graph: _run(g, n_, p_, o_))
                    for name, graph in graphs.items()}
         runners["batch"] = batched.run
+        runners["ours_one_executor"] = lambda n_, p_, o_: _with_one_executor(
+            lambda: _run(graphs["ours"], n_, p_, o_))
         seconds = dict.fromkeys(runners, 0.0)
         for name, run in runners.items():
             run(20, f"warm-{name}", 0)
@@ -145,8 +192,9 @@ def main() -> None:
         for start in range(0, n, block):
             for name, run in runners.items():
                 seconds[name] += run(min(block, n - start), name, start)
-        ours_rate, plain_rate, bare_rate, ceiling_rate, batch_rate = (
-            n / seconds[k] for k in ("ours", "plain", "bare", "ceiling", "batch"))
+        ours_rate, plain_rate, bare_rate, ceiling_rate, batch_rate, floor_rate, one_rate = (
+            n / seconds[k] for k in ("ours", "plain", "bare", "ceiling", "batch",
+                                     "nothing_stored", "ours_one_executor"))
 
     print(json.dumps({
         "benchmark": "loop_throughput",
@@ -160,6 +208,14 @@ def main() -> None:
         "plain_exit_durable_items_per_s": round(ceiling_rate, 1),
         "ceiling_ratio_vs_plain_no_checkpointer": round(ceiling_rate / bare_rate, 2),
         "ours_ratio_vs_ceiling": round(ours_rate / ceiling_rate, 2),
+        "plain_nothing_stored_items_per_s": round(floor_rate, 1),
+        "nothing_stored_ratio_vs_plain_no_checkpointer": round(floor_rate / bare_rate, 2),
+        "nothing_stored_ratio_vs_plain_sqlite_default": round(floor_rate / plain_rate, 2),
+        "what_if_langgraph_kept_its_executor": {
+            "ours_items_per_s": round(one_rate, 1),
+            "ratio_vs_plain_sqlite_default": round(one_rate / plain_rate, 2),
+            "ratio_vs_plain_no_checkpointer": round(one_rate / bare_rate, 2),
+        },
         "batch_items_per_s": round(batch_rate, 1),
         "batch_ratio_vs_plain_no_checkpointer": round(batch_rate / bare_rate, 2),
         "targets": {"ratio_vs_plain_sqlite_default": ">= 3",

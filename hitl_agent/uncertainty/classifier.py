@@ -6,6 +6,8 @@ shape ``(n,)`` for a 2-D input; higher means more sure.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -25,8 +27,29 @@ def max_probability(p: ArrayLike) -> Confidence:
     >>> round(max_probability([0.7, 0.2, 0.1]), 6)
     0.7
     """
+    if isinstance(p, list | tuple) and 0 < len(p) < _SMALL and all(
+            type(x) is float or type(x) is int for x in p):
+        return _max_probability_small(p)
     arr, single = probability_matrix(p)
     return unwrap(normalise_rows(arr).max(axis=1), single)
+
+
+_SMALL = 8
+"""Below this many classes numpy sums a row left to right, as plain Python does: the same
+float, without numpy's per-call overhead (about 20 us of a 2-class item's scoring)."""
+
+
+def _max_probability_small(p: list[float] | tuple[float, ...]) -> float:
+    """:func:`max_probability` of one short row in plain Python, by the same rules."""
+    if not all(math.isfinite(x) and x >= -1e-9 for x in p):
+        raise ValidationError("probabilities must be finite and non-negative",
+                              field="probabilities", rule="finite, >= 0")
+    row = [x if x > 0.0 else 0.0 for x in p]
+    total = 0.0
+    for x in row:
+        total += x
+    top = max(row) / total if total > 0 else 1.0 / len(row)
+    return min(max(top, 0.0), 1.0)
 
 
 def margin(p: ArrayLike) -> Confidence:

@@ -155,3 +155,17 @@ def test_lexical_similarity() -> None:
     assert mean_pairwise_lexical_similarity(["x y", "y z"], metric="jaccard") == pytest.approx(
         1 / 3
     )
+
+
+def test_max_probability_of_a_short_list_is_the_arrays_float_bit_for_bit() -> None:
+    """A short Python list takes a plain-Python path: same float and same refusals as numpy's."""
+    rng = np.random.default_rng(3)
+    for k in range(1, 8):
+        for _ in range(200):
+            row = [float(x) for x in rng.dirichlet(np.ones(k)) * rng.uniform(0.1, 3.0)]
+            assert max_probability(row) == max_probability(np.array(row))
+    assert max_probability([0.0, 0.0]) == 0.5
+    assert max_probability([-1e-12, 2]) == 1.0
+    for bad in ([float("nan"), 0.5], [0.5, -0.2], [float("inf"), 1.0]):
+        with pytest.raises(ValidationError, match="finite and non-negative"):
+            max_probability(bad)
