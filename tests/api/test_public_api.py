@@ -50,10 +50,10 @@ PUBLIC_API: dict[str, list[str]] = {
         "reraise_interrupt", "review_node",
     ],
     "hitl_agent.graph": [
-        "Checkpointing", "ResumeReport", "Resumer", "ReviewGraphConfig",
+        "BatchItem", "Checkpointing", "ResumeReport", "Resumer", "ReviewGraphConfig",
         "ReviewGraphInput", "ReviewGraphOutput", "ReviewGraphState", "ReviewLoop",
-        "build_review_graph", "open_checkpointer",
-        "postgres_checkpointer", "serializer", "sqlite_checkpointer",
+        "build_review_graph", "ingest", "open_checkpointer",
+        "postgres_checkpointer", "run_batch", "serializer", "sqlite_checkpointer",
     ],
     "hitl_agent.review": [
         "A2IReviews", "ApproveDecision", "EditDecision", "HITLResponse", "HumanDecision",
