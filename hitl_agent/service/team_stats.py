@@ -11,7 +11,8 @@
 
 The portal reads them through :class:`TeamFigures`, which keeps the last figures and computes
 them again when the team's make-up changed (a flow, gold item or worker), when its activity
-changed (a new answer or loop, a loop that left ``InProgress``) and they are more than
+changed (a new answer or loop, a loop that left ``InProgress``: its status-change event, or
+``Stopping``) and they are more than
 :data:`FRESH_US` old, or when they are more than :data:`MAX_AGE_US` old: a page view does not go
 over every answer. ``hitl-agent workers stats``
 computes them afresh.
@@ -28,7 +29,7 @@ from sqlalchemy import func, select
 
 from .clock import Clock, iso_ms
 from .gold import GoldItem, flow_quality, gold_answers, gold_scores
-from .models import Answer, FlowDefinition, HumanLoop, Worker
+from .models import Answer, Event, FlowDefinition, HumanLoop, Worker
 from .services import ReviewServices
 from .workforce import WorkerInfo
 
@@ -210,8 +211,10 @@ def _at_risk(s: Any, now: int, horizon: dict[str, int]) -> list[dict[str, Any]]:
 
 
 def data_version(services: ReviewServices) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """A cheap fingerprint of what the figures are computed from (index lookups only): the
-    team's make-up (flows, gold items, workers), then its activity (answers, loops)."""
+    """A cheap fingerprint of what the figures are computed from (index lookups only, whatever
+    the backlog): the team's make-up (flows, gold items, workers), then its activity (the last
+    answer, loop and status-change event, and how many loops are stopping). A loop leaves
+    ``InProgress`` for a final status with an event (``Lifecycle.end``) or for ``Stopping``."""
     with services.store.read() as s:
         row = s.execute(
             select(
@@ -221,8 +224,9 @@ def data_version(services: ReviewServices) -> tuple[tuple[int, ...], tuple[int, 
                 select(func.count(Worker.id)).scalar_subquery(),
                 select(func.max(Answer.id)).scalar_subquery(),
                 select(func.max(HumanLoop.id)).scalar_subquery(),
+                select(func.max(Event.seq)).scalar_subquery(),
                 select(func.count(HumanLoop.id))
-                .where(HumanLoop.status == "InProgress")
+                .where(HumanLoop.status == "Stopping")
                 .scalar_subquery(),
             )
         ).one()

@@ -201,6 +201,26 @@ def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) 
     assert [f["flow"] for f in kept.figures()["flows"]] == ["another", "kept"]  # at once
 
 
+def test_team_figures_see_a_loop_leave_the_backlog_without_an_answer(
+    services: ReviewServices,
+) -> None:
+    flow = make_flow(services, "left", 1)
+    for i in range(3):
+        start(services, flow, f"s{i}", f"item {i}")
+    reviewer = services.workforce.add_worker("r", teams=["crowd"])[0]
+    now = [services.tasks.clock()]
+    kept = TeamFigures(services, clock=lambda: now[0])
+    assert kept.figures()["flows"][0]["openLoops"] == 3
+    services.runtime.stop_human_loop({"HumanLoopName": "s0"})  # Stopped: its event
+    now[0] += FRESH_US
+    assert kept.figures()["flows"][0]["openLoops"] == 2
+    services.tasks.claim(reviewer, "s1")
+    services.runtime.stop_human_loop({"HumanLoopName": "s1"})  # a reviewer holds it: Stopping
+    assert services.runtime.describe_human_loop("s1")["HumanLoopStatus"] == "Stopping"
+    now[0] += FRESH_US
+    assert kept.figures()["flows"][0]["openLoops"] == 1
+
+
 def test_bad_gold_items_are_refused_with_the_field(services: ReviewServices) -> None:
     from hitl_agent.service.errors import ResourceNotFoundException, ValidationException
 
