@@ -2,10 +2,8 @@
 and at each size this prints what one unit of work costs:
 
 - ``loop_ms_per_item``: one new item through the review graph (one ``invoke`` each), and through
-  the batch API (``ingest``, 256 a batch): each size has its own ledger (seeded once), and the
-  sizes take turns, a round of each at a time (the order reversed every other round), so the
-  machine's load falls on all of them alike; the median over the items, wall and the process's
-  CPU time (``*_cpu``);
+  the batch API (``ingest``, 256 a batch), the median over the items, wall and the process's CPU
+  time (``*_cpu``);
 - ``resumer_pass_ms``: one ``Resumer.run_once`` after 100 of the pending reviews were answered,
   with a backend that says what changed (``event_driven``; its status calls are counted), and
   one that must be polled (``polled``: the first 1000 pending reviews each pass);
@@ -17,13 +15,20 @@ and at each size this prints what one unit of work costs:
   the page after it) and ``worker_count_ms`` its count (``count_tasks``, up to 1,000), CPU ms;
 - ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items), per
   correction; then, after 1,000 corrections more, an export of those alone continuing it
-  (``since``), in ms: the median of seven runs: wall, the process's CPU time, the time it waited
-  for a CPU while runnable (``runqueue``: other processes' share of this 2-core machine, from
+  (``since``), in ms: wall, the process's CPU time, the time it waited for a CPU while runnable
+  (``runqueue``: other processes' share of this 2-core machine, from
   ``/proc/thread-self/schedstat``) and ``own`` = wall - runqueue (on a CPU or waiting for the
   disk: what the export costs here); with the bytes it read from the disk (``/proc/self/io``
   ``read_bytes``: 0 while the ledger sits in the page cache) and the size of the state it reads
   and writes (``state_bytes``: 8 bytes per earlier correction and group, the one part that grows
   with the ledger).
+
+The loop and the ``since`` export take turns across the sizes: each size has its own ledger,
+seeded once, and every round runs on each size (the order reversed every other round), medians
+over eight rounds, so the machine's load falls on all sizes alike (measured one size after the
+other, the wall time of the 1M export once grew 2.6x while its CPU time did not: other
+processes held the CPU). The resumer, queue and worker figures are measured on one ledger that
+grows from size to size.
 
 Before anything is timed the seeded rows are written out (``os.sync``): otherwise the kernel
 writes the seed's gigabyte back while the first measurements run, and their fsyncs wait for it.
@@ -46,6 +51,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -200,11 +206,11 @@ def measure(root: Path, graph: Any, items: int, pending: int, services: Any,
         for request in reviews.pending():
             reviews.answer(request.review_id, {"action": "accept"})
         reviews.status_calls = far.status_calls = 0
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         report = resumer.run_once()
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
         assert len(report.resumed) == 100, report
-        passes[mode] = {"ms": round(seconds * 1000, 1),
+        passes[mode] = {"ms": round(seconds * 1000, 1), "cpu_ms": round(cpu * 1000, 1),
                         "status_calls": reviews.status_calls + far.status_calls}
     out["resumer_pass"] = passes
 
@@ -233,7 +239,6 @@ def measure(root: Path, graph: Any, items: int, pending: int, services: Any,
     out["worker_count"] = board.count_tasks(worker)
     out["worker_count_ms"] = median_ms(lambda: board.count_tasks(worker), repeats=9,
                                        clock=time.thread_time)
-    out["export"] = measure_export(root, graph, tag)
     return out
 
 
@@ -261,18 +266,21 @@ def io_counters() -> dict[str, int]:
         return {}
 
 
-def measure_export(root: Path, graph: Any, tag: str, runs: int = 7) -> dict[str, Any]:
-    """A full export of the ledger's corrections, then one of 1,000 more continuing it."""
+EXPORT_OPTIONS: dict[str, Any] = {"format": "openai-chat", "near_dup": False}
+
+
+def full_export(root: Path, graph: Any, tag: str) -> dict[str, Any]:
+    """A full export of the ledger's corrections (the one the ``since`` exports continue), then
+    1,000 corrections more for them: the continuous fine-tuning case, whose cost should not
+    depend on what came before."""
     from hitl_agent.export import ExportOptions, export_dataset
 
-    options = ExportOptions(format="openai-chat", near_dup=False)
     settle()
-    start = time.perf_counter()
-    result = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}", options)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    result = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}",
+                            ExportOptions(**EXPORT_OPTIONS))
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     read = result.counts["read"]
-    full_s = time.perf_counter() - start
-    # Then 1,000 corrections more, exported on their own (``since`` the full export): the
-    # continuous fine-tuning case; its cost should not depend on what came before.
     last = graph.hitl_parts.ledger.last_correction_seq()
     db = graph.hitl_parts.ledger.engine.raw_connection()
     try:
@@ -282,41 +290,33 @@ def measure_export(root: Path, graph: Any, tag: str, runs: int = 7) -> dict[str,
         conn.execute("COMMIT")
     finally:
         db.close()
-    settle()
-    # The same export seven times (medians): one run is at the mercy of the machine's other
-    # users; its CPU time (this process's) is not, and the time it waited for a CPU says how
-    # much of the wall time was theirs.
-    samples: dict[str, list[float]] = {"wall": [], "cpu": [], "runqueue": [], "own": [],
-                                       "disk_read": [], "bytes_read": [], "bytes_written": []}
-    for run in range(runs):
-        io0, wait0 = io_counters(), runqueue_ms()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        more = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}-more-{run}",
-                              options, since=root / f"export-{tag}")
-        wall = (time.perf_counter() - start) * 1000
-        cpu = (time.process_time() - start_cpu) * 1000
-        waited = runqueue_ms() - wait0
-        io1 = io_counters()
-        samples["wall"].append(wall)
-        samples["cpu"].append(cpu)
-        samples["runqueue"].append(waited)
-        samples["own"].append(wall - waited)
-        for key, counter in (("disk_read", "read_bytes"), ("bytes_read", "rchar"),
-                             ("bytes_written", "wchar")):
-            samples[key].append(io1.get(counter, 0) - io0.get(counter, 0))
-    med = {k: round(statistics.median(v), 1) for k, v in samples.items()}
+    return {"corrections": read, "us_per_correction": round(wall * 1e6 / read, 1),
+            "us_per_correction_cpu": round(cpu * 1e6 / read, 1)}
+
+
+def since_export(root: Path, graph: Any, tag: str, run: int) -> dict[str, float]:
+    """One export of the 1,000 corrections after the full export (``since`` it): wall, the
+    process's CPU, the time this thread waited for a CPU, ``own`` (wall - that wait), the bytes
+    read from the disk, read and written (through the page cache), and the state's size."""
+    from hitl_agent.export import ExportOptions, export_dataset
+
+    out = root / f"export-{tag}-more-{run}"
+    io0, wait0 = io_counters(), runqueue_ms()
+    start, start_cpu = time.perf_counter(), time.process_time()
+    more = export_dataset(graph.hitl_parts.ledger, out, ExportOptions(**EXPORT_OPTIONS),
+                          since=root / f"export-{tag}")
+    wall = (time.perf_counter() - start) * 1000
+    cpu = (time.process_time() - start_cpu) * 1000
+    waited = runqueue_ms() - wait0
+    io1 = io_counters()
+    assert more.counts["read"] == 1000, more.counts
     state = more.manifest.state
-    return {"corrections": read,
-            "us_per_correction": round(full_s * 1e6 / read, 1),
-            "since_previous_1000_new_ms": med["wall"],
-            "since_previous_1000_new_cpu_ms": med["cpu"],
-            "since_previous_1000_new_runqueue_ms": med["runqueue"],
-            "since_previous_1000_new_own_ms": med["own"],
-            "since_previous_disk_read_bytes": int(med["disk_read"]),
-            "since_previous_bytes_read": int(med["bytes_read"]),
-            "since_previous_bytes_written": int(med["bytes_written"]),
-            "state_bytes": state.bytes if state is not None else 0,
-            "since_previous_read": more.counts["read"]}
+    shutil.rmtree(out)
+    return {"wall": wall, "cpu": cpu, "runqueue": waited, "own": wall - waited,
+            **{key: io1.get(counter, 0) - io0.get(counter, 0)
+               for key, counter in (("disk_read", "read_bytes"), ("bytes_read", "rchar"),
+                                    ("bytes_written", "wchar"))},
+            "state_bytes": state.bytes if state is not None else 0}
 
 
 def new_graph(root: Path, name: str, *, ledger: Any = None, reviews: Any = None) -> Any:
@@ -339,40 +339,71 @@ def with_templates(graph: Any) -> Any:
     return graph
 
 
-def loop_per_item(root: Path, sizes: list[int], rounds: int = 8, per_round: int = 25,
-                  batch: int = 256) -> dict[int, dict[str, float]]:
-    """Per item through the graph at each size, the sizes taking turns: each size has its own
-    ledger, seeded once; each round runs ``per_round`` invokes and one ``ingest`` of ``batch``
-    items on every size (the order reversed every other round). Medians over the items (wall
-    and the process's CPU), so the machine's load and a slow moment fall on every size alike."""
-    graphs = {}
+def loop_item(graph: Any, batch_graph: Any, tag: str, per_round: int,
+              batch: int) -> dict[str, list[float]]:
+    """``per_round`` items through the graph (one ``invoke`` each) and ``batch`` through
+    ``ingest``: ms per item, wall and the process's CPU."""
+    got: dict[str, list[float]] = {"invoke": [], "invoke_cpu": []}
+    for i in range(per_round):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        graph.invoke({"input": f"new {tag} {i}"}, {"configurable": {"thread_id": f"n{tag}-{i}"}})
+        got["invoke"].append((time.perf_counter() - start) * 1000)
+        got["invoke_cpu"].append((time.process_time() - start_cpu) * 1000)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    for _ in ingest(batch_graph, ((f"b{tag}-{i}", f"batch {tag} {i}") for i in range(batch))):
+        pass
+    got["batch"] = [(time.perf_counter() - start) * 1000 / batch]
+    got["batch_cpu"] = [(time.process_time() - start_cpu) * 1000 / batch]
+    return got
+
+
+def alternating(root: Path, sizes: list[int], *, loop: bool, export: bool, rounds: int = 8,
+                per_round: int = 25, batch: int = 256) -> dict[int, dict[str, Any]]:
+    """The per-item loop and the ``since`` export at each size, the sizes taking turns.
+
+    Each size has its own ledger, seeded once (and, for the export, exported in full once, then
+    given 1,000 corrections more); each round runs on every size, the order reversed every other
+    round: ``per_round`` invokes and one ``ingest`` of ``batch`` items, and one ``since``
+    export. Medians over the samples, so the machine's load and a slow moment fall on every size
+    alike and the ratios between sizes hold even on a busy machine."""
+    graphs, out = {}, {}
     for items in sizes:
-        graph = with_templates(new_graph(root, f"loop-{items}"))
+        graph = with_templates(new_graph(root, f"alt-{items}"))
         seed(graph, items, items // 10, (0, 0, 0))
-        batch_graph = new_graph(root, f"loop-{items}-batch", ledger=graph.hitl_parts.ledger,
+        batch_graph = new_graph(root, f"alt-{items}-batch", ledger=graph.hitl_parts.ledger,
                                 reviews=InProcessReviews())
         graphs[items] = (graph, batch_graph)
+        out[items] = {"export": full_export(root, graph, f"alt-{items}")} if export else {}
     settle()
-    samples = {n: {"invoke": [], "invoke_cpu": [], "batch": [], "batch_cpu": []}
-               for n in sizes}
-    for r in range(-1, rounds):  # round -1: a warm-up, not counted
+    samples: dict[int, dict[str, list[float]]] = {n: {} for n in sizes}
+    for r in range(-1, rounds):  # round -1 warms every size up and is not counted
         for items in sizes if r % 2 == 0 else sizes[::-1]:
             graph, batch_graph = graphs[items]
-            got = samples[items] if r >= 0 else {k: [] for k in samples[items]}
-            for i in range(per_round):
-                start, start_cpu = time.perf_counter(), time.process_time()
-                graph.invoke({"input": f"new {items} {r} {i}"},
-                             {"configurable": {"thread_id": f"n{items}-{r}-{i}"}})
-                got["invoke"].append((time.perf_counter() - start) * 1000)
-                got["invoke_cpu"].append((time.process_time() - start_cpu) * 1000)
-            start, start_cpu = time.perf_counter(), time.process_time()
-            for _ in ingest(batch_graph, ((f"b{items}-{r}-{i}", f"batch {items} {r} {i}")
-                                          for i in range(batch))):
-                pass
-            got["batch"].append((time.perf_counter() - start) * 1000 / batch)
-            got["batch_cpu"].append((time.process_time() - start_cpu) * 1000 / batch)
-    return {n: {k: round(statistics.median(v), 3) for k, v in got.items()}
-            for n, got in samples.items()}
+            got: dict[str, list[float]] = {}
+            if loop:
+                got.update(loop_item(graph, batch_graph, f"{items}-{r}", per_round, batch))
+            if export:
+                got.update({f"since_{k}": [v]
+                            for k, v in since_export(root, graph, f"alt-{items}", r).items()})
+            if r >= 0:
+                for key, values in got.items():
+                    samples[items].setdefault(key, []).extend(values)
+    for items, got in samples.items():
+        med = {k: statistics.median(v) for k, v in got.items()}
+        if loop:
+            out[items]["loop_ms_per_item"] = {k: round(med[k], 3) for k in
+                                              ("invoke", "invoke_cpu", "batch", "batch_cpu")}
+        if export:
+            out[items]["export"].update({
+                "since_previous_1000_new_ms": round(med["since_wall"], 1),
+                "since_previous_1000_new_cpu_ms": round(med["since_cpu"], 1),
+                "since_previous_1000_new_runqueue_ms": round(med["since_runqueue"], 1),
+                "since_previous_1000_new_own_ms": round(med["since_own"], 1),
+                "since_previous_disk_read_bytes": int(med["since_disk_read"]),
+                "since_previous_bytes_read": int(med["since_bytes_read"]),
+                "since_previous_bytes_written": int(med["since_bytes_written"]),
+                "state_bytes": int(med["since_state_bytes"])})
+    return out
 
 
 def flat(r: dict[str, Any]) -> dict[str, float]:
@@ -384,6 +415,7 @@ def flat(r: dict[str, Any]) -> dict[str, float]:
                     "loop_batch": loop["batch"], "loop_batch_cpu": loop["batch_cpu"]})
     if "resumer_pass" in r:
         out.update({"resumer_event_driven": r["resumer_pass"]["event_driven"]["ms"],
+                    "resumer_event_driven_cpu": r["resumer_pass"]["event_driven"]["cpu_ms"],
                     "queue_page": r["queue_page_ms"],
                     "queue_by_priority": r["queue_by_priority_ms"],
                     "queue_page_cpu": r["queue_page_cpu_ms"],
@@ -393,6 +425,7 @@ def flat(r: dict[str, Any]) -> dict[str, float]:
     if "export" in r:
         e = r["export"]
         out.update({"export_per_correction": e["us_per_correction"],
+                    "export_per_correction_cpu": e["us_per_correction_cpu"],
                     "export_since_1000_new": e["since_previous_1000_new_ms"],
                     "export_since_1000_new_cpu": e["since_previous_1000_new_cpu_ms"],
                     "export_since_1000_new_own": e["since_previous_1000_new_own_ms"],
@@ -412,7 +445,7 @@ def main() -> None:
     results = [{"items": items, "pending_reviews": items // 10} for items in sizes]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        if args.only in ("all", "export"):
+        if args.only == "all":
             from hitl_agent.service.services import build_services
             from hitl_agent.service.settings import ServiceSettings
 
@@ -422,21 +455,19 @@ def main() -> None:
                 items, pending = result["items"], result["pending_reviews"]
                 seed(graph, items, pending, have)
                 have = (items - pending, pending, items // 10)
-                if args.only == "export":
-                    result["export"] = measure_export(root, graph, str(items))
-                else:
-                    data = root / f"service-{items}"
-                    populate(data, pending)
-                    services = build_services(ServiceSettings(data_dir=data, background=False))
-                    result.update(measure(root, graph, items, pending, services, str(items)))
-                    services.close()
+                settle()
+                data = root / f"service-{items}"
+                populate(data, pending)
+                services = build_services(ServiceSettings(data_dir=data, background=False))
+                result.update(measure(root, graph, items, pending, services, str(items)))
+                services.close()
                 print(json.dumps(result), file=sys.stderr)
-        if args.only in ("all", "loop"):
-            for result, (items, loop) in zip(results, loop_per_item(root, sizes).items(),
-                                             strict=True):
-                assert result["items"] == items
-                result["loop_ms_per_item"] = loop
-                print(json.dumps({"items": items, "loop_ms_per_item": loop}), file=sys.stderr)
+        turns = alternating(root, sizes, loop=args.only in ("all", "loop"),
+                            export=args.only in ("all", "export"))
+        for result in results:
+            result.update(turns[result["items"]])
+            print(json.dumps({"items": result["items"], **turns[result["items"]]}),
+                  file=sys.stderr)
 
     base = flat(results[0])
     growth = [{"items": r["items"],
