@@ -272,3 +272,26 @@ def test_live_replay_reproduces_offline_accuracy(tmp_path: Path) -> None:
     live_acc = bench.accuracy(live, scored)
     assert abs(live_acc - offline_acc) <= 1 / 60 + 1e-9, (live_acc, offline_acc)
     assert live_acc > 0.75
+
+
+def test_a_backlog_is_counted_up_to_its_cap_or_a_days_answers(services: ReviewServices) -> None:
+    from hitl_agent.service.team_view import team_page
+
+    flow = make_flow(services, "deep", 2)
+    for i in range(6):
+        start(services, flow, f"d{i}", f"item {i}")
+    full = team_stats(services)["flows"][0]
+    assert (full["openLoops"], full["answersNeeded"], full["backlogCapped"]) == (6, 12, False)
+    cut = team_stats(services, backlog_cap=3)["flows"][0]
+    assert (cut["openLoops"], cut["answersNeeded"], cut["backlogCapped"]) == (4, 8, True)
+    stats = team_stats(services, backlog_cap=3)
+    page = team_page("lead", "csrf", stats, services.tasks.clock())
+    assert "more than 3" in page and "at least 8" in page
+    # A day's answers at the flow's pace (4 today) count further than the cap: 5 loops.
+    reviewer = services.workforce.add_worker("r", teams=["crowd"])[0]
+    for i in range(4):
+        services.tasks.submit(reviewer, f"d{i}", answer("cat"))
+    paced = team_stats(services, backlog_cap=3)["flows"][0]
+    assert (paced["openLoops"], paced["backlogCapped"]) == (5, True)
+    assert team_stats(services, backlog_cap=6)["flows"][0] == {
+        **paced, "openLoops": 6, "answersNeeded": 8, "backlogCapped": False}
