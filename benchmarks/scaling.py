@@ -12,7 +12,8 @@ and at each size this prints what one unit of work costs:
   ``queue_by_priority_ms`` sorted by priority, with as many open human loops in the service
   database as pending reviews (``*_cpu_ms``: the CPU time of the thread, steady under load);
 - ``worker_tasks_ms``: the worker API's task list (``TaskBoard.page_tasks``: a page of 100, then
-  the page after it) and ``worker_count_ms`` its count (``count_tasks``, up to 1,000), CPU ms;
+  the page after it) and ``worker_count_ms`` its count (``count_tasks``, up to 1,000), and
+  ``team_figures_ms`` the team view's figures computed afresh (``team_stats``), CPU ms;
 - ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items), per
   correction; then, after 1,000 corrections more, an export of those alone continuing it
   (``since``), in ms: wall, the process's CPU time, the time it waited for a CPU while runnable
@@ -239,6 +240,11 @@ def measure(root: Path, graph: Any, items: int, pending: int, services: Any,
     out["worker_count"] = board.count_tasks(worker)
     out["worker_count_ms"] = median_ms(lambda: board.count_tasks(worker), repeats=9,
                                        clock=time.thread_time)
+    # The team view's figures computed afresh (each flow's backlog up to its cap), CPU ms.
+    from hitl_agent.service.team_stats import team_stats
+
+    out["team_figures_ms"] = median_ms(lambda: team_stats(services), repeats=5,
+                                       clock=time.thread_time)
     return out
 
 
@@ -421,7 +427,8 @@ def flat(r: dict[str, Any]) -> dict[str, float]:
                     "queue_page_cpu": r["queue_page_cpu_ms"],
                     "queue_by_priority_cpu": r["queue_by_priority_cpu_ms"],
                     "worker_tasks_cpu": r["worker_tasks_ms"],
-                    "worker_count_cpu": r["worker_count_ms"]})
+                    "worker_count_cpu": r["worker_count_ms"],
+                    "team_figures_cpu": r["team_figures_ms"]})
     if "export" in r:
         e = r["export"]
         out.update({"export_per_correction": e["us_per_correction"],
