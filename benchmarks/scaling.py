@@ -3,7 +3,7 @@ and at each size this prints what one unit of work costs:
 
 - ``loop_ms_per_item``: one new item through the review graph (one ``invoke`` each), and through
   the batch API (``ingest``, 256 a batch), the median over the items, wall and the process's CPU
-  time (``*_cpu``);
+  time (``*_cpu``), with a checkpointer that holds a thread per pending review;
 - ``resumer_pass_ms``: one ``Resumer.run_once`` after 100 of the pending reviews were answered,
   with a backend that says what changed (``event_driven``; its status calls are counted), and
   one that must be polled (``polled``: the first 1000 pending reviews each pass);
@@ -13,7 +13,9 @@ and at each size this prints what one unit of work costs:
   database as pending reviews (``*_cpu_ms``: the CPU time of the thread, steady under load);
 - ``worker_tasks_ms``: the worker API's task list (``TaskBoard.page_tasks``: a page of 100, then
   the page after it) and ``worker_count_ms`` its count (``count_tasks``, up to 1,000), and
-  ``team_figures_ms`` the team view's figures computed afresh (``team_stats``), CPU ms;
+  ``team_figures_ms`` the team view's figures computed afresh (``team_stats``), CPU ms (it grows
+  from 1k to 10k pending reviews while its at-risk list, at most 1,000 loops due within a day,
+  fills up, and is flat from there);
 - ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items), per
   correction; then, after 1,000 corrections more, an export of those alone continuing it
   (``since``), in ms: wall, the process's CPU time, the time it waited for a CPU while runnable
@@ -345,6 +347,27 @@ def with_templates(graph: Any) -> Any:
     return graph
 
 
+def seed_checkpoints(path: Path, threads: int) -> None:
+    """Give the checkpointer at ``path`` the threads of the pending reviews (``p0`` ..), each a
+    copy of the template thread's rows: the threads a checkpointer must keep."""
+    import sqlite3
+
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        for table in ("checkpoints", "writes"):
+            cols = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+            rows = db.execute(f"SELECT * FROM {table} WHERE thread_id = 'tpl-1'").fetchall()
+            at = cols.index("thread_id")
+            db.executemany(
+                f"INSERT INTO {table} VALUES ({','.join('?' * len(cols))})",
+                (tuple(f"p{i}" if j == at else v for j, v in enumerate(row))
+                 for i in range(threads) for row in rows))
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
 def loop_item(graph: Any, batch_graph: Any, tag: str, per_round: int,
               batch: int) -> dict[str, list[float]]:
     """``per_round`` items through the graph (one ``invoke`` each) and ``batch`` through
@@ -367,15 +390,17 @@ def alternating(root: Path, sizes: list[int], *, loop: bool, export: bool, round
                 per_round: int = 25, batch: int = 256) -> dict[int, dict[str, Any]]:
     """The per-item loop and the ``since`` export at each size, the sizes taking turns.
 
-    Each size has its own ledger, seeded once (and, for the export, exported in full once, then
-    given 1,000 corrections more); each round runs on every size, the order reversed every other
-    round: ``per_round`` invokes and one ``ingest`` of ``batch`` items, and one ``since``
-    export. Medians over the samples, so the machine's load and a slow moment fall on every size
-    alike and the ratios between sizes hold even on a busy machine."""
+    Each size has its own ledger, seeded once, and a checkpointer holding its pending reviews'
+    threads (and, for the export, exported in full once, then given 1,000 corrections more);
+    each round runs on every size, the order reversed every other round: ``per_round`` invokes
+    and one ``ingest`` of ``batch`` items, and one ``since`` export. Medians over the samples,
+    so the machine's load and a slow moment fall on every size alike and the ratios between
+    sizes hold even on a busy machine."""
     graphs, out = {}, {}
     for items in sizes:
         graph = with_templates(new_graph(root, f"alt-{items}"))
         seed(graph, items, items // 10, (0, 0, 0))
+        seed_checkpoints(root / f"alt-{items}-checkpoints.db", items // 10)
         batch_graph = new_graph(root, f"alt-{items}-batch", ledger=graph.hitl_parts.ledger,
                                 reviews=InProcessReviews())
         graphs[items] = (graph, batch_graph)
