@@ -24,6 +24,7 @@ from hitl_agent.service.team_stats import (
     team_stats,
     wilson,
 )
+from hitl_agent.service.workforce import WorkerInfo
 from hitl_agent.types import HumanAnswer
 from tests.helpers.paths import SHARED_DATA
 
@@ -178,13 +179,21 @@ def test_gold_tasks_mix_in_unseen_and_score_reviewers(services: ReviewServices) 
     json.dumps(stats)  # plain JSON all through
 
 
-def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) -> None:
-    flow = make_flow(services, "kept", 1)
+def _kept_figures(
+    services: ReviewServices, flow: str, prefix: str
+) -> tuple[TeamFigures, list[int], WorkerInfo]:
+    """Three open loops of a new flow ``flow`` (``<prefix>0`` ..), a reviewer of its team, and
+    the team figures kept on a clock the test moves (the list's one item)."""
+    arn = make_flow(services, flow, 1)
     for i in range(3):
-        start(services, flow, f"k{i}", f"item {i}")
+        start(services, arn, f"{prefix}{i}", f"item {i}")
     reviewer = services.workforce.add_worker("r", teams=["crowd"])[0]
     now = [services.tasks.clock()]
-    kept = TeamFigures(services, clock=lambda: now[0])
+    return TeamFigures(services, clock=lambda: now[0]), now, reviewer
+
+
+def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) -> None:
+    kept, now, reviewer = _kept_figures(services, "kept", "k")
     first = kept.figures()
     assert first == team_stats(services) | {"generatedAt": first["generatedAt"]}
     services.tasks.submit(reviewer, "k0", answer("cat"))
@@ -204,12 +213,7 @@ def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) 
 def test_team_figures_see_a_loop_leave_the_backlog_without_an_answer(
     services: ReviewServices,
 ) -> None:
-    flow = make_flow(services, "left", 1)
-    for i in range(3):
-        start(services, flow, f"s{i}", f"item {i}")
-    reviewer = services.workforce.add_worker("r", teams=["crowd"])[0]
-    now = [services.tasks.clock()]
-    kept = TeamFigures(services, clock=lambda: now[0])
+    kept, now, reviewer = _kept_figures(services, "left", "s")
     assert kept.figures()["flows"][0]["openLoops"] == 3
     services.runtime.stop_human_loop({"HumanLoopName": "s0"})  # Stopped: its event
     now[0] += FRESH_US

@@ -8,7 +8,15 @@ import pytest
 
 from hitl_agent.service.errors import ValidationException
 from hitl_agent.service.pagination import encode_position
-from tests.helpers.service import InProcessService, create_flow, new_worker, start_loop, unique
+from hitl_agent.service.workforce import WorkerInfo
+from tests.helpers.service import (
+    InProcessService,
+    WorkerClient,
+    create_flow,
+    new_worker,
+    start_loop,
+    unique,
+)
 
 
 def _pages(worker: Any, limit: int) -> list[list[str]]:
@@ -30,6 +38,24 @@ def _flows(service: InProcessService, *teams: str) -> dict[str, str]:
     sagemaker = service.client("sagemaker")
     return {team: create_flow(sagemaker, output=str(service.data / "outputs"), team=team)
             for team in teams}
+
+
+def _team_with_loops(
+    service: InProcessService, prefix: str, n: int
+) -> tuple[list[str], WorkerClient, WorkerInfo]:
+    """``n`` loops started one after the other for a new team, and a worker of the team (its
+    worker API client and its service-layer record)."""
+    team = unique(prefix)
+    flow = _flows(service, team)[team]
+    runtime = service.client("sagemaker-a2i-runtime")
+    names = []
+    for _ in range(n):
+        service.clock.advance(0.01)
+        names.append(start_loop(runtime, flow))
+    client = new_worker(service.services, service.url, team)
+    info = service.services.workforce.get_worker(client.name)
+    assert info is not None
+    return names, client, info
 
 
 def test_pages_of_two_teams_come_oldest_first_each_task_once(
@@ -90,13 +116,7 @@ def test_a_token_edited_or_issued_for_the_portal_queue_is_refused(
     clocked_service: InProcessService,
 ) -> None:
     service = clocked_service
-    team = unique("pd")
-    flow = _flows(service, team)[team]
-    runtime = service.client("sagemaker-a2i-runtime")
-    for _ in range(3):
-        service.clock.advance(0.01)
-        start_loop(runtime, flow)
-    worker = new_worker(service.services, service.url, team)
+    _, worker, info = _team_with_loops(service, "pd", 3)
     token = worker.http.get("/worker-api/tasks", params={"limit": 1}).json()["nextToken"]
     payload, _, mac = token.partition(".")
     edited = f"{payload[:-1]}{'A' if payload[-1] != 'A' else 'B'}.{mac}"
@@ -104,8 +124,6 @@ def test_a_token_edited_or_issued_for_the_portal_queue_is_refused(
     for bad in (edited, portal):
         r = worker.http.get("/worker-api/tasks", params={"nextToken": bad})
         assert r.status_code == 400 and "nextToken" in r.text, r.text
-    info = service.services.workforce.get_worker(worker.name)
-    assert info is not None
     with pytest.raises(ValidationException) as caught:
         service.services.tasks.page_tasks(info, token=portal)
     assert caught.value.field == "nextToken"
@@ -115,13 +133,7 @@ def test_count_stops_past_its_cap_and_skips_what_the_worker_may_not_take(
     clocked_service: InProcessService,
 ) -> None:
     service = clocked_service
-    team = unique("pe")
-    flow = _flows(service, team)[team]
-    runtime = service.client("sagemaker-a2i-runtime")
-    names = [start_loop(runtime, flow) for _ in range(5)]
-    client = new_worker(service.services, service.url, team)
-    worker = service.services.workforce.get_worker(client.name)
-    assert worker is not None
+    names, client, worker = _team_with_loops(service, "pe", 5)
     board = service.services.tasks
     assert board.count_tasks(worker) == 5
     assert board.count_tasks(worker, cap=5) == 5
