@@ -127,6 +127,12 @@ def test_a_token_edited_or_issued_for_the_portal_queue_is_refused(
     with pytest.raises(ValidationException) as caught:
         service.services.tasks.page_tasks(info, token=portal)
     assert caught.value.field == "nextToken"
+    three_keys = encode_position("worker-tasks", (1, 2, 3), 0)  # signed, but not our keys
+    r = worker.http.get("/worker-api/tasks", params={"nextToken": three_keys})
+    assert r.status_code == 400 and "nextToken is not valid" in r.text, r.text
+    not_numbers = encode_position("worker-tasks", ("a", 1), 0)  # type: ignore[arg-type]
+    r = worker.http.get("/worker-api/tasks", params={"nextToken": not_numbers})
+    assert r.status_code == 400 and "nextToken is not a valid position" in r.text, r.text
 
 
 def test_count_stops_past_its_cap_and_skips_what_the_worker_may_not_take(
