@@ -203,7 +203,7 @@ def stats(
 ) -> None:
     """Backlog, tasks at risk, answers per hour, estimated accuracy and agreement (the team view's
     figures)."""
-    from hitl_agent.service.team_stats import team_stats
+    from hitl_agent.service.team_stats import backlog_text, team_stats
 
     with _services(data, database) as services:
         figures = team_stats(services)
@@ -215,8 +215,7 @@ def stats(
         alpha = "" if f["alpha"] is None else f"{f['alpha']:.2f}"
         flows.add_row(
             f["flow"],
-            str(f["openLoops"]),
-            str(f["answersNeeded"]),
+            *backlog_text(f),
             str(f["atRisk"]),
             str(f["answersPerHour"]),
             f["method"],

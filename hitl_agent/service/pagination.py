@@ -101,7 +101,7 @@ def encode_position(order: str, keys: Sequence[float | int], start: int) -> str:
 
 def decode_position(token: str, order: str, *, field: str = "after") -> tuple[tuple[Any, ...], int]:
     """The keys and row count :func:`encode_position` put in ``token``, checked."""
-    bad = ValidationException("after is not a valid queue position", field=field)
+    bad = ValidationException(f"{field} is not a valid position", field=field)
     data = _unpack(token, field, field)
     keys, start = data.get("k"), data.get("n")
     if data.get("o") != order:

@@ -16,15 +16,13 @@ all show that one, and only through ``portal_pages.deadline_html``.
 
 A page of the queue is read in index order from its position (keyset pagination: ``after``, a
 signed token naming the last row shown), one ordered range scan per team of the reviewer (and the
-view's flow), merged; the count is capped at ``COUNT_CAP``. No request reads every open loop, so a
-page costs the same with 10,000 open loops as with 100 (``benchmarks/portal.py``,
-``benchmarks/scaling.py``).
+view's flow), merged; the count is capped at ``COUNT_CAP`` (both in :mod:`.task_scan`, which the
+worker API's task list reads through too). No request reads every open loop, so a page costs the
+same with 10,000 open loops as with 100 (``benchmarks/portal.py``, ``benchmarks/scaling.py``).
 """
 
 from __future__ import annotations
 
-import functools
-import heapq
 import json
 import re
 from collections.abc import Mapping
@@ -32,13 +30,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Select, bindparam, exists, func, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import ConflictException, ValidationException
 from .models import FlowDefinition, HumanLoop
 from .pagination import decode_position, encode_position
 from .queue_keys import confidence_of, priority_of
+from .task_scan import COUNT_CAP as COUNT_CAP  # the portal pages say "more than" it
+from .task_scan import SORT_KEYS, Position, Scope, count_rows, scan_rows
 from .tasks import TaskBoard, TaskSummary
 from .validation import NAME
 from .workforce import WorkerInfo
@@ -48,7 +48,6 @@ FLOW_NAME = re.compile(rf"{NAME}")
 DUE_WINDOWS = {"1h": 3_600, "24h": 86_400, "7d": 604_800}
 PREVIEW_CHARS = 160
 NEXT_CANDIDATES = 20
-COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -163,91 +162,18 @@ def row_of(loop: HumanLoop, summary: TaskSummary) -> QueueRow:
 
 # --- the query ---------------------------------------------------------------------------------
 
-# Each sort's keys, in the order of its indexes (all ascending; see models.HumanLoop): a page is
-# read from its position in the index, so its cost does not grow with the open loops.
-SORT_KEYS: dict[str, tuple[Any, ...]] = {
-    "deadline": (HumanLoop.expires_us, HumanLoop.id),
-    "priority": (HumanLoop.priority_key, HumanLoop.confidence_key, HumanLoop.expires_us,
-                 HumanLoop.id),
-    "created": (HumanLoop.created_us, HumanLoop.id),
-}
-Position = tuple[float | int, ...]
-"""A row's sort keys (the last one its id): where a page starts, exclusive."""
 
-
-FIRST_CHUNK = 64
-LAST_CHUNK = 4096
-
-
-@functools.cache
-def _candidates(sort: str, by_flow: bool, due: bool, after: bool) -> Select[Any]:
-    """Built once per shape: the next open loops of one team (or of one flow of the team) in the
-    sort's order, from a position, read from the sort's index alone (team, flow and status are
-    the index's equality prefix, its keys the order). The due limit is written
-    ``expires_us + 0``, which no index serves, so that SQLite does not take the deadline index
-    for it and sort."""
-    keys = SORT_KEYS[sort]
-    stmt = select(*keys).where(HumanLoop.workteam_name == bindparam("team"))
-    if by_flow:
-        stmt = stmt.where(HumanLoop.flow_definition_name == bindparam("flow"))
-    stmt = stmt.where(HumanLoop.status == "InProgress")
-    if due:
-        expires = HumanLoop.expires_us if sort == "deadline" else HumanLoop.expires_us + 0
-        stmt = stmt.where(expires <= bindparam("due_us"))
-    if after:
-        stmt = stmt.where(tuple_(*keys) > tuple_(*(bindparam(f"k{i}") for i in range(len(keys)))))
-    return stmt.order_by(*keys).limit(bindparam("chunk"))
-
-
-def _scan(board: TaskBoard, worker: WorkerInfo, view: QueueView, team: str, limit: int,
-          s: Session, now: int, after: Position | None) -> list[Position]:
-    """The first ``limit`` rows of one team (and the view's flow) the worker may take, after
-    ``after``: candidates in index order a chunk at a time (growing), each checked by the board's
-    rule.
-
-    The rule is an ``EXISTS`` on the candidate's own row (``id = c.id``: a primary-key lookup
-    whatever else the rule says), so no planner can trade the candidates' index order for a scan
-    of every open loop.
-    """
-    shape = (view.sort, view.flow is not None, view.due is not None)
-    params: dict[str, Any] = {"team": team, "flow": view.flow}
-    if view.due:
-        params["due_us"] = now + DUE_WINDOWS[view.due] * 1_000_000
-    rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
-    statements = {}
-    for has_after in (False, True):
-        candidates = _candidates(*shape, has_after).subquery("c")
-        takeable = exists().where(HumanLoop.id == candidates.c.id, rule).label("takeable")
-        statements[has_after] = select(*candidates.c, takeable).order_by(*candidates.c)
-    found: list[Position] = []
-    chunk = max(FIRST_CHUNK, limit + limit // 2)
-    while True:
-        if after is not None:
-            params.update({f"k{i}": key for i, key in enumerate(after)})
-        rows = s.execute(statements[after is not None], {**params, "chunk": chunk}).all()
-        found.extend(tuple(row[:-1]) for row in rows if row[-1])
-        if len(found) >= limit or len(rows) < chunk:
-            return found[:limit]
-        after, chunk = tuple(rows[-1][:-1]), min(chunk * 4, LAST_CHUNK)
-
-
-def _teams(worker: WorkerInfo) -> list[str]:
-    """One scan per team of the worker, merged (a flow's loops are its team's)."""
-    return sorted(set(worker.teams))
+def scope_of(view: QueueView, now: int) -> Scope:
+    """What the view reads (:mod:`.task_scan`): its order, flow and due limit at ``now``."""
+    due_us = now + DUE_WINDOWS[view.due] * 1_000_000 if view.due else None
+    return Scope(sort=view.sort, flow=view.flow, due_us=due_us)
 
 
 def queue_rows(board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session,
                now: int, after: Position | None = None) -> list[tuple[int, Position]]:
-    """The ids and positions of the first ``limit`` rows of the view after ``after``.
-
-    Each team of the worker (with the view's flow, if any) is read in its index's order until
-    ``limit`` rows the worker may take are found; the teams' rows are merged by key, so a
-    reviewer of several teams costs one such scan per team, and a flow of another team costs an
-    empty range.
-    """
-    runs = [_scan(board, worker, view, team, limit, s, now, after) for team in _teams(worker)]
-    merged = runs[0] if len(runs) == 1 else list(heapq.merge(*runs))
-    return [(int(row[-1]), row) for row in merged[:limit]]
+    """The ids and positions of the first ``limit`` rows of the view after ``after``
+    (:func:`.task_scan.scan_rows`: one ordered range scan per team of the worker, merged)."""
+    return scan_rows(s, worker, scope_of(view, now), limit, now, after)
 
 
 def queue_ids(
@@ -259,21 +185,8 @@ def queue_ids(
 
 def count_view(board: TaskBoard, worker: WorkerInfo, view: QueueView, s: Session,
                now: int) -> int:
-    """How many rows the view holds, counted up to ``COUNT_CAP + 1`` (a bounded cost): one
-    statement per team, the board's rule evaluated inside the database."""
-    rule = board._available(worker, now)  # noqa: SLF001 - the board's one availability rule
-    total = 0
-    for team in _teams(worker):
-        where = [HumanLoop.workteam_name == team, HumanLoop.status == "InProgress", rule]
-        if view.flow:
-            where.append(HumanLoop.flow_definition_name == view.flow)
-        if view.due:
-            where.append(HumanLoop.expires_us <= now + DUE_WINDOWS[view.due] * 1_000_000)
-        capped = select(HumanLoop.id).where(*where).limit(COUNT_CAP + 1 - total).subquery()
-        total += int(s.scalar(select(func.count()).select_from(capped)) or 0)
-        if total > COUNT_CAP:
-            break
-    return total
+    """How many rows the view holds, counted up to ``COUNT_CAP + 1`` (a bounded cost)."""
+    return count_rows(s, worker, scope_of(view, now), now)
 
 
 def _team_of(config: str | None) -> str | None:

@@ -52,6 +52,7 @@ from .portal_web import (
     to_login,
 )
 from .signing import LocalUrlSigner, S3Presigner
+from .task_scan import available
 from .tasks import TaskBoard, TaskDetail
 from .team_stats import is_admin
 from .validation import NAME
@@ -164,7 +165,7 @@ def can_claim(board: TaskBoard, worker: WorkerInfo, name: str) -> bool:
         return False
     stmt = select(HumanLoop.id).where(
         HumanLoop.name == name,
-        board._available(worker, board.clock()),  # noqa: SLF001 - the board's one rule
+        available(worker, board.clock()),
     )
     with board.store.read() as s:
         return s.scalar(stmt) is not None

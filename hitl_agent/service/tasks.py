@@ -16,7 +16,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,12 +25,18 @@ from .clock import Clock, iso_ms, now_us
 from .errors import ConflictException, ResourceNotFoundException, ValidationException
 from .lifecycle import Lifecycle, active_claims, answer_count
 from .models import Answer, Claim, HumanLoop, HumanTaskUi
+from .pagination import decode_position, encode_position
 from .storage import Store
+from .task_scan import COUNT_CAP, SORT_KEYS, Scope, count_rows, scan_rows
 from .workforce import WorkerInfo
 
 log = logging.getLogger(__name__)
 
 MAX_ANSWER_CHARS = 3_145_728
+TASK_SCOPE = Scope(sort="created")
+"""The worker API lists every loop of the worker's teams, oldest first."""
+TASK_ORDER = "worker-tasks"
+"""The order named in the worker API's page tokens (the portal's tokens name their sort)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,14 @@ class TaskSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """A page of tasks and the token of the next one (None on the last page)."""
+
+    tasks: list[TaskSummary]
+    next_token: str | None
 
 
 @dataclass(frozen=True)
@@ -91,59 +105,33 @@ class TaskBoard:
         self.store, self.lifecycle, self.issuer, self.clock = store, lifecycle, issuer, clock
 
     # --- reading -------------------------------------------------------------------------------
-    def _available(self, worker: WorkerInfo, now: int) -> Any:
-        """The WHERE clause of the loops ``worker`` can work on at ``now``.
-
-        Each subquery is an index seek per candidate loop (answers and claims are unique on
-        (loop, worker)), so the cost grows with the open loops of the worker's teams, not with
-        the history of answers.
-        """
-        answers = (
-            select(func.count(Answer.id)).where(Answer.loop_pk == HumanLoop.id).scalar_subquery()
-        )
-        others = (
-            select(func.count(Claim.id))
-            .where(
-                Claim.loop_pk == HumanLoop.id,
-                Claim.state == "active",
-                Claim.expires_us > now,
-                Claim.worker_pk != worker.pk,
-            )
-            .scalar_subquery()
-        )
-        mine = exists().where(
-            Claim.loop_pk == HumanLoop.id,
-            Claim.worker_pk == worker.pk,
-            Claim.state == "active",
-            Claim.expires_us > now,
-        )
-        declined = exists().where(
-            Claim.loop_pk == HumanLoop.id, Claim.worker_pk == worker.pk, Claim.state == "declined"
-        )
-        answered = exists().where(Answer.loop_pk == HumanLoop.id, Answer.worker_pk == worker.pk)
-        return and_(
-            HumanLoop.status == "InProgress",
-            HumanLoop.output_pending == 0,
-            HumanLoop.expires_us > now,
-            HumanLoop.workteam_name.in_(worker.teams),
-            ~answered,
-            or_(mine, and_(~declined, answers + others < HumanLoop.task_count)),
-        )
-
     def list_tasks(self, worker: WorkerInfo, *, limit: int = 100) -> list[TaskSummary]:
         """Loops the worker can work on now, oldest first (those it has claimed included)."""
+        return self.page_tasks(worker, limit=limit).tasks
+
+    def page_tasks(
+        self, worker: WorkerInfo, *, limit: int = 100, token: str | None = None
+    ) -> TaskPage:
+        """One page of :meth:`list_tasks` from ``token`` (the ``next_token`` of the page before;
+        None: the first page), read in the order of an index from the previous page's last row
+        (:mod:`.task_scan`), so a page costs the same whatever the backlog. A signed token that
+        does not decode is a ValidationException naming ``nextToken``."""
+        after = None
+        if token is not None:
+            after, _ = decode_position(token, TASK_ORDER, field="nextToken")
+            if len(after) != len(SORT_KEYS[TASK_SCOPE.sort]):
+                raise ValidationException("nextToken is not valid", field="nextToken")
         if not worker.teams:
-            return []
+            return TaskPage([], None)
         now = self.clock()
-        # Sort and limit the ids only, then load those rows (not every row's input, to sort).
-        ids = (
-            select(HumanLoop.id)
-            .where(self._available(worker, now))
-            .order_by(HumanLoop.created_us, HumanLoop.id)
-            .limit(limit)
-        )
         with self.store.read() as s:
-            return [summary for _, summary in self.load(s, list(s.scalars(ids)), worker, now)]
+            found = scan_rows(s, worker, TASK_SCOPE, limit + 1, now, after)
+            page = found[:limit]
+            tasks = [summary for _, summary in self.load(s, [pk for pk, _ in page], worker, now)]
+        following = None
+        if len(found) > limit:
+            following = encode_position(TASK_ORDER, page[-1][1], 0)
+        return TaskPage(tasks, following)
 
     def load(
         self, s: Session, pks: list[int], worker: WorkerInfo, now: int
@@ -170,13 +158,14 @@ class TaskBoard:
             for pk in pks
         ]
 
-    def count_tasks(self, worker: WorkerInfo) -> int:
-        """How many loops :meth:`list_tasks` would list without a limit."""
+    def count_tasks(self, worker: WorkerInfo, *, cap: int = COUNT_CAP) -> int:
+        """How many loops :meth:`list_tasks` would list without a limit, counted up to
+        ``cap + 1``: a bounded cost whatever the backlog; a result above ``cap`` means "more
+        than ``cap``" (the portal shows "more than 1,000")."""
         if not worker.teams:
             return 0
-        stmt = select(func.count(HumanLoop.id)).where(self._available(worker, self.clock()))
         with self.store.read() as s:
-            return int(s.scalar(stmt) or 0)
+            return count_rows(s, worker, TASK_SCOPE, self.clock(), cap)
 
     def _summary(self, s: Session, loop: HumanLoop, worker: WorkerInfo, now: int) -> TaskSummary:
         return self._summary_of(

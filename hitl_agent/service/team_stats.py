@@ -1,8 +1,10 @@
 """The figures of the team view (``/portal/team``) and of ``hitl-agent workers stats --json``.
 
-- ``flows``: per flow definition, its backlog (open loops and the answers they still need), how
-  many loops are at risk, its aggregation method and its agreement (Krippendorff's alpha, nominal,
-  over the answers its worker model was fitted on, to loops that have two or more);
+- ``flows``: per flow definition, its backlog (open loops and the answers they still need, counted
+  up to :data:`BACKLOG_CAP` loops or a day's work at the flow's pace, ``backlogCapped`` beyond:
+  a bounded read whatever the backlog), how many loops are at risk, its aggregation method and
+  its agreement (Krippendorff's alpha, nominal, over the answers its worker model was fitted on,
+  to loops that have two or more);
 - ``atRisk``: open loops still short of answers whose deadline comes before the flow can clear its
   backlog at the pace of the last 24 hours (at least one hour ahead, at most a day);
 - ``reviewers``: answers in the last 24 hours and per hour, accuracy on gold loops and as
@@ -11,7 +13,8 @@
 
 The portal reads them through :class:`TeamFigures`, which keeps the last figures and computes
 them again when the team's make-up changed (a flow, gold item or worker), when its activity
-changed (a new answer or loop, a loop that left ``InProgress``) and they are more than
+changed (a new answer or loop, a loop that left ``InProgress``: its status-change event, or
+``Stopping``) and they are more than
 :data:`FRESH_US` old, or when they are more than :data:`MAX_AGE_US` old: a page view does not go
 over every answer. ``hitl-agent workers stats``
 computes them afresh.
@@ -28,7 +31,7 @@ from sqlalchemy import func, select
 
 from .clock import Clock, iso_ms
 from .gold import GoldItem, flow_quality, gold_answers, gold_scores
-from .models import Answer, FlowDefinition, HumanLoop, Worker
+from .models import Answer, Event, FlowDefinition, HumanLoop, Worker
 from .services import ReviewServices
 from .workforce import WorkerInfo
 
@@ -40,6 +43,8 @@ MIN_GOLD = 5
 HOUR_US = 3_600 * 1_000_000
 FRESH_US = MODEL_CHECK_US  # figures this young are shown even when the data has changed since
 MAX_AGE_US = 60 * 1_000_000  # and figures this old are computed again even when it has not
+BACKLOG_CAP = 1_000
+"""Open loops counted per flow, or a day's answers at the flow's pace if more (``_backlog``)."""
 
 
 def is_admin(worker: WorkerInfo) -> bool:
@@ -67,29 +72,12 @@ def _estimate(right: float, n: float) -> dict[str, Any]:
     }
 
 
-def team_stats(services: ReviewServices) -> dict[str, Any]:
-    """Every figure of the team view, as plain JSON."""
+def team_stats(services: ReviewServices, *, backlog_cap: int = BACKLOG_CAP) -> dict[str, Any]:
+    """Every figure of the team view, as plain JSON (``backlog_cap``: see :func:`_backlog`)."""
     now = services.tasks.clock()
     since = now - WINDOW_H * HOUR_US
     with services.store.read() as s:
         flows = list(s.scalars(select(FlowDefinition).order_by(FlowDefinition.name)))
-        open_rows = s.execute(
-            select(
-                HumanLoop.flow_definition_name,
-                func.count(HumanLoop.id),
-                func.sum(HumanLoop.task_count),
-            )
-            .where(HumanLoop.status == "InProgress", HumanLoop.expires_us > now)
-            .group_by(HumanLoop.flow_definition_name)
-        ).all()
-        given = dict(
-            s.execute(
-                select(HumanLoop.flow_definition_name, func.count(Answer.id))
-                .join(Answer, Answer.loop_pk == HumanLoop.id)
-                .where(HumanLoop.status == "InProgress", HumanLoop.expires_us > now)
-                .group_by(HumanLoop.flow_definition_name)
-            ).all()
-        )
         recent = s.execute(
             select(HumanLoop.flow_definition_name, Answer.worker_pk, func.count(Answer.id))
             .join(HumanLoop, HumanLoop.id == Answer.loop_pk)
@@ -102,10 +90,13 @@ def team_stats(services: ReviewServices) -> dict[str, Any]:
         for flow_name, worker_pk, n in recent:
             pace[flow_name] += n / WINDOW_H
             per_worker[worker_pk] += n
-        backlog = {
-            name: {"openLoops": int(n), "answersNeeded": int(need or 0) - int(given.get(name, 0))}
-            for name, n, need in open_rows
-        }
+        # (A flow with open loops cannot be deleted: every open loop's flow is among ``flows``.)
+        backlog = {}
+        for flow in flows:
+            day = math.ceil(pace[flow.name] * WINDOW_H)
+            b = _backlog(s, flow.name, now, max(backlog_cap, day))
+            if b["openLoops"]:
+                backlog[flow.name] = b
         horizon = {
             name: now
             + int(
@@ -126,7 +117,8 @@ def team_stats(services: ReviewServices) -> dict[str, Any]:
             for worker_id, acc in model.accuracy.items():
                 ds_by_worker[worker_id].append((acc, model.answered.get(worker_id, 0)))
                 floors[worker_id].append(quality.accuracy_floor)
-            b = backlog.get(flow.name, {"openLoops": 0, "answersNeeded": 0})
+            b = backlog.get(flow.name, {"openLoops": 0, "answersNeeded": 0,
+                                        "backlogCapped": False})
             flow_out.append(
                 {
                     "flow": flow.name,
@@ -172,6 +164,40 @@ def team_stats(services: ReviewServices) -> dict[str, Any]:
     }
 
 
+def backlog_text(flow: dict[str, Any]) -> tuple[str, str]:
+    """A flow's open loops and answers needed as the team view and the CLI print them: "more
+    than" the cap and "at least" what those loops need when the backlog was cut short."""
+    if flow.get("backlogCapped"):
+        return f"more than {flow['openLoops'] - 1:,}", f"at least {flow['answersNeeded']:,}"
+    return str(flow["openLoops"]), str(flow["answersNeeded"])
+
+
+def _backlog(s: Any, flow: str, now: int, cap: int) -> dict[str, Any]:
+    """The flow's open loops and the answers they still need, over its first ``cap + 1`` open
+    loops by deadline (an ordered range of ``ix_loops_status_flow`` and one answer lookup per
+    loop): a bounded cost whatever the backlog. ``backlogCapped``: there are more than ``cap``
+    (the team view says "more than"); the caller passes at least a day's answers at the flow's
+    pace as ``cap``, so a backlog it cuts short would take more than the day the at-risk horizon
+    looks ahead at most, and the horizon is the same as with every loop counted."""
+    first = (
+        select(HumanLoop.id, HumanLoop.task_count)
+        .where(
+            HumanLoop.status == "InProgress",
+            HumanLoop.flow_definition_name == flow,
+            HumanLoop.expires_us > now,
+        )
+        .order_by(HumanLoop.expires_us)
+        .limit(cap + 1)
+        .subquery()
+    )
+    answers = select(func.count(Answer.id)).where(Answer.loop_pk == first.c.id).scalar_subquery()
+    n, need, given = s.execute(
+        select(func.count(), func.sum(first.c.task_count), func.sum(answers)).select_from(first)
+    ).one()
+    return {"openLoops": int(n), "answersNeeded": int(need or 0) - int(given or 0),
+            "backlogCapped": int(n) > cap}
+
+
 def _at_risk(s: Any, now: int, horizon: dict[str, int]) -> list[dict[str, Any]]:
     if not horizon:
         return []
@@ -210,8 +236,10 @@ def _at_risk(s: Any, now: int, horizon: dict[str, int]) -> list[dict[str, Any]]:
 
 
 def data_version(services: ReviewServices) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """A cheap fingerprint of what the figures are computed from (index lookups only): the
-    team's make-up (flows, gold items, workers), then its activity (answers, loops)."""
+    """A cheap fingerprint of what the figures are computed from (index lookups only, whatever
+    the backlog): the team's make-up (flows, gold items, workers), then its activity (the last
+    answer, loop and status-change event, and how many loops are stopping). A loop leaves
+    ``InProgress`` for a final status with an event (``Lifecycle.end``) or for ``Stopping``."""
     with services.store.read() as s:
         row = s.execute(
             select(
@@ -221,8 +249,9 @@ def data_version(services: ReviewServices) -> tuple[tuple[int, ...], tuple[int, 
                 select(func.count(Worker.id)).scalar_subquery(),
                 select(func.max(Answer.id)).scalar_subquery(),
                 select(func.max(HumanLoop.id)).scalar_subquery(),
+                select(func.max(Event.seq)).scalar_subquery(),
                 select(func.count(HumanLoop.id))
-                .where(HumanLoop.status == "InProgress")
+                .where(HumanLoop.status == "Stopping")
                 .scalar_subquery(),
             )
         ).one()

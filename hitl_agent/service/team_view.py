@@ -34,7 +34,7 @@ from .portal_web import (
     to_login,
 )
 from .responses import aws_error
-from .team_stats import ADMIN_TEAM, TeamFigures, is_admin
+from .team_stats import ADMIN_TEAM, TeamFigures, backlog_text, is_admin
 from .workforce import WorkerInfo
 
 MAX_GOLD_BODY = 4 * 1024 * 1024
@@ -147,11 +147,12 @@ def team_page(worker: str, csrf: str, stats: dict[str, Any], now_us: int) -> str
         )
     )
     flow_rows = "".join(
-        f'<tr data-flow="{e(f["flow"])}"><td>{e(f["flow"])}</td><td class="num">{f["openLoops"]}'
-        f'</td><td class="num">{f["answersNeeded"]}</td><td class="num">{f["atRisk"]}</td>'
+        f'<tr data-flow="{e(f["flow"])}"><td>{e(f["flow"])}</td><td class="num">{e(opened)}'
+        f'</td><td class="num">{e(needed)}</td><td class="num">{f["atRisk"]}</td>'
         f'<td class="num">{f["answersPerHour"]}</td><td>{e(f["method"])}</td>'
         f'<td class="num">{_fixed(f["alpha"])}</td></tr>'
         for f in flows
+        for opened, needed in [backlog_text(f)]
     )
     risk_rows = "".join(
         f'<tr data-loop="{e(r["humanLoopName"])}"><td>{e(r["flow"])}</td>'

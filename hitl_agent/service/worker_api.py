@@ -1,7 +1,8 @@
 """The worker API (JSON, ``Authorization: Bearer <token>``) over the task board, and the event log.
 
 GET  /worker-api/me                         the signed-in worker
-GET  /worker-api/tasks                      tasks available to the worker's teams
+GET  /worker-api/tasks?limit=N&nextToken=T  tasks available to the worker's teams, oldest first;
+                                            a page, and its "nextToken" when more follow
 GET  /worker-api/tasks/{loop}               one task with its input and template
 POST /worker-api/tasks/{loop}/claim         hold an assignment (expires after the time limit)
 POST /worker-api/tasks/{loop}/release       give it back
@@ -70,9 +71,16 @@ async def me(request: Request) -> Response:
 @router.get("/worker-api/tasks")
 async def list_tasks(request: Request) -> Response:
     worker = await _worker(request)
-    limit = Fields(dict(request.query_params)).integer("limit", minimum=1, maximum=1000) or 100
-    tasks = await run_in_threadpool(_services(request).tasks.list_tasks, worker, limit=limit)
-    return aws_json({"tasks": [t.to_dict() for t in tasks]})
+    f = Fields(dict(request.query_params))
+    limit = f.integer("limit", minimum=1, maximum=1000) or 100
+    token = f.string("nextToken", min_len=1, max_len=1024)
+    page = await run_in_threadpool(
+        _services(request).tasks.page_tasks, worker, limit=limit, token=token
+    )
+    body: dict[str, Any] = {"tasks": [t.to_dict() for t in page.tasks]}
+    if page.next_token is not None:
+        body["nextToken"] = page.next_token
+    return aws_json(body)
 
 
 @router.get("/worker-api/tasks/{name}")

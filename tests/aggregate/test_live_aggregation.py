@@ -24,6 +24,7 @@ from hitl_agent.service.team_stats import (
     team_stats,
     wilson,
 )
+from hitl_agent.service.workforce import WorkerInfo
 from hitl_agent.types import HumanAnswer
 from tests.helpers.paths import SHARED_DATA
 
@@ -178,13 +179,21 @@ def test_gold_tasks_mix_in_unseen_and_score_reviewers(services: ReviewServices) 
     json.dumps(stats)  # plain JSON all through
 
 
-def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) -> None:
-    flow = make_flow(services, "kept", 1)
+def _kept_figures(
+    services: ReviewServices, flow: str, prefix: str
+) -> tuple[TeamFigures, list[int], WorkerInfo]:
+    """Three open loops of a new flow ``flow`` (``<prefix>0`` ..), a reviewer of its team, and
+    the team figures kept on a clock the test moves (the list's one item)."""
+    arn = make_flow(services, flow, 1)
     for i in range(3):
-        start(services, flow, f"k{i}", f"item {i}")
+        start(services, arn, f"{prefix}{i}", f"item {i}")
     reviewer = services.workforce.add_worker("r", teams=["crowd"])[0]
     now = [services.tasks.clock()]
-    kept = TeamFigures(services, clock=lambda: now[0])
+    return TeamFigures(services, clock=lambda: now[0]), now, reviewer
+
+
+def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) -> None:
+    kept, now, reviewer = _kept_figures(services, "kept", "k")
     first = kept.figures()
     assert first == team_stats(services) | {"generatedAt": first["generatedAt"]}
     services.tasks.submit(reviewer, "k0", answer("cat"))
@@ -199,6 +208,21 @@ def test_team_figures_are_kept_until_the_data_changes(services: ReviewServices) 
     assert third is not second  # too old all the same
     make_flow(services, "another", 1)
     assert [f["flow"] for f in kept.figures()["flows"]] == ["another", "kept"]  # at once
+
+
+def test_team_figures_see_a_loop_leave_the_backlog_without_an_answer(
+    services: ReviewServices,
+) -> None:
+    kept, now, reviewer = _kept_figures(services, "left", "s")
+    assert kept.figures()["flows"][0]["openLoops"] == 3
+    services.runtime.stop_human_loop({"HumanLoopName": "s0"})  # Stopped: its event
+    now[0] += FRESH_US
+    assert kept.figures()["flows"][0]["openLoops"] == 2
+    services.tasks.claim(reviewer, "s1")
+    services.runtime.stop_human_loop({"HumanLoopName": "s1"})  # a reviewer holds it: Stopping
+    assert services.runtime.describe_human_loop("s1")["HumanLoopStatus"] == "Stopping"
+    now[0] += FRESH_US
+    assert kept.figures()["flows"][0]["openLoops"] == 1
 
 
 def test_bad_gold_items_are_refused_with_the_field(services: ReviewServices) -> None:
@@ -252,3 +276,26 @@ def test_live_replay_reproduces_offline_accuracy(tmp_path: Path) -> None:
     live_acc = bench.accuracy(live, scored)
     assert abs(live_acc - offline_acc) <= 1 / 60 + 1e-9, (live_acc, offline_acc)
     assert live_acc > 0.75
+
+
+def test_a_backlog_is_counted_up_to_its_cap_or_a_days_answers(services: ReviewServices) -> None:
+    from hitl_agent.service.team_view import team_page
+
+    flow = make_flow(services, "deep", 2)
+    for i in range(6):
+        start(services, flow, f"d{i}", f"item {i}")
+    full = team_stats(services)["flows"][0]
+    assert (full["openLoops"], full["answersNeeded"], full["backlogCapped"]) == (6, 12, False)
+    cut = team_stats(services, backlog_cap=3)["flows"][0]
+    assert (cut["openLoops"], cut["answersNeeded"], cut["backlogCapped"]) == (4, 8, True)
+    stats = team_stats(services, backlog_cap=3)
+    page = team_page("lead", "csrf", stats, services.tasks.clock())
+    assert "more than 3" in page and "at least 8" in page
+    # A day's answers at the flow's pace (4 today) count further than the cap: 5 loops.
+    reviewer = services.workforce.add_worker("r", teams=["crowd"])[0]
+    for i in range(4):
+        services.tasks.submit(reviewer, f"d{i}", answer("cat"))
+    paced = team_stats(services, backlog_cap=3)["flows"][0]
+    assert (paced["openLoops"], paced["backlogCapped"]) == (5, True)
+    assert team_stats(services, backlog_cap=6)["flows"][0] == {
+        **paced, "openLoops": 6, "answersNeeded": 8, "backlogCapped": False}
