@@ -412,11 +412,16 @@ class CorrectionMemory:
         latest = {c.id: c for c in batch}  # one id twice in a batch: chromadb refuses it
         prepared = {cid: prepare_input(c.input, self.max_input_chars)
                     for cid, c in latest.items()}
+        # Ids the index may hold already (upserted, not added). The index is written after the
+        # ledger, so an id new to the ledger is new to the index: only the ledger's earlier ones
+        # are looked up in chromadb. Without a ledger write (rebuild), every id is looked up.
+        maybe_held: set[str] | None = None
         if record:
-            forgotten = self.ledger.record_indexed_corrections(
+            recorded = self.ledger.record_corrections_for_index(
                 [(c, prepared[cid].key) for cid, c in latest.items()])
-            for cid in forgotten:
+            for cid in recorded.forgotten:
                 del latest[cid]
+            maybe_held = recorded.held
         if not latest:
             return 0
         ids = list(latest)
@@ -429,7 +434,8 @@ class CorrectionMemory:
             with index_errors("upsert", task=task):
                 # chromadb's upsert costs about a third more than add (it reads every id back):
                 # ask once which ids it already holds, add the new ones, upsert only the others.
-                held = set(col.get(ids=[ids[i] for i in rows], include=[])["ids"])
+                asked = [ids[i] for i in rows if maybe_held is None or ids[i] in maybe_held]
+                held = set(col.get(ids=asked, include=[])["ids"]) if asked else set()
                 for method, chosen in (("add", [i for i in rows if ids[i] not in held]),
                                        ("upsert", [i for i in rows if ids[i] in held])):
                     if chosen:
