@@ -43,6 +43,7 @@ from hitl_agent.memory.index import (
     ChromaIndex,
     IndexCollection,
     check_embedding,
+    collection_hnsw,
     index_errors,
 )
 from hitl_agent.memory.layout import fetch_sizes, matches, split_model_filter
@@ -546,9 +547,9 @@ class CorrectionMemory:
                              seconds=time.perf_counter() - start, embedding=self.embedder.name)
 
     def stats(self) -> dict[str, Any]:
-        """Per-task document counts (and per model), the embedding, and the ledger's live
-        correction count; ``in_sync`` when the index holds exactly the ledger's live
-        corrections in the current layout."""
+        """Per-task document counts (and per model), the HNSW settings of each model's
+        collection, the embedding, and the ledger's live correction count; ``in_sync`` when
+        the index holds exactly the ledger's live corrections in the current layout."""
         tasks: dict[str, dict[str, Any]] = {}
         legacy = 0
         for c in self.index.collections():
@@ -556,7 +557,7 @@ class CorrectionMemory:
             with index_errors("count", task=c.task):
                 count = int(c.collection.count())
             entry = tasks.setdefault(c.task, {
-                "documents": 0, "models": {}, "collections": [],
+                "documents": 0, "models": {}, "collections": [], "hnsw": {},
                 "embedding": meta.get("hitl_embedding"), "dimension": meta.get("hitl_dimension")})
             if c.model_id is None:
                 legacy += count
@@ -564,6 +565,7 @@ class CorrectionMemory:
                 continue
             entry["documents"] += count
             entry["models"][c.model_id] = count
+            entry["hnsw"][c.model_id] = collection_hnsw(c.collection)
             entry["collections"].append(c.collection.name)
         with self.ledger.engine.connect() as conn:
             ledger_count = int(conn.execute(

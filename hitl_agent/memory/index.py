@@ -126,6 +126,12 @@ class HnswSettings:
                          "ef_search": self.ef_search, "max_neighbors": self.max_neighbors}}
 
 
+def collection_hnsw(col: Any) -> dict[str, int]:
+    """The HNSW settings a collection was created with (what chromadb reports of them)."""
+    hnsw = (getattr(col, "configuration_json", None) or {}).get("hnsw") or {}
+    return {name: int(hnsw[name]) for name in _HNSW_LIMITS if hnsw.get(name) is not None}
+
+
 class ChromaIndex:
     """Where the correction index lives: a folder (``PersistentClient``), a Chroma server
     (``url``, ``HttpClient``), or a client you built.

@@ -28,7 +28,9 @@ transfer trip update user video wallet warranty window
 
 
 def _hnsw(memory: CorrectionMemory) -> list[dict[str, Any]]:
-    return [c.collection.configuration_json["hnsw"] for c in memory.index.collections()]
+    """The HNSW settings of every model's collection, as ``stats`` reports them."""
+    return [settings for task in memory.stats()["tasks"].values()
+            for _model, settings in sorted(task["hnsw"].items())]
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
@@ -59,8 +61,8 @@ def test_new_collections_get_the_settings(ledger: Ledger, tmp_path: Path,
                           embeddings=embedder) as memory:
         memory.remember_many([correction(1, "the parcel never came", model_id="m1"),
                               correction(2, "charged twice for one ticket", model_id="m2")])
-        assert [(h["ef_construction"], h["ef_search"], h["max_neighbors"], h["space"])
-                for h in _hnsw(memory)] == [(48, 123, 12, "cosine")] * 2
+        assert _hnsw(memory) == [{"ef_construction": 48, "ef_search": 123,
+                                  "max_neighbors": 12}] * 2
     with CorrectionMemory(ledger, index=ChromaIndex(tmp_path / "default"),
                           embeddings=embedder) as memory:
         memory.remember(correction(3, "my password stopped working"))
