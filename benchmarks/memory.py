@@ -3,19 +3,23 @@
 Speed, on N synthetic corrections of one task and five models (``m0``..``m4``):
 
 - ``ingest``: corrections/s through ``CorrectionMemory.remember_many`` (ledger transaction,
-  embedding and chromadb add per batch of 2,048), beside chromadb's floor in the same run,
-  interleaved a batch at a time: ``add`` of the bare vectors (no metadata, no documents) in our
-  layout (one collection per model), alone and plus the embedding, with chromadb's default HNSW
-  settings (ours), with a third of their graph work (``ef_construction=32``) and with next to
-  no HNSW graph work (``ef_construction=4, M=4``: the cost of chromadb's add path besides the
-  graph; its recall is printed, and useless). No store on
-  chromadb that keeps recall ingests faster than the second. Wall and CPU time of each side
-  (CPU time: what each costs whatever else runs on the machine);
-- ``recall5_vs_exact_nearest``: recall@5 of the HNSW indexes against the exact nearest;
+  embedding and chromadb add per batch of 2,048) with our HNSW settings (``HnswSettings()``:
+  ``ours``) and with chromadb's defaults (``HnswSettings.chromadb_defaults()``: what indexes
+  built before used), beside chromadb's floor in the same run, interleaved a batch at a time:
+  ``add`` of the bare vectors (no metadata, no documents) in our layout (one collection per
+  model), alone and plus the embedding, with chromadb's default HNSW settings, with ours, and
+  with next to no HNSW graph work (``ef_construction=4, M=4``: the cost of chromadb's add path
+  besides the graph; its recall is printed, and useless). Wall and CPU time of each side (CPU
+  time: what each costs whatever else runs on the machine). The target (3,000/s) is for
+  ``ours`` at 100k, wall time;
+- ``recall5_vs_exact_nearest``: recall@5 of the HNSW indexes against the exact nearest, ours
+  beside chromadb's default settings (``ours_at_least_chromadb_defaults``: the condition our
+  settings were chosen to keep);
 - ``query``: p50/p95 latency (k=5, the query text embedded on every side) of ``recall`` with the
   model pinned (``where={"model_id": "m3"}``: the common query; one collection, no filter), of
   ``recall`` across every model of the task, and of ``search`` with the model and a label
-  (a filter applied to what comes back); beside chromadb's floor, a k=5 query of the bare
+  (a filter applied to what comes back), and the pinned recall of the memory built with
+  chromadb's default settings; beside chromadb's floor, a k=5 query of the bare
   vectors with no filter, on all N and on the N/5 of one model (the size our pinned query
   searches).
 
@@ -51,7 +55,12 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from hitl_agent.memory import ChromaIndex, CorrectionMemory, WordLlamaEmbeddings  # noqa: E402
+from hitl_agent.memory import (  # noqa: E402
+    ChromaIndex,
+    CorrectionMemory,
+    HnswSettings,
+    WordLlamaEmbeddings,
+)
 from hitl_agent.memory.index import _settings  # noqa: E402
 from hitl_agent.memory.ledger import Ledger  # noqa: E402
 from hitl_agent.types import Correction, HumanAnswer  # noqa: E402
@@ -111,9 +120,8 @@ FLOOR_HNSW = {"ef_construction": 4, "max_neighbors": 4}
 """The least HNSW graph work chromadb accepts: what its ``add`` costs besides the graph (its
 SQLite log and record segment, the Python and Rust calls). The graph it builds is useless
 (its recall is printed): no chromadb setting that keeps recall can ingest faster."""
-LEAN_HNSW = {"ef_construction": 32}
-"""A third of chromadb's default graph work at insert (``ef_construction`` 100): between the
-two, to show what a faster graph costs in recall."""
+OURS = HnswSettings()
+DEFAULTS = HnswSettings.chromadb_defaults()
 
 
 def ann_recall(found: Sequence[Sequence[float]], queries: np.ndarray, vectors: np.ndarray,
@@ -134,7 +142,12 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
     corrections = synthetic_corrections(n)
     texts = [str(c.input) for c in corrections]
     memory = CorrectionMemory(Ledger(folder / "ledger.db"),
-                              index=ChromaIndex(folder / "memory"), embeddings=embedder)
+                              index=ChromaIndex(folder / "memory", hnsw=OURS),
+                              embeddings=embedder)
+    # The same memory with chromadb's default HNSW settings (what indexes built before use).
+    memory_defaults = CorrectionMemory(
+        Ledger(folder / "ledger_defaults.db"),
+        index=ChromaIndex(folder / "memory_defaults", hnsw=DEFAULTS), embeddings=embedder)
     client = chromadb.PersistentClient(str(folder / "plain"), settings=_settings())
 
     def bare(name: str, **hnsw: Any) -> Any:
@@ -145,10 +158,13 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
 
     models = sorted({c.model_id or "" for c in corrections})
     # chromadb's floor in our layout (one collection per model, bare vectors), with its default
-    # HNSW settings (ours) and with next to no graph work (FLOOR_HNSW).
+    # HNSW settings (no configuration given), with ours, and with next to no graph work.
     bare_by_model = {m: bare(f"vectors_only_{m}") for m in models}
     floor_by_model = {m: bare(f"vectors_only_no_graph_{m}", **FLOOR_HNSW) for m in models}
-    lean_by_model = {m: bare(f"vectors_only_lean_graph_{m}", **LEAN_HNSW) for m in models}
+    ours_by_model = {m: client.create_collection(f"vectors_only_our_hnsw_{m}",
+                                                 embedding_function=None,
+                                                 configuration=OURS.configuration())
+                     for m in models}
 
     def add_by_model(cols: dict[str, Any], chunk: Sequence[Correction], vecs: np.ndarray) -> None:
         rows: dict[str, list[int]] = {}
@@ -159,19 +175,21 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
 
     # Every side ingests the same batch in turn (one batch at a time), so load from other users
     # of the machine falls on all sides alike; wall and CPU seconds of each side are summed.
-    sides = ("ours", "embedding", "chromadb_bare_add", "chromadb_bare_add_ef_construction_32",
-             "chromadb_bare_add_no_graph")
+    sides = ("ours", "ours_chromadb_default_hnsw", "embedding", "chromadb_bare_add",
+             "chromadb_bare_add_our_hnsw", "chromadb_bare_add_no_graph")
     wall, cpu = dict.fromkeys(sides, 0.0), dict.fromkeys(sides, 0.0)
     parts: list[np.ndarray] = []
     for i in range(0, n, BATCH):
         chunk = corrections[i:i + BATCH]
         steps: dict[str, Callable[[], Any]] = {
             "ours": lambda chunk=chunk: memory.remember_many(chunk, batch=BATCH),
+            "ours_chromadb_default_hnsw": lambda chunk=chunk: memory_defaults.remember_many(
+                chunk, batch=BATCH),
             "embedding": lambda i=i: parts.append(embedder.embed_documents(texts[i:i + BATCH])),
             "chromadb_bare_add": lambda chunk=chunk: add_by_model(bare_by_model, chunk,
                                                                   parts[-1]),
-            "chromadb_bare_add_ef_construction_32": lambda chunk=chunk: add_by_model(
-                lean_by_model, chunk, parts[-1]),
+            "chromadb_bare_add_our_hnsw": lambda chunk=chunk: add_by_model(
+                ours_by_model, chunk, parts[-1]),
             "chromadb_bare_add_no_graph": lambda chunk=chunk: add_by_model(floor_by_model, chunk,
                                                                            parts[-1]),
         }
@@ -181,7 +199,7 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
             wall[name] += time.perf_counter() - began
             cpu[name] += time.process_time() - began_cpu
     vectors = np.concatenate(parts)
-    stats = memory.stats()
+    stats, stats_defaults = memory.stats(), memory_defaults.stats()
     m3 = [i for i, c in enumerate(corrections) if c.model_id == "m3"]
     # The bare vectors of one model: the size of the collection our pinned query searches.
     one_model = bare_by_model["m3"]
@@ -199,27 +217,39 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
 
     floor_plus_embedding = wall["chromadb_bare_add_no_graph"] + wall["embedding"]
     ingest = {
+        "hnsw": {"ours": OURS.configuration()["hnsw"],
+                 "chromadb_defaults": DEFAULTS.configuration()["hnsw"]},
         "ours": per_s(wall["ours"]),
+        "ours_chromadb_default_hnsw": per_s(wall["ours_chromadb_default_hnsw"]),
         "embedding_alone": per_s(wall["embedding"]),
         "chromadb_bare_add_alone": per_s(wall["chromadb_bare_add"]),
         "chromadb_bare_add_plus_embedding": per_s(wall["chromadb_bare_add"] + wall["embedding"]),
-        "chromadb_ef_construction_32_add_plus_embedding": per_s(
-            wall["chromadb_bare_add_ef_construction_32"] + wall["embedding"]),
+        "chromadb_our_hnsw_add_plus_embedding": per_s(
+            wall["chromadb_bare_add_our_hnsw"] + wall["embedding"]),
         "chromadb_no_graph_add_plus_embedding": per_s(floor_plus_embedding),
+        "ratio_ours_vs_ours_chromadb_default_hnsw": round(
+            wall["ours_chromadb_default_hnsw"] / wall["ours"], 3),
         "ratio_ours_vs_bare_add_plus_embedding": round(
             (wall["chromadb_bare_add"] + wall["embedding"]) / wall["ours"], 3),
+        "ratio_ours_vs_our_hnsw_bare_add_plus_embedding": round(
+            (wall["chromadb_bare_add_our_hnsw"] + wall["embedding"]) / wall["ours"], 3),
         "ratio_ours_vs_no_graph_add_plus_embedding": round(floor_plus_embedding / wall["ours"], 3),
         "cpu_us_per_correction": {name: us(cpu[name]) for name in sides},
         # The rate each would reach on a core of its own (CPU time only: no waiting for others).
         "per_s_by_cpu_time": {
             "ours": per_s(cpu["ours"]),
+            "ours_chromadb_default_hnsw": per_s(cpu["ours_chromadb_default_hnsw"]),
             "chromadb_bare_add_plus_embedding": per_s(cpu["chromadb_bare_add"] + cpu["embedding"]),
-            "chromadb_ef_construction_32_add_plus_embedding": per_s(
-                cpu["chromadb_bare_add_ef_construction_32"] + cpu["embedding"]),
+            "chromadb_our_hnsw_add_plus_embedding": per_s(
+                cpu["chromadb_bare_add_our_hnsw"] + cpu["embedding"]),
             "chromadb_no_graph_add_plus_embedding": per_s(
                 cpu["chromadb_bare_add_no_graph"] + cpu["embedding"]),
         },
         "target_per_s": 3000,
+        # The target is for ours at 100k (wall time: on a quiet machine; under load, see the
+        # ratios above and the CPU-time rates).
+        "target_applies": n >= 100_000,
+        "ours_meets_target": per_s(wall["ours"]) >= 3000,
         "target_within_chromadb_floor": per_s(floor_plus_embedding) >= 3000,
     }
     rng = random.Random(11)
@@ -233,6 +263,8 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
 
     sides: dict[str, Callable[[str], Any]] = {
         "ours_recall_model_pinned": lambda t: memory.recall("support", t, where=pinned),
+        "ours_recall_model_pinned_chromadb_default_hnsw": lambda t: memory_defaults.recall(
+            "support", t, where=pinned),
         "ours_recall_all_models": lambda t: memory.recall("support", t),
         "ours_search_model_and_label": lambda t: memory.search(
             t, task="support", k=5, where={**pinned, "final_label": "billing"}),
@@ -261,27 +293,38 @@ def speed(n: int, n_queries: int, folder: Path) -> dict[str, Any]:
         res = col.query(query_embeddings=q_vectors, n_results=5, include=["distances"])
         return [[1.0 - d for d in row] for row in res["distances"]]
 
-    ann = {
-        "ours_recall_model_pinned": ann_recall(
-            [[s.similarity or 0.0 for s in memory.recall("support", t, where=pinned).similar]
-             for t in queries], q_vectors, vectors[m3]),
+    def pinned_sims(mem: CorrectionMemory) -> list[list[float]]:
+        return [[s.similarity or 0.0 for s in mem.recall("support", t, where=pinned).similar]
+                for t in queries]
+
+    ann: dict[str, Any] = {
+        "ours_recall_model_pinned": ann_recall(pinned_sims(memory), q_vectors, vectors[m3]),
+        "ours_recall_model_pinned_chromadb_default_hnsw": ann_recall(
+            pinned_sims(memory_defaults), q_vectors, vectors[m3]),
         "chromadb_bare_all": ann_recall(bare_sims(bare_all), q_vectors, vectors),
         "chromadb_bare_one_model": ann_recall(bare_sims(one_model), q_vectors, vectors[m3]),
-        "chromadb_bare_one_model_ef_construction_32": ann_recall(
-            bare_sims(lean_by_model["m3"]), q_vectors, vectors[m3]),
+        "chromadb_bare_one_model_our_hnsw": ann_recall(
+            bare_sims(ours_by_model["m3"]), q_vectors, vectors[m3]),
         "chromadb_bare_one_model_no_graph": ann_recall(bare_sims(floor_by_model["m3"]),
                                                        q_vectors, vectors[m3]),
     }
-    ours = ("ours_recall_model_pinned", "ours_recall_all_models", "ours_search_model_and_label")
+    ann["ours_at_least_chromadb_defaults"] = (
+        ann["ours_recall_model_pinned"] >= ann["ours_recall_model_pinned_chromadb_default_hnsw"])
+    memory.close()
+    memory_defaults.close()
+    ours = ("ours_recall_model_pinned", "ours_recall_all_models", "ours_search_model_and_label",
+            "ours_recall_model_pinned_chromadb_default_hnsw")
     return {
         "n": n,
         "batch": BATCH,
         "embedding": embedder.name,
-        "index": {"in_sync": stats["in_sync"], "models": stats["tasks"]["support"]["models"]},
+        "index": {"in_sync": stats["in_sync"] and stats_defaults["in_sync"],
+                  "models": stats["tasks"]["support"]["models"]},
         "ingest_per_s": ingest,
         "recall5_vs_exact_nearest": ann,
         "query_k5": {
             **lat,
+            "pinned_p50_within_5ms": lat["ours_recall_model_pinned"]["p50_ms"] <= 5.0,
             "ratio_p50_vs_chromadb_bare_unfiltered_all": {
                 name: round(lat[name]["p50_ms"] / floor["p50_ms"], 3) for name in ours},
             "ratio_p50_vs_chromadb_bare_unfiltered_one_model": {
@@ -335,19 +378,25 @@ def quality(path: Path) -> dict[str, Any]:
     char = TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(3, 5)).fit(corpus)
     out: dict[str, Any] = {"corpus": len(corpus)}
     # The same texts through the correction memory itself (chromadb's HNSW index, its layout
-    # and filters): what recall actually returns, not only what the embedding could.
-    with tempfile.TemporaryDirectory() as tmp:
-        memory = CorrectionMemory(Ledger(Path(tmp) / "ledger.db"),
-                                  index=ChromaIndex(Path(tmp) / "memory"), embeddings=embedder)
-        memory.remember_many(Correction(
-            id=f"rte{i}", task="rte", thread_id=f"rte{i}", review_id=f"rte{i}:0", input=text,
-            model_output="a", final_output="a", action="accept", split_group=f"rte{i}",
-            model_id="m1" if i % 2 else "m2") for i, text in enumerate(corpus))
-        index_found = {
-            name: [[int(h.correction.correction_id[3:]) for h in memory.search(
-                q, task="rte", k=5)] for q in queries]
-            for name, (queries, _answers) in setups.items()}
-        memory.close()
+    # and filters): what recall actually returns, not only what the embedding could; with our
+    # HNSW settings and with chromadb's defaults.
+    index_found: dict[str, dict[str, list[list[int]]]] = {}
+    for label, hnsw in (("correction_memory_index", OURS),
+                        ("correction_memory_index_chromadb_default_hnsw", DEFAULTS)):
+        with tempfile.TemporaryDirectory() as tmp:
+            memory = CorrectionMemory(Ledger(Path(tmp) / "ledger.db"),
+                                      index=ChromaIndex(Path(tmp) / "memory", hnsw=hnsw),
+                                      embeddings=embedder)
+            memory.remember_many(Correction(
+                id=f"rte{i}", task="rte", thread_id=f"rte{i}", review_id=f"rte{i}:0",
+                input=text, model_output="a", final_output="a", action="accept",
+                split_group=f"rte{i}", model_id="m1" if i % 2 else "m2")
+                for i, text in enumerate(corpus))
+            index_found[label] = {
+                name: [[int(h.correction.correction_id[3:]) for h in memory.search(
+                    q, task="rte", k=5)] for q in queries]
+                for name, (queries, _answers) in setups.items()}
+            memory.close()
     for name, (queries, answers) in setups.items():
         q_vectors = embedder.embed_documents(queries)
         scores = {
@@ -359,8 +408,9 @@ def quality(path: Path) -> dict[str, Any]:
             f"recall@{k}": {m: round(recall_at(sc, answers, k), 4) for m, sc in scores.items()}
             for k in (1, 5)
         }
-        out[name]["recall@5"]["correction_memory_index"] = round(float(np.mean(
-            [a in found for a, found in zip(answers, index_found[name], strict=True)])), 4)
+        for label, found_by_setup in index_found.items():
+            out[name]["recall@5"][label] = round(float(np.mean(
+                [a in found for a, found in zip(answers, found_by_setup[name], strict=True)])), 4)
     return out
 
 

@@ -11,6 +11,7 @@ _EXPORTS = {
     "CorrectionRecall": "hitl_agent.memory.base",
     "Embedder": "hitl_agent.memory.embeddings",
     "ForgetReport": "hitl_agent.memory.correction_memory",
+    "HnswSettings": "hitl_agent.memory.index",
     "LangChainEmbedder": "hitl_agent.memory.embeddings",
     "Ledger": "hitl_agent.memory.ledger",
     "MemoryHit": "hitl_agent.memory.correction_memory",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names' real types, for type checkers
     )
     from hitl_agent.memory.index import (  # noqa: F401
         ChromaIndex,
+        HnswSettings,
     )
     from hitl_agent.memory.ledger import (  # noqa: F401
         Ledger,

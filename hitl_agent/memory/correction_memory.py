@@ -43,6 +43,7 @@ from hitl_agent.memory.index import (
     ChromaIndex,
     IndexCollection,
     check_embedding,
+    collection_hnsw,
     index_errors,
 )
 from hitl_agent.memory.layout import fetch_sizes, matches, split_model_filter
@@ -412,11 +413,16 @@ class CorrectionMemory:
         latest = {c.id: c for c in batch}  # one id twice in a batch: chromadb refuses it
         prepared = {cid: prepare_input(c.input, self.max_input_chars)
                     for cid, c in latest.items()}
+        # Ids the index may hold already (upserted, not added). The index is written after the
+        # ledger, so an id new to the ledger is new to the index: only the ledger's earlier ones
+        # are looked up in chromadb. Without a ledger write (rebuild), every id is looked up.
+        maybe_held: set[str] | None = None
         if record:
-            forgotten = self.ledger.record_indexed_corrections(
+            recorded = self.ledger.record_corrections_for_index(
                 [(c, prepared[cid].key) for cid, c in latest.items()])
-            for cid in forgotten:
+            for cid in recorded.forgotten:
                 del latest[cid]
+            maybe_held = recorded.held
         if not latest:
             return 0
         ids = list(latest)
@@ -429,7 +435,8 @@ class CorrectionMemory:
             with index_errors("upsert", task=task):
                 # chromadb's upsert costs about a third more than add (it reads every id back):
                 # ask once which ids it already holds, add the new ones, upsert only the others.
-                held = set(col.get(ids=[ids[i] for i in rows], include=[])["ids"])
+                asked = [ids[i] for i in rows if maybe_held is None or ids[i] in maybe_held]
+                held = set(col.get(ids=asked, include=[])["ids"]) if asked else set()
                 for method, chosen in (("add", [i for i in rows if ids[i] not in held]),
                                        ("upsert", [i for i in rows if ids[i] in held])):
                     if chosen:
@@ -540,9 +547,9 @@ class CorrectionMemory:
                              seconds=time.perf_counter() - start, embedding=self.embedder.name)
 
     def stats(self) -> dict[str, Any]:
-        """Per-task document counts (and per model), the embedding, and the ledger's live
-        correction count; ``in_sync`` when the index holds exactly the ledger's live
-        corrections in the current layout."""
+        """Per-task document counts (and per model), the HNSW settings of each model's
+        collection, the embedding, and the ledger's live correction count; ``in_sync`` when
+        the index holds exactly the ledger's live corrections in the current layout."""
         tasks: dict[str, dict[str, Any]] = {}
         legacy = 0
         for c in self.index.collections():
@@ -550,7 +557,7 @@ class CorrectionMemory:
             with index_errors("count", task=c.task):
                 count = int(c.collection.count())
             entry = tasks.setdefault(c.task, {
-                "documents": 0, "models": {}, "collections": [],
+                "documents": 0, "models": {}, "collections": [], "hnsw": {},
                 "embedding": meta.get("hitl_embedding"), "dimension": meta.get("hitl_dimension")})
             if c.model_id is None:
                 legacy += count
@@ -558,6 +565,7 @@ class CorrectionMemory:
                 continue
             entry["documents"] += count
             entry["models"][c.model_id] = count
+            entry["hnsw"][c.model_id] = collection_hnsw(c.collection)
             entry["collections"].append(c.collection.name)
         with self.ledger.engine.connect() as conn:
             ledger_count = int(conn.execute(

@@ -94,7 +94,7 @@ PUBLIC_API: dict[str, list[str]] = {
     ],
     "hitl_agent.memory": [
         "ChromaFunctionEmbedder", "ChromaIndex", "CorrectionMemory", "CorrectionRecall",
-        "Embedder", "ForgetReport", "LangChainEmbedder", "Ledger", "MemoryHit",
+        "Embedder", "ForgetReport", "HnswSettings", "LangChainEmbedder", "Ledger", "MemoryHit",
         "RebuildReport", "Recall", "WordLlamaEmbeddings", "apply_memory_signal",
         "format_few_shot", "memory_agreement", "resolve_embeddings",
     ],

@@ -213,9 +213,13 @@ def test_the_memory_lookups_on_both_databases(where: str, tmp_path: Path,
                      action="edit", split_group=f"t{i}", model_id="m1") for i in range(3)]
     ledger.record_correction(cs[0])
     ledger.forget_corrections(["c0"])
-    # One transaction: new rows inserted, a held one re-keyed (not rewritten), forgotten named.
-    assert ledger.record_indexed_corrections(
-        [(c, input_key("other" if c.id == "c0" else c.input)) for c in cs]) == {"c0"}
+    # One transaction: new rows inserted, a held one re-keyed (not rewritten), forgotten named,
+    # and which ids it held before (the only ones the index may hold already).
+    recorded = ledger.record_corrections_for_index(
+        [(c, input_key("other" if c.id == "c0" else c.input)) for c in cs])
+    assert (recorded.forgotten, recorded.held) == ({"c0"}, {"c0"})
+    assert ledger.record_corrections_for_index([(cs[1], input_key(cs[1].input))]).held == {"c1"}
+    assert ledger.record_indexed_corrections([(c, input_key(c.input)) for c in cs]) == {"c0"}
     assert ledger.correction_payloads(["c0", "c1", "nope"]).keys() == {"c1"}
     assert [cid for cid, _ in ledger.corrections_with_input_key(
         "spam", input_key("TEXT 0"))] == ["c2"]

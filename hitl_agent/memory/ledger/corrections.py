@@ -6,6 +6,7 @@ Forgotten corrections stay (marked) so that no export or recall uses them again.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from sqlalchemy import and_, func, insert, select, update
@@ -22,6 +23,16 @@ from hitl_agent.memory.ledger.schema import (
     sqlite_time,
 )
 from hitl_agent.types import Correction, utcnow
+
+
+@dataclass(frozen=True)
+class RecordedBatch:
+    """What :meth:`CorrectionStore.record_corrections_for_index` found in the ledger."""
+
+    forgotten: set[str]
+    """Ids the ledger marks forgotten: not to index."""
+    held: set[str]
+    """Ids the ledger held before the batch (forgotten or not)."""
 
 
 class CorrectionFilters(TypedDict, total=False):
@@ -74,12 +85,18 @@ class CorrectionStore(LedgerBase):
         return True
 
     def record_indexed_corrections(self, keyed: Sequence[tuple[Correction, str]]) -> set[str]:
+        """:meth:`record_corrections_for_index`'s forgotten ids (the ones not to index)."""
+        return self.record_corrections_for_index(keyed).forgotten
+
+    def record_corrections_for_index(self, keyed: Sequence[tuple[Correction, str]]
+                                     ) -> RecordedBatch:
         """Write a batch of corrections in one transaction, as the correction memory indexes
         them: new ones are inserted; one the ledger holds keeps its record and takes the
         ``input_key`` it is indexed under (an agent may index a correction by another input
-        than the one it recorded). Returns the ids the ledger marks forgotten (not to index)."""
+        than the one it recorded). Says which ids the ledger held before (only those can be in
+        the index already: it is written after the ledger) and which it marks forgotten."""
         if not keyed:
-            return set()
+            return RecordedBatch(forgotten=set(), held=set())
         ids = [c.id for c, _key in keyed]
         if self._sqlite:
             # On the driver: SQLAlchemy's per-row parameter processing costs more than the
@@ -87,30 +104,32 @@ class CorrectionStore(LedgerBase):
             with self._sqlite_driver() as conn:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
+                    before = conn.execute(
+                        "SELECT id, forgotten FROM corrections WHERE id IN "
+                        f"({','.join('?' * len(ids))})", ids).fetchall()
                     conn.executemany(
                         f"INSERT INTO corrections ({', '.join(_COLUMNS)}) VALUES "
                         f"({', '.join('?' * len(_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET "
                         "input_key = excluded.input_key, model_id = excluded.model_id",
                         [_sqlite_row(c, key) for c, key in keyed])
-                    forgotten = conn.execute(
-                        "SELECT id FROM corrections WHERE forgotten = 1 AND id IN "
-                        f"({','.join('?' * len(ids))})", ids).fetchall()
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
-            return {i for (i,) in forgotten}
-        rows = [_row(c, key) for c, key in keyed]
-        stmt = postgresql.insert(corrections)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[corrections.c.id],
-            set_={"input_key": stmt.excluded.input_key, "model_id": stmt.excluded.model_id},
-        )
-        with self.engine.begin() as conn:
-            conn.execute(stmt, rows)
-            return set(conn.execute(
-                select(corrections.c.id).where(corrections.c.id.in_(ids),
-                                               corrections.c.forgotten.is_(True))).scalars())
+        else:
+            rows = [_row(c, key) for c, key in keyed]
+            stmt = postgresql.insert(corrections)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[corrections.c.id],
+                set_={"input_key": stmt.excluded.input_key, "model_id": stmt.excluded.model_id},
+            )
+            with self.engine.begin() as conn:
+                before = [tuple(row) for row in conn.execute(
+                    select(corrections.c.id, corrections.c.forgotten)
+                    .where(corrections.c.id.in_(ids)))]
+                conn.execute(stmt, rows)
+        return RecordedBatch(forgotten={i for i, forgotten in before if forgotten},
+                             held={i for i, _forgotten in before})
 
     def correction_payloads(self, ids: Sequence[str]) -> dict[str, str]:
         """``{id: payload_json}`` of the live (not forgotten) corrections among ``ids``: one
