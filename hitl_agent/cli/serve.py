@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import Annotated
@@ -153,6 +154,12 @@ def serve(
         f"hitl-agent review service on {scheme}://{host}:{port} (data: {data}; {auth_note})",
         err=True,
     )
+    # Everything built so far (modules, botocore's models, the app) lives as long as the
+    # process: out of the collector's sight, a full collection no longer walks ~170k objects
+    # (~100 ms, one every few thousand requests: ~30 us a request, and the p99). The garbage
+    # of startup is collected first, not kept for ever.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app,
         host=host,

@@ -7,11 +7,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from .models import Answer, Claim, FlowDefinition, GoldLoop, HumanLoop, HumanTas
 from .pagination import paginate
 from .queue_keys import keys_of, sort_keys
 from .settings import ServiceSettings
+from .start_async import AsyncStarts
 from .start_sql import PlannedInsert, SqliteStatements, StartRequest
 from .storage import Store
 from .validation import FLOW_ARN, LENIENT_LOOP_NAME, NAME, SORT_ORDERS, Fields, invalid
@@ -43,6 +44,7 @@ MAX_INPUT_CHARS = 3_145_728
 CONTENT_CLASSIFIERS = ("FreeOfPersonallyIdentifiableInformation", "FreeOfAdultContent")
 DEFAULT_MAX_RESULTS = 100
 MAX_PLANS = 1024
+ASYNC_CONNECTIONS = 8  # Postgres: connections of the starts run from the event loop
 
 # The hot path runs prebuilt Core statements on one connection (compiled once per dialect, no
 # ORM session): StartHumanLoop is BEGIN (IMMEDIATE on SQLite), the flow, its task UI and team,
@@ -156,6 +158,11 @@ class RuntimeBackend:
         self.after_start: AfterStart | None = None
         self.gold_idle: Callable[[str], bool] | None = None  # a flow's starts need no gold work
         self._planned = PlannedInsert() if store.dialect == "postgresql" else None
+        self._async = (
+            AsyncStarts(store.engine, self._planned, ASYNC_CONNECTIONS)
+            if self._planned is not None
+            else None
+        )
         self._plans: dict[tuple[str, str | None, str, str | None], FlowPlan] = {}
         self._last_plan: dict[str, FlowPlan] = {}  # by flow ARN
         self._reader = reader(store.engine)
@@ -167,6 +174,7 @@ class RuntimeBackend:
             self._start_lock if store.dialect == "sqlite" else nullcontext()
         )
         self._now_engine = store.no_wait  # StartHumanLoop on the event loop (start_now)
+        self._now_conn: Connection | None = None  # its one connection, held open
         self._sqlite = (
             SqliteStatements(_SELECT_FLOW_SERVABLE, HumanLoop.__tablename__)
             if store.dialect == "sqlite"
@@ -220,7 +228,7 @@ class RuntimeBackend:
                 if started is not None:
                     return started
                 with self._writer:
-                    return self._start(self.store.engine, req)
+                    return self._start(self.store.engine.begin, req)
             except IntegrityError:  # the name is taken (maybe just now, by another process)
                 pass
             except DBAPIError as exc:
@@ -235,10 +243,12 @@ class RuntimeBackend:
                 return same
         raise ConflictException(f"HumanLoop '{req.name}' is being started concurrently")
 
-    def _start_planned(self, req: StartRequest) -> dict[str, Any] | None:
-        """Postgres: the start as one statement (start_sql.PlannedInsert) when the flow's plan
-        is known and neither a quota nor a gold loop has to be looked at; None otherwise, or
-        when the flow changed (nothing written then)."""
+    def _planned_start(
+        self, req: StartRequest
+    ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+        """Postgres: the new loop's ARN, row and plan parameters for the start as one statement
+        (start_sql.PlannedInsert) when the flow's plan is known and neither a quota nor a gold
+        loop has to be looked at; None otherwise."""
         plan = self._last_plan.get(req.flow_arn)
         if (
             self._planned is None
@@ -256,8 +266,38 @@ class RuntimeBackend:
             "plan_source": plan.request_source,
             **plan.servable,
         }
+        return arn, values, params
+
+    def _start_planned(self, req: StartRequest) -> dict[str, Any] | None:
+        """The start as one statement (:meth:`_planned_start`); None when that does not apply
+        or the flow changed (nothing written then)."""
+        planned = self._planned_start(req)
+        if planned is None or self._planned is None:
+            return None
+        arn, values, params = planned
         started = self._planned.run(self.store.engine, values, params)
         return {"HumanLoopArn": arn} if started else None
+
+    async def start_async(self, req: StartRequest) -> dict[str, Any] | None:
+        """Postgres: :meth:`_start_planned` from the event loop, on a connection of
+        :class:`.start_async.AsyncStarts` (no hop to a worker thread). None when it does not
+        apply, no connection is free, or anything failed (nothing written, or a commit whose
+        answer was lost): ``start_checked`` then decides in a worker thread, as it always
+        does."""
+        planned = self._planned_start(req) if self._async is not None else None
+        if planned is None or self._async is None:
+            return None
+        arn, values, params = planned
+        return {"HumanLoopArn": arn} if await self._async.run(values, params) else None
+
+    def close(self) -> None:
+        """Close the connections of the event loop's starts (the store closes the rest)."""
+        if self._async is not None:
+            self._async.close()
+        with self._start_lock:
+            if self._now_conn is not None:
+                self._now_conn.close()
+                self._now_conn = None
 
     def start_now(self, req: StartRequest) -> dict[str, Any] | None:
         """Start a checked request when that cannot wait (the event loop runs it, saving the
@@ -268,7 +308,7 @@ class RuntimeBackend:
         if self._now_engine is None or not self._start_lock.acquire(blocking=False):
             return None
         try:
-            return self._start(self._now_engine, req)
+            return self._start(self._now_transaction, req)
         except (IntegrityError, OperationalError):  # name taken; lock busy, or any other failure
             return None  # (rolled back: start_checked redoes it and answers what it finds)
         finally:
@@ -287,13 +327,28 @@ class RuntimeBackend:
         self._last_plan[plan.arn] = plan
         return plan
 
-    def _start(self, engine: Engine, req: StartRequest) -> dict[str, Any]:
-        """One write transaction: the flow, its task UI and team, the new loop (and a gold loop
-        when one is due). Raises IntegrityError when the name is taken. The caller holds
-        ``_writer``."""
+    @contextmanager
+    def _now_transaction(self) -> Iterator[Connection]:
+        """A transaction on ``start_now``'s connection, kept open between starts (a pool's
+        checkout and return cost as much as the transaction's statements)."""
+        conn = self._now_conn
+        if conn is None or conn.closed or conn.invalidated:
+            engine = self._now_engine
+            if engine is None:
+                raise InternalServerException("no connection for starts on the event loop")
+            conn = self._now_conn = engine.connect()
+        with conn.begin():
+            yield conn
+
+    def _start(
+        self, begin: Callable[[], AbstractContextManager[Connection]], req: StartRequest
+    ) -> dict[str, Any]:
+        """One write transaction (``begin``: the engine's, or ``_now_transaction``): the flow,
+        its task UI and team, the new loop (and a gold loop when one is due). Raises
+        IntegrityError when the name is taken. The caller holds ``_writer``."""
         s = self.settings
         name, flow_arn, digest = req.name, req.flow_arn, req.digest
-        with engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
+        with begin() as conn:  # BEGIN IMMEDIATE on SQLite
             flow_name = flow_arn.rsplit("/", 1)[-1]
             known = self._last_plan.get(flow_arn)
             asked = known.servable if known is not None else _UNKNOWN

@@ -90,7 +90,9 @@ async def handle(
             arg = path[len(_LOOP) :]
         if call == runtime.start_human_loop:  # the hot path: on the event loop when it can be
             request = runtime.check_start(arg)
-            result = runtime.start_now(request)
+            result = runtime.start_now(request)  # SQLite
+            if result is None:
+                result = await runtime.start_async(request)  # Postgres
             if result is None:
                 result = await run_in_threadpool(runtime.start_checked, request)
             started = result

@@ -48,6 +48,7 @@ class ReviewServices:
     def close(self) -> None:
         self.sweeper.stop()
         self.sender.stop()
+        self.runtime.close()
         self.store.dispose()
 
 

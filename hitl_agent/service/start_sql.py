@@ -9,7 +9,8 @@ is raised as SQLAlchemy's (``IntegrityError`` for a name taken), as ``Connection
 Postgres keeps ``Connection.execute`` (SQLAlchemy's disconnect handling must see every error);
 there the round trips cost most, so a start of a flow whose plan is known and that no gold loop
 or quota concerns is one statement in autocommit (:class:`PlannedInsert`): BEGIN, the flow's
-select, the insert and COMMIT would be four.
+select, the insert and COMMIT would be four. Over HTTP that statement runs from the event loop on
+psycopg's own async connections (:mod:`.start_async`), which leave every error to this path.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ task UI deleted) or a name already taken is decided by the full transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -68,5 +69,73 @@ def test_postgres_starts_of_a_known_flow_answer_as_the_full_transaction(
             _start(services, "l3", flow, {"i": 3})
         with services.store.read() as session:
             assert services.store.get_loop(session, "l3") is None
+    finally:
+        services.close()
+
+
+@pytest.mark.postgres
+def test_postgres_starts_from_the_event_loop_write_only_the_plain_case(
+    postgres_server: Any, tmp_path: Path
+) -> None:
+    """``start_async`` (the HTTP hot path on Postgres) starts a loop of a known flow on its own
+    connections and commits it; anything else answers None with nothing written, and
+    ``start_checked`` then answers as it always does."""
+    url = postgres_server.create_database()
+    services = build_services(
+        ServiceSettings(
+            database_url=url, data_dir=tmp_path, background=False, output_roots=[tmp_path]
+        )
+    )
+    runtime = services.runtime
+
+    def request(name: str, content: Any) -> Any:
+        return runtime.check_start(
+            {
+                "HumanLoopName": name,
+                "FlowDefinitionArn": flow,
+                "HumanLoopInput": {"InputContent": json.dumps(content)},
+            }
+        )
+
+    try:
+        ui, flow = _flow(services, tmp_path / "out")
+        assert asyncio.run(runtime.start_async(request("l1", {"i": 1}))) is None  # no plan yet
+        first = _start(services, "l1", flow, {"i": 1})  # the full transaction: the plan is made
+        second = asyncio.run(runtime.start_async(request("l2", {"priority": 3})))
+        assert second == {"HumanLoopArn": first["HumanLoopArn"].replace("/l1", "/l2")}
+        with services.store.read() as session:  # committed, as the full transaction writes it
+            loop = services.store.get_loop(session, "l2")
+            assert loop is not None and loop.status == "InProgress"
+            assert loop.priority_key == -3.0 and loop.output_uri.endswith("/l2/output.json")
+
+        async def twice(name: str, content: Any) -> list[Any]:  # one event loop, at once
+            return list(
+                await asyncio.gather(
+                    runtime.start_async(request(name, content)),
+                    runtime.start_async(request(name, content)),
+                )
+            )
+
+        # a second event loop (the first one's connections are dropped); the same name twice
+        # at once: one start inserts, the other is left to start_checked, which answers the ARN
+        both = asyncio.run(twice("l3", {"i": 3}))
+        assert sorted(map(str, both)) == sorted(
+            [str(None), str({"HumanLoopArn": second["HumanLoopArn"].replace("/l2", "/l3")})]
+        )
+        again = request("l3", {"i": 3})
+        assert asyncio.run(runtime.start_async(again)) is None
+        assert runtime.start_checked(again)["HumanLoopArn"].endswith("/l3")
+        other = request("l3", {"other": True})
+        assert asyncio.run(runtime.start_async(other)) is None
+        with pytest.raises(ConflictException, match="different input"):
+            runtime.start_checked(other)
+
+        # the task UI deleted since the plan was made: nothing inserted
+        for name in ("l1", "l2", "l3"):
+            runtime.stop_human_loop({"HumanLoopName": name})
+        services.control.delete_human_task_ui({"HumanTaskUiName": ui.rsplit("/", 1)[-1]})
+        assert asyncio.run(runtime.start_async(request("l4", {"i": 4}))) is None
+        with services.store.read() as session:
+            assert services.store.get_loop(session, "l4") is None
     finally:
         services.close()
