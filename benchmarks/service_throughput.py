@@ -2,9 +2,10 @@
 
 Started for the run: the service as ``python -m hitl_agent serve`` on SQLite (WAL, every start
 committed before the reply) and on PostgreSQL (a throwaway server started as the tests start
-one, or ``--postgres-url``), both verifying every SigV4 signature (the default); a second SQLite
-service with ``--no-auth`` (the cost of verification); and ``python -m moto.server`` (in memory),
-the anchor.
+one but with ``fsync`` on: every start on disk before the reply; ``--postgres-no-fsync`` for
+the service's own cost; or ``--postgres-url``), both verifying every SigV4 signature (the
+default); a second SQLite service with ``--no-auth`` (the cost of verification); and
+``python -m moto.server`` (in memory), the anchor.
 
 1. **One client** (one boto3 client, sequential calls): ``StartHumanLoop`` and
    ``DescribeHumanLoop`` per second and their p50/p99 latency on each service, ``CreateModel`` on
@@ -228,7 +229,8 @@ def running(cmd: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[by
 
 
 @contextmanager
-def postgres(url: str | None, enabled: bool) -> Iterator[tuple[str | None, str]]:
+def postgres(url: str | None, enabled: bool, *,
+             durable: bool = True) -> Iterator[tuple[str | None, str]]:
     """A Postgres URL and how it was had (None when there is none)."""
     if url or not enabled:
         yield url, "--postgres-url" if url else "skipped (--no-postgres)"
@@ -240,12 +242,14 @@ def postgres(url: str | None, enabled: bool) -> Iterator[tuple[str | None, str]]
     if bin_dir is None:
         yield None, "skipped: no PostgreSQL binaries (apt-get install postgresql)"
         return
-    server = PostgresServer(bin_dir)
+    server = PostgresServer(bin_dir, durable=durable)
     try:
         server.start()
         yield (
             server.create_database("bench"),
-            f"PostgreSQL from {bin_dir}, fsync=off (tests' helper)",
+            f"PostgreSQL from {bin_dir}, "
+            + ("fsync=on, synchronous_commit=on: every start on disk before the reply"
+               if durable else "fsync=off (--postgres-no-fsync: the service's cost alone)"),
         )
     finally:
         server.stop()
@@ -261,6 +265,8 @@ def main() -> None:
     )
     parser.add_argument("--postgres-url", help="a PostgreSQL database to use (else one is started)")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite and moto only")
+    parser.add_argument("--postgres-no-fsync", action="store_true",
+                        help="run the started PostgreSQL with fsync=off (not durable)")
     args = parser.parse_args()
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     folders = {k: Path(tempfile.mkdtemp(prefix=f"hitl-bench-{k}-")) for k in ("sq", "open", "pg")}
@@ -273,7 +279,8 @@ def main() -> None:
         ]  # fmt: skip
 
     with ExitStack() as stack:
-        pg_url, pg_note = stack.enter_context(postgres(args.postgres_url, not args.no_postgres))
+        pg_url, pg_note = stack.enter_context(postgres(
+            args.postgres_url, not args.no_postgres, durable=not args.postgres_no_fsync))
         moto_cmd = [
             sys.executable,
             "-m",

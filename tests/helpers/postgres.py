@@ -67,10 +67,12 @@ def _run_as_user() -> str | None:
 
 
 class PostgresServer:
-    """One throwaway PostgreSQL cluster in a temporary folder."""
+    """One throwaway PostgreSQL cluster in a temporary folder; ``durable=False`` (the tests')
+    runs it with ``fsync=off``."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
         self.bin_dir = bin_dir
+        self.durable = durable
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="hitl-pg-"))
         self.data = self.root / "data"
@@ -125,7 +127,7 @@ class PostgresServer:
                 "-k",
                 str(self.root),
                 "-c",
-                "fsync=off",
+                f"fsync={'on' if self.durable else 'off'}",
                 "-c",
                 "max_connections=200",
             ],
