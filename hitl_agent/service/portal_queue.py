@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session
 
 from .errors import ConflictException, ValidationException
 from .models import FlowDefinition, HumanLoop
-from .pagination import decode_position, encode_position
+from .pagination import encode_position
 from .queue_keys import confidence_of, priority_of
 from .task_scan import COUNT_CAP as COUNT_CAP  # the portal pages say "more than" it
-from .task_scan import SORT_KEYS, Position, Scope, count_rows, scan_rows
+from .task_scan import Position, Scope, count_rows, decode_scan_position, scan_rows
 from .tasks import TaskBoard, TaskSummary
 from .validation import NAME
 from .workforce import WorkerInfo
@@ -169,22 +169,19 @@ def scope_of(view: QueueView, now: int) -> Scope:
     return Scope(sort=view.sort, flow=view.flow, due_us=due_us)
 
 
-def queue_rows(board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session,
-               now: int, after: Position | None = None) -> list[tuple[int, Position]]:
+def queue_rows(worker: WorkerInfo, view: QueueView, limit: int, s: Session, now: int,
+               after: Position | None = None) -> list[tuple[int, Position]]:
     """The ids and positions of the first ``limit`` rows of the view after ``after``
     (:func:`.task_scan.scan_rows`: one ordered range scan per team of the worker, merged)."""
     return scan_rows(s, worker, scope_of(view, now), limit, now, after)
 
 
-def queue_ids(
-    board: TaskBoard, worker: WorkerInfo, view: QueueView, limit: int, s: Session, now: int
-) -> list[int]:
+def queue_ids(worker: WorkerInfo, view: QueueView, limit: int, s: Session, now: int) -> list[int]:
     """The ids of the first ``limit`` rows of the view, in its order."""
-    return [pk for pk, _ in queue_rows(board, worker, view, limit, s, now)]
+    return [pk for pk, _ in queue_rows(worker, view, limit, s, now)]
 
 
-def count_view(board: TaskBoard, worker: WorkerInfo, view: QueueView, s: Session,
-               now: int) -> int:
+def count_view(worker: WorkerInfo, view: QueueView, s: Session, now: int) -> int:
     """How many rows the view holds, counted up to ``COUNT_CAP + 1`` (a bounded cost)."""
     return count_rows(s, worker, scope_of(view, now), now)
 
@@ -215,16 +212,15 @@ def list_queue(board: TaskBoard, worker: WorkerInfo, view: QueueView, *, limit: 
     gave; ``None``: the first page)."""
     if not worker.teams:
         return QueuePage([], 0, [])
-    position, start = decode_position(after, view.sort) if after else (None, 0)
-    if position is not None and len(position) != len(SORT_KEYS[view.sort]):
-        raise ValidationException("after is not a valid queue position", field="after")
+    position, start = (decode_scan_position(after, view.sort, view.sort, field="after")
+                       if after else (None, 0))
     now = board.clock()
     with board.store.read() as s:
-        found = queue_rows(board, worker, view, limit + 1, s, now, position)
+        found = queue_rows(worker, view, limit + 1, s, now, position)
         page = found[:limit]
         total = start + len(page)
         if len(found) > limit or start:
-            total = count_view(board, worker, view, s, now)
+            total = count_view(worker, view, s, now)
         flows = sorted(name for name, config in s.execute(_FLOWS)
                        if _team_of(config) in worker.teams)
         loaded = board.load(s, [pk for pk, _ in page], worker, now)
@@ -248,7 +244,7 @@ def claim_next(
         return None
     now = board.clock()
     with board.store.read() as s:
-        pks = queue_ids(board, worker, view, NEXT_CANDIDATES, s, now)
+        pks = queue_ids(worker, view, NEXT_CANDIDATES, s, now)
         names = {
             pk: name
             for pk, name in s.execute(

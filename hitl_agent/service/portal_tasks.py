@@ -149,7 +149,7 @@ def upcoming_task(
         return None
     now = board.clock()
     with board.store.read() as s:
-        pks = queue_view.queue_ids(board, worker, view, queue_view.NEXT_CANDIDATES, s, now)
+        pks = queue_view.queue_ids(worker, view, queue_view.NEXT_CANDIDATES, s, now)
         rows = s.execute(select(HumanLoop.id, HumanLoop.name).where(HumanLoop.id.in_(pks)))
         names = {pk: name for pk, name in rows}
     order = [names[pk] for pk in pks if pk in names]

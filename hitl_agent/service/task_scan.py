@@ -19,7 +19,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from .errors import ValidationException
 from .models import Answer, Claim, HumanLoop
+from .pagination import decode_position
 from .workforce import WorkerInfo
 
 COUNT_CAP = 1_000
@@ -36,6 +38,17 @@ SORT_KEYS: dict[str, tuple[Any, ...]] = {
 }
 Position = tuple[float | int, ...]
 """A row's sort keys (the last one its id): where a page starts, exclusive."""
+
+
+def decode_scan_position(token: str, order: str, sort: str, *,
+                         field: str) -> tuple[Position, int]:
+    """The position and row count a page token holds (:func:`.pagination.encode_position`),
+    checked: signed for ``order`` and holding ``sort``'s keys, else a ValidationException
+    naming ``field``."""
+    keys, start = decode_position(token, order, field=field)
+    if len(keys) != len(SORT_KEYS[sort]):
+        raise ValidationException(f"{field} is not a valid position", field=field)
+    return keys, start
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from .clock import Clock, iso_ms, now_us
 from .errors import ConflictException, ResourceNotFoundException, ValidationException
 from .lifecycle import Lifecycle, active_claims, answer_count
 from .models import Answer, Claim, HumanLoop, HumanTaskUi
-from .pagination import decode_position, encode_position
+from .pagination import encode_position
 from .storage import Store
-from .task_scan import COUNT_CAP, SORT_KEYS, Scope, count_rows, scan_rows
+from .task_scan import COUNT_CAP, Scope, count_rows, decode_scan_position, scan_rows
 from .workforce import WorkerInfo
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,8 @@ class TaskBoard:
         does not decode is a ValidationException naming ``nextToken``."""
         after = None
         if token is not None:
-            after, _ = decode_position(token, TASK_ORDER, field="nextToken")
-            if len(after) != len(SORT_KEYS[TASK_SCOPE.sort]):
-                raise ValidationException("nextToken is not valid", field="nextToken")
+            after, _ = decode_scan_position(token, TASK_ORDER, TASK_SCOPE.sort,
+                                            field="nextToken")
         if not worker.teams:
             return TaskPage([], None)
         now = self.clock()

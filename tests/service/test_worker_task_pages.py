@@ -129,7 +129,7 @@ def test_a_token_edited_or_issued_for_the_portal_queue_is_refused(
     assert caught.value.field == "nextToken"
     three_keys = encode_position("worker-tasks", (1, 2, 3), 0)  # signed, but not our keys
     r = worker.http.get("/worker-api/tasks", params={"nextToken": three_keys})
-    assert r.status_code == 400 and "nextToken is not valid" in r.text, r.text
+    assert r.status_code == 400 and "nextToken is not a valid position" in r.text, r.text
     not_numbers = encode_position("worker-tasks", ("a", 1), 0)  # type: ignore[arg-type]
     r = worker.http.get("/worker-api/tasks", params={"nextToken": not_numbers})
     assert r.status_code == 400 and "nextToken is not a valid position" in r.text, r.text
