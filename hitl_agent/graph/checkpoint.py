@@ -79,6 +79,26 @@ class SqliteCheckpointer(SqliteSaver):
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)
 
+    def get_next_version(self, current: str | int | None, channel: None) -> str:
+        """A channel's next version as ten digits (``"0000000003"``).
+
+        ``SqliteSaver`` writes 49 characters a version (32 digits, a dot and a random fraction);
+        a checkpoint keeps one per channel and one per channel a node has seen: 2.1 KB of the
+        review graph's 2.6 KB checkpoint (1.4 KB with these), a SQLite page more to write at
+        every save. LangGraph only needs versions to increase
+        (``BaseCheckpointSaver.get_next_version``). They still do across the change: a thread
+        saved in the long form goes on from its number, and ten digits sort after the long
+        form's first ten (zeros below 10**22), so every new version is greater than every old
+        one.
+        """
+        if current is None:
+            number = 0
+        elif isinstance(current, int):
+            number = current
+        else:
+            number = int(current.split(".", 1)[0])
+        return f"{number + 1:010d}"
+
 
 def sqlite_checkpointer(path: str | Path) -> SqliteCheckpointer:
     """A SqliteSaver on a WAL database with ``synchronous=NORMAL``.
