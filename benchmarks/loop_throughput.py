@@ -14,6 +14,10 @@ Runs N items with an instant model through:
 - ``what_if_langgraph_kept_its_executor``: ``ours`` with LangGraph's background executor kept
   from one invoke to the next (a LangGraph internal swapped for that run only): the price of
   the thread LangGraph starts per invoke, which no graph built on it can avoid today;
+- ``plain_full_shape_exit_durable``: a plain graph of ours' whole shape (its ten nodes, the four
+  of a human review never running here, its state keys and its routing by ``Command``) with
+  instant nodes, on the same checkpointer writing at exit, no ledger: the ceiling for a durable
+  graph shaped like ours (LangGraph's bookkeeping grows with the nodes a step may trigger);
 - ``plain_nothing_stored``: the plain graph on a checkpointer that stores nothing (its ``put`` and
   ``put_writes`` return at once), writing at exit: LangGraph's own price for having a
   checkpointer at all, with no I/O, the floor under every durable graph.
@@ -27,6 +31,7 @@ Prints JSON with items/s for each and the ratios. Targets: ours >= 3x the plain 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import tempfile
 import time
@@ -39,6 +44,7 @@ from langchain_core.runnables.config import ContextThreadPoolExecutor
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command
 
 from hitl_agent import (
     InProcessReviews,
@@ -76,6 +82,54 @@ def _plain_graph() -> StateGraph[Any, Any, Any, Any]:
     g.add_edge("accept", "finish")
     g.add_edge("finish", END)
     return g
+
+
+def _full_shape_graph() -> StateGraph[Any, Any, Any, Any]:
+    """Ours' nodes, edges and state keys, each node instant (the accept path runs)."""
+    fresh: dict[str, Any] = {
+        "similar": [], "prediction": None, "uncertainty": None, "decision": None, "tier": 0,
+        "request": None, "outcome": None, "output": None, "output_source": None,
+        "correction_id": None}
+    prediction = {"output": "a", "probabilities": {"a": 0.99, "b": 0.01}}
+    g: StateGraph[Any, Any, Any, Any] = StateGraph(FullShapeState)
+    g.add_node("recall", lambda s: Command(goto="predict", update={**fresh, "item": "i",
+                                                                   "item_id": None}),
+               destinations=("predict", "finish"))
+    g.add_node("predict", lambda s: {"prediction": prediction})
+    g.add_node("score", lambda s: {"uncertainty": {
+        "confidence": max(s["prediction"]["probabilities"].values())}})
+    g.add_node("route", lambda s: Command(goto="accept", update={"decision": {"action": "a"}}),
+               destinations=("accept", "dispatch"))
+    g.add_node("accept", lambda s: {"output": s["prediction"]["output"],
+                                    "output_source": "model"})
+    g.add_node("dispatch", lambda s: {}, destinations=("await_review", "decide"))
+    g.add_node("await_review", lambda s: {})
+    g.add_node("decide", lambda s: {},
+               destinations=("learn", "finish", "dispatch", "await_review"))
+    g.add_node("learn", lambda s: {})
+    g.add_node("finish", lambda s: {})
+    for a, b in ((START, "recall"), ("predict", "score"), ("score", "route"),
+                 ("accept", "finish"), ("await_review", "decide"), ("learn", "finish"),
+                 ("finish", END)):
+        g.add_edge(a, b)
+    return g
+
+
+class FullShapeState(TypedDict, total=False):
+    input: Any
+    item_id: Any
+    task: Any
+    output: Any
+    output_source: Any
+    item: Any
+    correction_id: Any
+    similar: Any
+    prediction: Any
+    uncertainty: Any
+    decision: Any
+    tier: Any
+    request: Any
+    outcome: Any
 
 
 class NothingStored(InMemorySaver):
@@ -173,6 +227,9 @@ def main() -> None:
             "ceiling": _plain_graph().compile(
                 checkpointer=sqlite_checkpointer(root / "ceiling.db")
             ).with_config({"configurable": {CONFIG_KEY_DURABILITY: "exit"}}),
+            "full_shape": _full_shape_graph().compile(
+                checkpointer=sqlite_checkpointer(root / "full-shape.db")
+            ).with_config({"configurable": {CONFIG_KEY_DURABILITY: "exit"}}),
             "nothing_stored": _plain_graph().compile(checkpointer=NothingStored()).with_config(
                 {"configurable": {CONFIG_KEY_DURABILITY: "exit"}}),
         }
@@ -182,11 +239,11 @@ def main() -> None:
             ledger=root / "batch-ledger.db", checkpointer=root / "batch-checkpoints.db",
             labels=["a", "b"],
         ))
-        runners = {name: (lambda n_, p_, o_, g=graph: _run(g, n_, p_, o_))
-                   for name, graph in graphs.items()}
+        runners: dict[str, Callable[[int, str, int], float]] = {
+            name: functools.partial(_run, graph) for name, graph in graphs.items()}
         runners["batch"] = batched.run
         runners["ours_one_executor"] = lambda n_, p_, o_: _with_one_executor(
-            lambda: _run(graphs["ours"], n_, p_, o_))
+            functools.partial(_run, graphs["ours"], n_, p_, o_))
         seconds = dict.fromkeys(runners, 0.0)
         for name, run in runners.items():
             run(20, f"warm-{name}", 0)
@@ -197,6 +254,7 @@ def main() -> None:
         ours_rate, plain_rate, bare_rate, ceiling_rate, batch_rate, floor_rate, one_rate = (
             n / seconds[k] for k in ("ours", "plain", "bare", "ceiling", "batch",
                                      "nothing_stored", "ours_one_executor"))
+        shape_rate = n / seconds["full_shape"]
 
     print(json.dumps({
         "benchmark": "loop_throughput",
@@ -210,6 +268,9 @@ def main() -> None:
         "plain_exit_durable_items_per_s": round(ceiling_rate, 1),
         "ceiling_ratio_vs_plain_no_checkpointer": round(ceiling_rate / bare_rate, 2),
         "ours_ratio_vs_ceiling": round(ours_rate / ceiling_rate, 2),
+        "plain_full_shape_exit_durable_items_per_s": round(shape_rate, 1),
+        "full_shape_ceiling_ratio_vs_plain_no_checkpointer": round(shape_rate / bare_rate, 2),
+        "ours_ratio_vs_full_shape_ceiling": round(ours_rate / shape_rate, 2),
         "plain_nothing_stored_items_per_s": round(floor_rate, 1),
         "nothing_stored_ratio_vs_plain_no_checkpointer": round(floor_rate / bare_rate, 2),
         "nothing_stored_ratio_vs_plain_sqlite_default": round(floor_rate / plain_rate, 2),

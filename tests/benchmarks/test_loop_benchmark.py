@@ -19,7 +19,8 @@ def test_loop_benchmark_prints_ours_beside_its_anchors(tmp_path: Path) -> None:
     rates = {key: report[key] for key in (
         "ours_items_per_s", "plain_sqlite_default_items_per_s",
         "plain_no_checkpointer_items_per_s", "plain_exit_durable_items_per_s",
-        "plain_nothing_stored_items_per_s", "batch_items_per_s")}
+        "plain_nothing_stored_items_per_s", "plain_full_shape_exit_durable_items_per_s",
+        "batch_items_per_s")}
     assert all(rate > 0 for rate in rates.values()), rates
     # the ratios are of the rates printed beside them, not figures of their own
     assert report["ratio_vs_plain_no_checkpointer"] == pytest.approx(
