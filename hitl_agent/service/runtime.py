@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
@@ -36,6 +35,7 @@ from .settings import ServiceSettings
 from .start_async import AsyncStarts
 from .start_sql import PlannedInsert, SqliteStatements, StartRequest
 from .storage import Store
+from .throttle import TokenBucket
 from .validation import FLOW_ARN, LENIENT_LOOP_NAME, NAME, SORT_ORDERS, Fields, invalid
 
 log = logging.getLogger(__name__)
@@ -127,24 +127,6 @@ AfterStart = Callable[[Connection, FlowPlan, StartLoop], None]
 """Called inside a StartHumanLoop's transaction once the client's loop is inserted (gold.py)."""
 
 
-class TokenBucket:
-    """A per-process request-rate limit (``ServiceSettings.throttle_rps``)."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate, self.tokens, self.at = rate, rate, time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
-            self.at = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return True
-            return False
-
-
 class RuntimeBackend:
     def __init__(
         self,
@@ -220,11 +202,12 @@ class RuntimeBackend:
         digest = hashlib.sha256(content.encode()).hexdigest()
         return StartRequest(name, flow_arn, content, digest, classifiers, keys)
 
-    def start_checked(self, req: StartRequest) -> dict[str, Any]:
-        """Start a checked request: committed before it returns (it may wait for the lock)."""
+    def start_checked(self, req: StartRequest, planned: bool = True) -> dict[str, Any]:
+        """Start a checked request: committed before it returns (it may wait for the lock).
+        ``planned=False``: the one-statement start already ran and started nothing."""
         for attempt in range(3):
             try:
-                started = self._start_planned(req) if attempt == 0 else None
+                started = self._start_planned(req) if attempt == 0 and planned else None
                 if started is not None:
                     return started
                 with self._writer:
@@ -278,17 +261,19 @@ class RuntimeBackend:
         started = self._planned.run(self.store.engine, values, params)
         return {"HumanLoopArn": arn} if started else None
 
-    async def start_async(self, req: StartRequest) -> dict[str, Any] | None:
+    async def start_async(self, req: StartRequest) -> tuple[dict[str, Any] | None, bool]:
         """Postgres: :meth:`_start_planned` from the event loop, on a connection of
-        :class:`.start_async.AsyncStarts` (no hop to a worker thread). None when it does not
-        apply, no connection is free, or anything failed (nothing written, or a commit whose
-        answer was lost): ``start_checked`` then decides in a worker thread, as it always
-        does."""
+        :class:`.start_async.AsyncStarts` (no hop to a worker thread). The answer, or None
+        when it does not apply, no connection is free, or anything failed (nothing written,
+        or a commit whose answer was lost): ``start_checked`` then decides in a worker thread,
+        as it always does. Beside it, whether the one statement ran to an answer (then
+        ``start_checked`` need not run it again: ``planned=False``)."""
         planned = self._planned_start(req) if self._async is not None else None
         if planned is None or self._async is None:
-            return None
+            return None, False
         arn, values, params = planned
-        return {"HumanLoopArn": arn} if await self._async.run(values, params) else None
+        started = await self._async.run(values, params)
+        return ({"HumanLoopArn": arn} if started else None), started is not None
 
     def close(self) -> None:
         """Close the connections of the event loop's starts (the store closes the rest)."""

@@ -90,11 +90,11 @@ async def handle(
             arg = path[len(_LOOP) :]
         if call == runtime.start_human_loop:  # the hot path: on the event loop when it can be
             request = runtime.check_start(arg)
-            result = runtime.start_now(request)  # SQLite
+            result, tried = runtime.start_now(request), False  # SQLite
             if result is None:
-                result = await runtime.start_async(request)  # Postgres
+                result, tried = await runtime.start_async(request)  # Postgres
             if result is None:
-                result = await run_in_threadpool(runtime.start_checked, request)
+                result = await run_in_threadpool(runtime.start_checked, request, not tried)
             started = result
         else:
             response = aws_json(await run_in_threadpool(call, arg))

@@ -10,10 +10,12 @@ server prepares the statement on its first use on a connection.
 
 It never waits for a connection and never decides anything but the plain case: with every
 connection busy, or on any error (a name already taken, a dropped connection, a statement the
-server refused), :meth:`AsyncStarts.run` answers False and the caller starts the loop the way it
-always did, in a worker thread (``RuntimeBackend.start_checked``), which decides what the error
-meant. An error after the server committed is safe the same way: the start again finds its own
-loop and answers its ARN.
+server refused), nothing is started here and the caller starts the loop the way it always did,
+in a worker thread (``RuntimeBackend.start_checked``), which decides what the error meant. When
+the statement ran and started nothing (the name is taken, or the flow changed since its plan),
+:meth:`AsyncStarts.run` says so, and that thread goes straight to the full transaction instead of
+running the same statement again. An error after the server committed is safe the same way: the
+start again finds its own loop and answers its ARN.
 """
 
 from __future__ import annotations
@@ -55,19 +57,22 @@ class AsyncStarts:
             self._sql[columns] = found
         return found
 
-    async def run(self, values: Mapping[str, Any], plan: Mapping[str, Any]) -> bool:
-        """Insert and commit the loop (True) if the flow is still as ``plan`` says and a
-        connection is free; False, with nothing written, otherwise or on any error."""
+    async def run(self, values: Mapping[str, Any], plan: Mapping[str, Any]) -> bool | None:
+        """Insert and commit the loop if the flow is still as ``plan`` says (True). False: the
+        statement ran and wrote nothing (the flow changed, or the name is taken). None: it did
+        not run to an answer (no connection free, or a connection failed)."""
         sql, fixed = self._compiled(tuple(values))
         conn = await self._acquire()
         if conn is None:
-            return False
+            return None
         import psycopg
 
-        ok = False
+        ok: bool | None = None
         try:
             cursor = await conn.connection.execute(sql, {**fixed, **values, **plan}, prepare=True)
             ok = await cursor.fetchone() is not None
+        except psycopg.IntegrityError:
+            ok = False  # the name is taken: the full transaction (start_checked) answers
         except psycopg.Error:
             pass  # decided by the full transaction (start_checked)
         except BaseException:  # cancelled mid-statement: the connection's state is unknown

@@ -79,7 +79,8 @@ def test_postgres_starts_from_the_event_loop_write_only_the_plain_case(
 ) -> None:
     """``start_async`` (the HTTP hot path on Postgres) starts a loop of a known flow on its own
     connections and commits it; anything else answers None with nothing written, and
-    ``start_checked`` then answers as it always does."""
+    ``start_checked`` then answers as it always does, without running the statement again
+    when it ran here and started nothing (a name taken, a flow changed)."""
     url = postgres_server.create_database()
     services = build_services(
         ServiceSettings(
@@ -99,10 +100,11 @@ def test_postgres_starts_from_the_event_loop_write_only_the_plain_case(
 
     try:
         ui, flow = _flow(services, tmp_path / "out")
-        assert asyncio.run(runtime.start_async(request("l1", {"i": 1}))) is None  # no plan yet
+        # no plan yet: nothing ran
+        assert asyncio.run(runtime.start_async(request("l1", {"i": 1}))) == (None, False)
         first = _start(services, "l1", flow, {"i": 1})  # the full transaction: the plan is made
-        second = asyncio.run(runtime.start_async(request("l2", {"priority": 3})))
-        assert second == {"HumanLoopArn": first["HumanLoopArn"].replace("/l1", "/l2")}
+        second, tried = asyncio.run(runtime.start_async(request("l2", {"priority": 3})))
+        assert tried and second == {"HumanLoopArn": first["HumanLoopArn"].replace("/l1", "/l2")}
         with services.store.read() as session:  # committed, as the full transaction writes it
             loop = services.store.get_loop(session, "l2")
             assert loop is not None and loop.status == "InProgress"
@@ -120,21 +122,30 @@ def test_postgres_starts_from_the_event_loop_write_only_the_plain_case(
         # at once: one start inserts, the other is left to start_checked, which answers the ARN
         both = asyncio.run(twice("l3", {"i": 3}))
         assert sorted(map(str, both)) == sorted(
-            [str(None), str({"HumanLoopArn": second["HumanLoopArn"].replace("/l2", "/l3")})]
+            [str((None, True)),
+             str(({"HumanLoopArn": second["HumanLoopArn"].replace("/l2", "/l3")}, True))]
         )
+        statements: list[Any] = []
+        assert runtime._planned is not None
+        run_statement = runtime._planned.run
+        runtime._planned.run = lambda *a: statements.append(a) or run_statement(*a)  # type: ignore[method-assign]
         again = request("l3", {"i": 3})
-        assert asyncio.run(runtime.start_async(again)) is None
-        assert runtime.start_checked(again)["HumanLoopArn"].endswith("/l3")
+        assert asyncio.run(runtime.start_async(again)) == (None, True)  # the name is taken
+        assert runtime.start_checked(again, planned=False)["HumanLoopArn"].endswith("/l3")
         other = request("l3", {"other": True})
-        assert asyncio.run(runtime.start_async(other)) is None
+        assert asyncio.run(runtime.start_async(other)) == (None, True)
         with pytest.raises(ConflictException, match="different input"):
-            runtime.start_checked(other)
+            runtime.start_checked(other, planned=False)
+        assert statements == []  # the full transaction only: the statement did not run twice
+        assert runtime.start_checked(again)["HumanLoopArn"].endswith("/l3")  # planned: it runs
+        assert len(statements) == 1
+        runtime._planned.run = run_statement  # type: ignore[method-assign]
 
         # the task UI deleted since the plan was made: nothing inserted
         for name in ("l1", "l2", "l3"):
             runtime.stop_human_loop({"HumanLoopName": name})
         services.control.delete_human_task_ui({"HumanTaskUiName": ui.rsplit("/", 1)[-1]})
-        assert asyncio.run(runtime.start_async(request("l4", {"i": 4}))) is None
+        assert asyncio.run(runtime.start_async(request("l4", {"i": 4}))) == (None, True)
         with services.store.read() as session:
             assert services.store.get_loop(session, "l4") is None
     finally:
