@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from hitl_agent.service.errors import ConflictException, ValidationException
 from hitl_agent.service.services import ReviewServices, build_services
@@ -125,10 +126,13 @@ def test_postgres_starts_from_the_event_loop_write_only_the_plain_case(
             [str((None, True)),
              str(({"HumanLoopArn": second["HumanLoopArn"].replace("/l2", "/l3")}, True))]
         )
-        statements: list[Any] = []
-        assert runtime._planned is not None
-        run_statement = runtime._planned.run
-        runtime._planned.run = lambda *a: statements.append(a) or run_statement(*a)  # type: ignore[method-assign]
+        statements: list[Any] = []  # runs of the one-statement start (its plan_* parameters)
+
+        def count(_conn: Any, _cursor: Any, _sql: str, params: Any, *_rest: Any) -> None:
+            if isinstance(params, dict) and "plan_flow_arn" in params:
+                statements.append(params)
+
+        event.listen(services.store.engine, "before_cursor_execute", count)
         again = request("l3", {"i": 3})
         assert asyncio.run(runtime.start_async(again)) == (None, True)  # the name is taken
         assert runtime.start_checked(again, planned=False)["HumanLoopArn"].endswith("/l3")
@@ -139,7 +143,7 @@ def test_postgres_starts_from_the_event_loop_write_only_the_plain_case(
         assert statements == []  # the full transaction only: the statement did not run twice
         assert runtime.start_checked(again)["HumanLoopArn"].endswith("/l3")  # planned: it runs
         assert len(statements) == 1
-        runtime._planned.run = run_statement  # type: ignore[method-assign]
+        event.remove(services.store.engine, "before_cursor_execute", count)
 
         # the task UI deleted since the plan was made: nothing inserted
         for name in ("l1", "l2", "l3"):
