@@ -145,8 +145,9 @@ class ReviewLoop:
     # -- graphs --------------------------------------------------------------------------------
 
     def graph(self) -> StateGraph[Any, Any, Any, Any]:
-        """The loop as an uncompiled ``StateGraph``: recall → predict → score → route →
-        (accept | dispatch → await_review → decide → learn) → finish."""
+        """The loop as an uncompiled ``StateGraph``: recall → predict → score → route, which
+        ends the run when it accepts the model's output, or → dispatch → await_review → decide
+        → learn → finish; recall goes straight to finish with an answer it already has."""
         nodes = ReviewNodes(self)
         builder: StateGraph[Any, Any, Any, Any] = StateGraph(
             ReviewGraphState, context_schema=ReviewGraphConfig,
@@ -154,8 +155,7 @@ class ReviewLoop:
         builder.add_node("recall", nodes.recall, destinations=("predict", "finish"))
         builder.add_node("predict", nodes.predict)
         builder.add_node("score", nodes.score)
-        builder.add_node("route", nodes.route, destinations=("accept", "dispatch"))
-        builder.add_node("accept", nodes.accept)
+        builder.add_node("route", nodes.route, destinations=(END, "dispatch"))
         builder.add_node("dispatch", nodes.dispatch,  # type: ignore[arg-type]
                          destinations=("await_review", "decide"))
         builder.add_node("await_review", nodes.await_review)
@@ -166,7 +166,6 @@ class ReviewLoop:
         builder.add_edge(START, "recall")
         builder.add_edge("predict", "score")
         builder.add_edge("score", "route")
-        builder.add_edge("accept", "finish")
         builder.add_edge("await_review", "decide")
         builder.add_edge("learn", "finish")
         builder.add_edge("finish", END)

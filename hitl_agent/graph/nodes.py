@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
@@ -207,14 +208,13 @@ class ReviewNodes:
         if decision.action == "escalate":
             self.p.ledger.record_routing(state["item"], uncertainty, decision, **journal)
             return Command(goto="dispatch", update={"decision": dump(decision)})
+        # Accepted: the item is finished in this one ledger write and the run ends here (an
+        # accept and a finish node would only cost LangGraph two more steps per item).
         self.p.ledger.record_routing(state["item"], uncertainty, decision,
                                      final_output=prediction.output, final_source="model",
                                      **journal)
-        return Command(goto="accept", update={"decision": dump(decision)})
-
-    def accept(self, state: ReviewGraphState) -> dict[str, Any]:
-        # The route node already finished the item in the ledger (one write on this path).
-        return {"output": state["prediction"]["output"], "output_source": "model"}
+        return Command(goto=END, update={"decision": dump(decision),
+                                         "output": prediction.output, "output_source": "model"})
 
     # -- the human review --------------------------------------------------------------------
 
@@ -350,8 +350,6 @@ class ReviewNodes:
         return {"correction_id": correction.id}
 
     def finish(self, state: ReviewGraphState, config: RunnableConfig) -> dict[str, Any]:
-        if state.get("output_source") == "model" and state.get("decision") is not None:
-            return {}  # written by route
         self.p.ledger.finish_item(state["item"], state.get("output"),
                                   state.get("output_source", "model"), task=state["task"],
                                   input_value=state["input"], thread_id=thread_id_of(config))
