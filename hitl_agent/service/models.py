@@ -77,13 +77,16 @@ class HumanLoop(Base):
         # The portal's queue (portal_queue.py), one index per sort, read in index order from the
         # view's position: a team's open loops, or those of one flow of the team (revision 0002).
         Index("ix_loops_team_status_created", "workteam_name", "status", "created_us", "id"),
-        Index("ix_loops_team_status_deadline", "workteam_name", "status", "expires_us", "id"),
+        # The deadline indexes carry the taking rule's columns too, so that a count of a team's
+        # tasks reads the index alone (revision 0003).
+        Index("ix_loops_team_status_deadline", "workteam_name", "status", "expires_us", "id",
+              "output_pending", "task_count"),
         Index("ix_loops_team_status_priority", "workteam_name", "status", "priority_key",
               "confidence_key", "expires_us", "id"),
         Index("ix_loops_team_flow_status_created", "workteam_name", "flow_definition_name",
               "status", "created_us", "id"),
         Index("ix_loops_team_flow_status_deadline", "workteam_name", "flow_definition_name",
-              "status", "expires_us", "id"),
+              "status", "expires_us", "id", "output_pending", "task_count"),
         Index("ix_loops_team_flow_status_priority", "workteam_name", "flow_definition_name",
               "status", "priority_key", "confidence_key", "expires_us", "id"),
         # The team view's backlog per flow, read from the index alone.

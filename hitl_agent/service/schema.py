@@ -28,7 +28,7 @@ from hitl_agent.storage.migrate import Migrations, UpgradeReport, upgrade
 from .models import Base
 
 BASELINE = "0001_baseline"
-HEAD = "0002_queue_keys"
+HEAD = "0003_covering_counts"
 VERSION_TABLE = "hitl_service_version"
 FOLDER = Path(__file__).with_name("migrations")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from hitl_agent.service.errors import ValidationException
 from hitl_agent.service.pagination import encode_position
+from hitl_agent.service.portal_queue import QueueView, list_queue
 from hitl_agent.service.workforce import WorkerInfo
 from tests.helpers.service import (
     InProcessService,
@@ -148,3 +150,35 @@ def test_count_stops_past_its_cap_and_skips_what_the_worker_may_not_take(
     assert board.count_tasks(worker) == 4 == len(board.list_tasks(worker))
     nobody = service.services.workforce.add_worker(unique("w"), teams=[])[0]
     assert board.count_tasks(nobody) == 0 and board.page_tasks(nobody).tasks == []
+
+
+def test_a_count_reads_the_deadline_index_alone(clocked_service: InProcessService) -> None:
+    """The capped count (the worker API's and the portal queue's, of a team or of one flow)
+    tests the taking rule on index entries: no row of the loops table is read, so it costs the
+    same however large and scattered that table grows."""
+    service = clocked_service
+    names, _client, worker = _team_with_loops(service, "pc", 3)
+    engine = service.services.store.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's")
+    with service.services.store.read() as s:
+        flow = service.services.store.get_loop(s, names[0]).flow_definition_name
+    seen: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        if "count(*)" in statement:
+            seen.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert service.services.tasks.count_tasks(worker) == 3
+        assert list_queue(service.services.tasks, worker, QueueView(flow=flow), limit=2).total == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(seen) == 2
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        for statement, params in seen:
+            plan = [row[3] for row in driver.execute(f"EXPLAIN QUERY PLAN {statement}", params)]
+            loops = [step for step in plan if "human_loops" in step]
+            assert loops and all("COVERING INDEX ix_loops_team_" in step for step in loops), plan
