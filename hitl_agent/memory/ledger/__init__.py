@@ -77,7 +77,7 @@ def _adopt(conn: Connection) -> str | None:
 LEDGER_MIGRATIONS = Migrations(
     folder=Path(__file__).with_name("migrations"),
     version_table="hitl_ledger_version",
-    head="0004_correction_keys",
+    head="0005_reviews_by_backend",
     adopt=_adopt,
     metadata=metadata,
 )

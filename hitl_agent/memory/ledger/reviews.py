@@ -70,10 +70,39 @@ class ReviewQueue(LedgerBase):
 
     def pending_reviews(self, *, limit: int = 1000,
                         exclude_backends: Sequence[str] = ()) -> list[ReviewRecord]:
-        condition = reviews.c.state == "pending"
-        if exclude_backends:
-            condition = and_(condition, reviews.c.backend.not_in(list(exclude_backends)))
-        return self._reviews_where(condition, limit)
+        """Pending reviews, earliest deadline first, except those of ``exclude_backends``.
+
+        An excluded backend's reviews are never read: a resumer that such a backend tells what
+        changed reads none of its pending reviews, however many there are. The backends holding
+        pending reviews are found by a seek each in ``(state, backend, deadline)``, then each
+        other backend's first ``limit`` are read in deadline order from the same index.
+        """
+        pending = reviews.c.state == "pending"
+        if not exclude_backends:
+            return self._reviews_where(pending, limit)
+        excluded = set(exclude_backends)
+        found: list[ReviewRecord] = []
+        try:
+            with self._reader.connect() as conn:
+                backend: str | None = ""
+                while True:
+                    backend = conn.execute(
+                        select(reviews.c.backend).where(pending, reviews.c.backend > backend)
+                        .order_by(reviews.c.state, reviews.c.backend).limit(1)
+                    ).scalar()
+                    if backend is None:
+                        break
+                    if backend in excluded:
+                        continue
+                    rows = conn.execute(
+                        select(reviews).where(pending, reviews.c.backend == backend)
+                        .order_by(reviews.c.deadline).limit(limit)
+                    ).mappings().all()
+                    found.extend(review_record(r) for r in rows)
+        except OperationalError as exc:
+            raise LedgerError(f"ledger query failed: {exc.orig}") from exc
+        found.sort(key=lambda r: r.deadline)
+        return found[:limit]
 
     def overdue_reviews(
         self, now: datetime | None = None, *, limit: int = 1000

@@ -84,6 +84,8 @@ reviews = Table(
     Column("resume_lease_until", DateTime(timezone=True)),
     Column("resumed_at", DateTime(timezone=True)),
     Index("ix_reviews_state_deadline", "state", "deadline"),
+    # A resumer's poll skips the backends that tell it what changed (revision 0005).
+    Index("ix_reviews_state_backend_deadline", "state", "backend", "deadline"),
     Index("ix_reviews_item", "item_id"),
 )
 
