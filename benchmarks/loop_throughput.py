@@ -4,9 +4,14 @@ Runs N items with an instant model through:
 
 - ``ours``: ``build_review_graph`` with its durable SQLite checkpointer (WAL, synchronous=NORMAL)
   and the SQLite ledger, every item auto-accepted or reviewed in process (``--review-share``);
-- ``plain_sqlite_default``: the same node shapes as a plain StateGraph compiled with
-  ``SqliteSaver.from_conn_string`` defaults (no ledger);
+- ``plain_sqlite_default``: the anchor of the goal, a plain StateGraph of the review graph's
+  sure path as it was when the goal was set (six steps: recall, predict, score, route, accept,
+  finish) compiled with ``SqliteSaver.from_conn_string`` defaults (no ledger);
 - ``plain_no_checkpointer``: the same plain graph with no checkpointer at all;
+- ``four_step_anchors``: the same two with the four steps of ours' sure path today (recall,
+  predict, score, route; route sets the output and ends the run) instead of the six the plain
+  graph had when the goal was set (route, then accept, then finish): ours against a plain graph
+  as short as it is;
 - ``batch``: ``ours`` through the batch API (``hitl_agent.graph.batch.ingest``, 256 a batch);
 - ``plain_exit_durable``: the plain graph on the same WAL checkpointer writing only at exit, with
   no ledger: the ceiling any durable graph of this shape can reach (LangGraph's checkpointing
@@ -14,8 +19,8 @@ Runs N items with an instant model through:
 - ``what_if_langgraph_kept_its_executor``: ``ours`` with LangGraph's background executor kept
   from one invoke to the next (a LangGraph internal swapped for that run only): the price of
   the thread LangGraph starts per invoke, which no graph built on it can avoid today;
-- ``plain_full_shape_exit_durable``: a plain graph of ours' whole shape (its ten nodes, the four
-  of a human review never running here, its state keys and its routing by ``Command``) with
+- ``plain_full_shape_exit_durable``: a plain graph of ours' whole shape (its nine nodes, the five
+  of a review's path never running here, its state keys and its routing by ``Command``) with
   instant nodes, on the same checkpointer writing at exit, no ledger: the ceiling for a durable
   graph shaped like ours (LangGraph's bookkeeping grows with the nodes a step may trigger);
 - ``plain_nothing_stored``: the plain graph on a checkpointer that stores nothing (its ``put`` and
@@ -66,21 +71,24 @@ class PlainState(TypedDict, total=False):
     output: Any
 
 
-def _plain_graph() -> StateGraph[Any, Any, Any, Any]:
+def _plain_graph(steps: int = 6) -> StateGraph[Any, Any, Any, Any]:
+    """The plain graph: six steps (recall, predict, score, route, accept, finish: the issue's
+    anchor, the review graph's sure path when the goal was set), or four (``steps=4``: route
+    sets the output and ends the run, as the review graph's sure path does now)."""
     g: StateGraph[Any, Any, Any, Any] = StateGraph(PlainState)
     g.add_node("recall", lambda s: {})
     g.add_node("predict", lambda s: {"prediction": {"output": "a", "p": {"a": 0.99, "b": 0.01}}})
     g.add_node("score", lambda s: {"confidence": max(s["prediction"]["p"].values())})
-    g.add_node("route", lambda s: {})
-    g.add_node("accept", lambda s: {"output": s["prediction"]["output"]})
-    g.add_node("finish", lambda s: {})
-    g.add_edge(START, "recall")
-    g.add_edge("recall", "predict")
-    g.add_edge("predict", "score")
-    g.add_edge("score", "route")
-    g.add_edge("route", "accept")
-    g.add_edge("accept", "finish")
-    g.add_edge("finish", END)
+    chain = ["recall", "predict", "score", "route"]
+    if steps == 4:
+        g.add_node("route", lambda s: {"output": s["prediction"]["output"]})
+    else:
+        g.add_node("route", lambda s: {})
+        g.add_node("accept", lambda s: {"output": s["prediction"]["output"]})
+        g.add_node("finish", lambda s: {})
+        chain += ["accept", "finish"]
+    for start, end in zip([START, *chain], [*chain, END], strict=True):
+        g.add_edge(start, end)
     return g
 
 
@@ -98,8 +106,9 @@ def _full_shape_graph(ours: StateGraph[Any, Any, Any, Any]) -> StateGraph[Any, A
         "predict": lambda s: {"prediction": prediction},
         "score": lambda s: {"uncertainty": {
             "confidence": max(s["prediction"]["probabilities"].values())}},
-        "route": lambda s: Command(goto="accept", update={"decision": {"action": "a"}}),
-        "accept": lambda s: {"output": s["prediction"]["output"], "output_source": "model"},
+        "route": lambda s: Command(goto=END, update={
+            "decision": {"action": "a"}, "output": s["prediction"]["output"],
+            "output_source": "model"}),
     }
     g: StateGraph[Any, Any, Any, Any] = StateGraph(ours.state_schema)
     for name, spec in ours.nodes.items():
@@ -201,6 +210,8 @@ def main() -> None:
             "ours": ours_loop.compile(root / "checkpoints.db"),
             "plain": _plain_graph().compile(checkpointer=saver),
             "bare": _plain_graph().compile(),
+            "plain4": _plain_graph(4).compile(checkpointer=saver),
+            "bare4": _plain_graph(4).compile(),
             # The ceiling for any durable graph of this shape: the plain graph on our WAL
             # checkpointer, writing only at exit, with no ledger.
             "ceiling": _plain_graph().compile(
@@ -248,6 +259,12 @@ def main() -> None:
         **ceiling("plain_full_shape_exit_durable", "full_shape",
                   "full_shape_ceiling_ratio_vs_plain_no_checkpointer",
                   "ours_ratio_vs_full_shape_ceiling"),
+        "four_step_anchors": {
+            "plain_sqlite_default_items_per_s": round(rate["plain4"], 1),
+            "plain_no_checkpointer_items_per_s": round(rate["bare4"], 1),
+            "ratio_vs_plain_sqlite_default": round(ours / rate["plain4"], 2),
+            "ratio_vs_plain_no_checkpointer": round(ours / rate["bare4"], 2),
+        },
         "plain_nothing_stored_items_per_s": round(rate["nothing_stored"], 1),
         "nothing_stored_ratio_vs_plain_no_checkpointer": round(rate["nothing_stored"] / bare, 2),
         "nothing_stored_ratio_vs_plain_sqlite_default": round(rate["nothing_stored"] / plain, 2),
