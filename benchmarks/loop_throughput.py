@@ -61,6 +61,7 @@ from hitl_agent import (
 from hitl_agent.graph.batch import ingest
 from hitl_agent.graph.checkpoint import sqlite_checkpointer
 from hitl_agent.graph.internals import CONFIG_KEY_DURABILITY
+from hitl_agent.graph.nodes import RUN_RESET
 from hitl_agent.types import Prediction
 
 
@@ -93,16 +94,12 @@ def _plain_graph(steps: int = 6) -> StateGraph[Any, Any, Any, Any]:
 
 
 def _full_shape_graph(ours: StateGraph[Any, Any, Any, Any]) -> StateGraph[Any, Any, Any, Any]:
-    """The review graph's own nodes, edges, routing targets and state (read from its builder,
-    so the anchor follows the graph), each node instant: the accept path runs."""
-    fresh: dict[str, Any] = {
-        "similar": [], "prediction": None, "uncertainty": None, "decision": None, "tier": 0,
-        "request": None, "outcome": None, "output": None, "output_source": None,
-        "correction_id": None}
+    """The review graph's own nodes, edges, routing targets, state and the keys a run resets
+    (read from the graph, so the anchor follows it), each node instant: the sure path runs."""
     prediction = {"output": "a", "probabilities": {"a": 0.99, "b": 0.01}}
     instant: dict[str, Callable[[Any], Any]] = {
         "recall": lambda s: Command(goto="predict",
-                                    update={**fresh, "item": "i", "item_id": None}),
+                                    update={**RUN_RESET, "item": "i", "item_id": None}),
         "predict": lambda s: {"prediction": prediction},
         "score": lambda s: {"uncertainty": {
             "confidence": max(s["prediction"]["probabilities"].values())}},

@@ -23,7 +23,7 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["canonical_json", "content_hash"]
+__all__ = ["canonical_json", "content_hash", "text_hash"]
 
 
 def canonical_json(value: Any, *, ensure_ascii: bool = False) -> str:
@@ -42,4 +42,9 @@ def canonical_json(value: Any, *, ensure_ascii: bool = False) -> str:
 
 def content_hash(value: Any) -> str:
     """SHA-256 (hex) of the UTF-8 bytes of :func:`canonical_json`."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    return text_hash(canonical_json(value))
+
+
+def text_hash(text: str) -> str:
+    """:func:`content_hash` of a value whose canonical JSON is ``text`` (already written)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -95,11 +95,13 @@ def thread_id_of(config: RunnableConfig) -> str:
     return str(thread)
 
 
-_FRESH: dict[str, Any] = {
+RUN_RESET: dict[str, Any] = {
     "similar": [], "prediction": None, "uncertainty": None, "decision": None, "tier": 0,
     "request": None, "outcome": None, "output": None, "output_source": None,
     "correction_id": None,
 }
+"""The state keys every run of the graph starts clean (``recall`` writes them first): a thread's
+state outlives its runs."""
 
 
 class ReviewNodes:
@@ -130,7 +132,7 @@ class ReviewNodes:
         item_id, record = self._item(state, config, task)
         # A thread's state outlives a run: start this item clean (and consume the input's
         # item_id, so that the thread's next run derives its own).
-        base: dict[str, Any] = {**_FRESH, "item": item_id, "item_id": None, "task": task}
+        base: dict[str, Any] = {**RUN_RESET, "item": item_id, "item_id": None, "task": task}
         if record is not None and record.prediction is not None:
             # A re-run after a crash: the journaled prediction, not a second model call.
             base["prediction"] = dump(record.prediction)

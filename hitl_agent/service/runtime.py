@@ -202,7 +202,7 @@ class RuntimeBackend:
         digest = hashlib.sha256(content.encode()).hexdigest()
         return StartRequest(name, flow_arn, content, digest, classifiers, keys)
 
-    def start_checked(self, req: StartRequest, planned: bool = True) -> dict[str, Any]:
+    def start_checked(self, req: StartRequest, *, planned: bool = True) -> dict[str, Any]:
         """Start a checked request: committed before it returns (it may wait for the lock).
         ``planned=False``: the one-statement start already ran and started nothing."""
         for attempt in range(3):

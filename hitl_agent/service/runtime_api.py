@@ -94,7 +94,7 @@ async def handle(
             if result is None:
                 result, tried = await runtime.start_async(request)  # Postgres
             if result is None:
-                result = await run_in_threadpool(runtime.start_checked, request, not tried)
+                result = await run_in_threadpool(runtime.start_checked, request, planned=not tried)
             started = result
         else:
             response = aws_json(await run_in_threadpool(call, arg))

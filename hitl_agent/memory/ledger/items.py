@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, Text, and_, bindparam, func, select, update
 
-from hitl_agent.canonical import canonical_json, content_hash
+from hitl_agent.canonical import canonical_json, content_hash, text_hash
 from hitl_agent.errors import ThreadInputConflict
 from hitl_agent.memory.ledger.base import LedgerBase
 from hitl_agent.memory.ledger.schema import (
@@ -100,8 +100,9 @@ class ItemJournal(LedgerBase):
         With no ``conn`` the insert is its own transaction."""
         now = columns.pop("now", None) or utcnow()
         row = dict.fromkeys(_ITEM_COLUMNS)
+        input_json = canonical_json(input_value)
         row.update(id=item_id, thread_id=thread_id or item_id, task=task,
-                   input_json=canonical_json(input_value), input_hash=content_hash(input_value),
+                   input_json=input_json, input_hash=text_hash(input_json),
                    status=status, created_at=now, updated_at=now, **columns)
         if self._sqlite:
             row["created_at"] = row["updated_at"] = sqlite_time(now)

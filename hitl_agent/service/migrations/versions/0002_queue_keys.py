@@ -2,10 +2,11 @@
 
 ``human_loops`` gains ``priority_key`` (the input's priority negated, so that ascending puts the
 highest first) and ``confidence_key`` (the model's confidence, 1 when the input gives none),
-computed from ``input_content`` (hitl_agent/service/queue_keys.py) for the loops still open; a
-closed loop never returns to a queue and keeps the column defaults. One index per sort (deadline,
-priority, oldest) for a team's open loops and for those of one flow of the team, so a queue page
-reads its 50 rows from its position in the index instead of sorting every open loop.
+computed from ``input_content`` (as hitl_agent/service/queue_keys.py did at this revision) for
+the loops still open; a closed loop never returns to a queue and keeps the column defaults. One
+index per sort (deadline, priority, oldest) for a team's open loops and for those of one flow of
+the team, so a queue page reads its 50 rows from its position in the index instead of sorting
+every open loop.
 ``ix_human_loops_workteam_name`` goes: every team index starts with the team.
 
 Revision ID: 0002_queue_keys
@@ -15,10 +16,12 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+import json
+import math
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
-
-from hitl_agent.service.queue_keys import sort_keys
 
 revision = "0002_queue_keys"
 down_revision = "0001_baseline"
@@ -38,6 +41,34 @@ _INDEXES = (
     ("ix_loops_team_flow_status_priority", ["workteam_name", "flow_definition_name", "status",
                                             "priority_key", "confidence_key", "expires_us", "id"]),
 )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def sort_keys(input_content: str | None) -> tuple[float, float]:
+    """``(priority_key, confidence_key)`` as this revision computes them: a copy of
+    ``queue_keys.sort_keys`` at this revision, kept here so that a later change to the live
+    module does not change what this revision writes (a change of the keys gets a revision of
+    its own that computes them again)."""
+    try:
+        content = json.loads(input_content) if input_content else None
+    except ValueError:
+        content = None
+    if not isinstance(content, dict):
+        return 0.0, 1.0
+    priority = _number(content.get("priority"))
+    if priority is None:
+        priority = _number(content.get("tier"))
+    uncertainty = content.get("uncertainty")
+    confidence = _number(uncertainty.get("confidence")) if isinstance(uncertainty, dict) else None
+    if confidence is None:
+        confidence = _number(content.get("confidence"))
+    return -(priority or 0.0) + 0.0, 1.0 if confidence is None else confidence
 
 
 def upgrade() -> None:
