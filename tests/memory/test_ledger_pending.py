@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from hitl_agent.memory.ledger import Ledger
@@ -32,10 +33,14 @@ def _far(ledger: Ledger, start: int, stop: int) -> None:
         _open(ledger, f"far-{i}", "far", hours=i % 7)
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("where", ["sqlite", "postgres"])
 def test_the_other_backends_pending_reviews_come_earliest_deadline_first(
-    tmp_path: Path,
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    ledger = Ledger(tmp_path / "ledger.db")
+    url = (request.getfixturevalue("postgres_server").create_database() if where == "postgres"
+           else str(tmp_path / "ledger.db"))
+    ledger = Ledger(url)
     _far(ledger, 0, 20)
     near = [_open(ledger, f"near-{i}", "near", hours=h) for i, h in enumerate((5, 1, 3))]
     other = [_open(ledger, f"other-{i}", "other", hours=h) for i, h in enumerate((2, 4))]
