@@ -44,15 +44,17 @@ def test_the_other_backends_pending_reviews_come_earliest_deadline_first(
     _far(ledger, 0, 20)
     near = [_open(ledger, f"near-{i}", "near", hours=h) for i, h in enumerate((5, 1, 3))]
     other = [_open(ledger, f"other-{i}", "other", hours=h) for i, h in enumerate((2, 4))]
+    unnamed = _open(ledger, "unnamed", "", hours=6)  # a backend named "" is a backend too
     assert ledger.decide_review(near[2], ReviewOutcome(action="accept", review_id=near[2]))
 
     got = ledger.pending_reviews(exclude_backends=["far"])
-    assert [r.id for r in got] == [near[1], other[0], other[1], near[0]]
+    assert [r.id for r in got] == [near[1], other[0], other[1], near[0], unnamed]
     assert [r.id for r in ledger.pending_reviews(exclude_backends=["far"], limit=2)] == [
         near[1], other[0]]
-    assert [r.id for r in ledger.pending_reviews(exclude_backends=["far", "near"])] == other
-    assert ledger.pending_reviews(exclude_backends=["far", "near", "other"]) == []
-    assert len(ledger.pending_reviews()) == 24  # nothing excluded: every backend's
+    assert [r.id for r in ledger.pending_reviews(exclude_backends=["far", "near"])] == [
+        *other, unnamed]
+    assert ledger.pending_reviews(exclude_backends=["far", "near", "other", ""]) == []
+    assert len(ledger.pending_reviews()) == 25  # nothing excluded: every backend's
 
 
 def test_an_excluded_backends_pending_reviews_are_not_read(tmp_path: Path) -> None:

@@ -84,10 +84,11 @@ class ReviewQueue(LedgerBase):
         found: list[ReviewRecord] = []
         try:
             with self._reader.connect() as conn:
-                backend: str | None = ""
+                backend: str | None = None
                 while True:
+                    after = () if backend is None else (reviews.c.backend > backend,)
                     backend = conn.execute(
-                        select(reviews.c.backend).where(pending, reviews.c.backend > backend)
+                        select(reviews.c.backend).where(pending, *after)
                         .order_by(reviews.c.state, reviews.c.backend).limit(1)
                     ).scalar()
                     if backend is None:
