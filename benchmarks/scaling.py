@@ -7,7 +7,8 @@ and at each size this prints what one unit of work costs:
 - ``resumer_pass_ms``: one ``Resumer.run_once`` after 100 of the pending reviews were answered
   (the median of three such passes; ``status_calls``: the most any of them made),
   with a backend that says what changed (``event_driven``; its status calls are counted), and
-  one that must be polled (``polled``: the first 1000 pending reviews each pass);
+  one that must be polled (``polled``: 1,000 pending reviews each pass, the 500 due first and
+  a page of the others in turn);
 - ``queue_page_ms``: the worker portal's queue page (``portal_queue.list_queue``: the first 50
   open tasks, their count up to 1,000, the reviewer's flows), sorted by deadline, and
   ``queue_by_priority_ms`` sorted by priority, with as many open human loops in the service

@@ -74,7 +74,11 @@ class Resumer:
         *,
         worker_id: str | None = None,
         lease_seconds: float = 300.0,
+        poll_limit: int = 1000,
     ) -> None:
+        if poll_limit < 2:
+            raise ValidationError("poll_limit must be at least 2", field="poll_limit",
+                                  rule="minimum")
         self.graph = graph
         self.ledger = ledger
         if isinstance(backends, Mapping):
@@ -83,7 +87,9 @@ class Resumer:
             self.backends = {b.name: b for b in backends}
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.lease_seconds = lease_seconds
+        self.poll_limit = poll_limit
         self._cursors: dict[str, str] = {}
+        self._rotation: tuple[datetime, str] | None = None  # where the next page starts
 
     @classmethod
     def for_graph(cls, graph: CompiledStateGraph[Any, Any, Any, Any], **kwargs: Any) -> Resumer:
@@ -105,9 +111,15 @@ class Resumer:
         return report
 
     def poll(self, now: datetime | None = None) -> ResumeReport:
-        """Poll pending reviews. A backend that can say what changed (``ReviewChangeFeed``) is
-        asked about the reviews that changed since the last pass only; the first pass of this
-        resumer polls them all, since it cannot know what changed before it started."""
+        """Poll pending reviews, at most ``poll_limit`` a pass: the half with the earliest
+        deadlines every pass, and a page of the others in turn, so that every pending review is
+        polled within a few passes however many there are.
+
+        A backend that can say what changed (``ReviewChangeFeed``) is asked about the reviews
+        that changed since the last pass only; the first pass of this resumer polls its reviews
+        with the others', since it cannot know what changed before it started (a review of it
+        left out of that pass and answered before then is resumed at the latest when its
+        deadline comes: the sweep takes a late answer over the timeout)."""
         report = ResumeReport()
         told: list[str] = []
         for name, backend in self.backends.items():
@@ -119,12 +131,34 @@ class Resumer:
                 continue
             changed, self._cursors[name] = feed
             if known is None:
-                continue  # catch up with the full poll below; the feed from now on
+                continue  # catch up with the poll below; the feed from now on
             told.append(name)
             for review_id in changed:
                 report.merge(self.poll_review(review_id))
-        report.merge(self._poll(self.ledger.pending_reviews(exclude_backends=told)))
+        report.merge(self._poll(self._due(told)))
         return report
+
+    def _due(self, told: list[str]) -> list[ReviewRecord]:
+        """This pass's reviews to poll (of the backends not in ``told``)."""
+        urgent = self.ledger.pending_reviews(exclude_backends=told, limit=self.poll_limit // 2)
+        if len(urgent) < self.poll_limit // 2:
+            self._rotation = None
+            return urgent  # every pending review is among them
+        start = (urgent[-1].deadline, urgent[-1].id)
+        room = self.poll_limit - len(urgent)
+        after = self._rotation if self._rotation is not None and self._rotation > start else start
+        page = self.ledger.pending_reviews(exclude_backends=told, limit=room, after=after)
+        if len(page) == room:
+            self._rotation = (page[-1].deadline, page[-1].id)
+            return urgent + page
+        # The turn came to its end; the next one starts in this pass, right after the urgent.
+        taken = {r.id for r in page}
+        again = [] if after == start else [
+            r for r in self.ledger.pending_reviews(
+                exclude_backends=told, limit=room - len(page), after=start)
+            if r.id not in taken]
+        self._rotation = (again[-1].deadline, again[-1].id) if again else None
+        return urgent + page + again
 
     def poll_review(self, review_id: str) -> ResumeReport:
         """Check one review now (a status-change event named it)."""

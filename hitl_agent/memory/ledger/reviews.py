@@ -68,9 +68,11 @@ class ReviewQueue(LedgerBase):
             ).mappings().all()
         return [review_record(r) for r in rows]
 
-    def pending_reviews(self, *, limit: int = 1000,
-                        exclude_backends: Sequence[str] = ()) -> list[ReviewRecord]:
-        """Pending reviews, earliest deadline first, except those of ``exclude_backends``.
+    def pending_reviews(self, *, limit: int = 1000, exclude_backends: Sequence[str] = (),
+                        after: tuple[datetime, str] | None = None) -> list[ReviewRecord]:
+        """Pending reviews in ``(deadline, id)`` order, earliest first, except those of
+        ``exclude_backends``; ``after``: only those past that ``(deadline, id)`` (the last one
+        of the page before).
 
         An excluded backend's reviews are never read: a resumer that such a backend tells what
         changed reads none of its pending reviews, however many there are. The backends holding
@@ -78,6 +80,11 @@ class ReviewQueue(LedgerBase):
         other backend's first ``limit`` are read in deadline order from the same index.
         """
         pending = reviews.c.state == "pending"
+        if after is not None:
+            deadline, review_id = after
+            # ``deadline >=`` first: a range of the index, not a scan from its start
+            pending = and_(pending, reviews.c.deadline >= deadline,
+                           or_(reviews.c.deadline > deadline, reviews.c.id > review_id))
         if not exclude_backends:
             return self._reviews_where(pending, limit)
         excluded = set(exclude_backends)
@@ -86,9 +93,9 @@ class ReviewQueue(LedgerBase):
             with self._reader.connect() as conn:
                 backend: str | None = None
                 while True:
-                    after = () if backend is None else (reviews.c.backend > backend,)
+                    further = () if backend is None else (reviews.c.backend > backend,)
                     backend = conn.execute(
-                        select(reviews.c.backend).where(pending, *after)
+                        select(reviews.c.backend).where(reviews.c.state == "pending", *further)
                         .order_by(reviews.c.state, reviews.c.backend).limit(1)
                     ).scalar()
                     if backend is None:
@@ -97,12 +104,12 @@ class ReviewQueue(LedgerBase):
                         continue
                     rows = conn.execute(
                         select(reviews).where(pending, reviews.c.backend == backend)
-                        .order_by(reviews.c.deadline).limit(limit)
+                        .order_by(reviews.c.deadline, reviews.c.id).limit(limit)
                     ).mappings().all()
                     found.extend(review_record(r) for r in rows)
         except OperationalError as exc:
             raise LedgerError(f"ledger query failed: {exc.orig}") from exc
-        found.sort(key=lambda r: r.deadline)
+        found.sort(key=lambda r: (r.deadline, r.id))
         return found[:limit]
 
     def overdue_reviews(
@@ -211,7 +218,8 @@ class ReviewQueue(LedgerBase):
         try:
             with self._reader.connect() as conn:
                 rows = conn.execute(
-                    select(reviews).where(condition).order_by(reviews.c.deadline).limit(limit)
+                    select(reviews).where(condition)
+                    .order_by(reviews.c.deadline, reviews.c.id).limit(limit)
                 ).mappings().all()
         except OperationalError as exc:
             raise LedgerError(f"ledger query failed: {exc.orig}") from exc

@@ -83,9 +83,10 @@ reviews = Table(
     Column("decided_by", String(255)),
     Column("resume_lease_until", DateTime(timezone=True)),
     Column("resumed_at", DateTime(timezone=True)),
-    Index("ix_reviews_state_deadline", "state", "deadline"),
-    # A resumer's poll skips the backends that tell it what changed (revision 0005).
-    Index("ix_reviews_state_backend_deadline", "state", "backend", "deadline"),
+    # Pending reviews read a page at a time in (deadline, id) order, in all or by backend: a
+    # resumer's poll skips the backends that tell it what changed (revision 0005).
+    Index("ix_reviews_state_deadline", "state", "deadline", "id"),
+    Index("ix_reviews_state_backend_deadline", "state", "backend", "deadline", "id"),
     Index("ix_reviews_item", "item_id"),
 )
 
