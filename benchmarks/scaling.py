@@ -4,8 +4,8 @@ and at each size this prints what one unit of work costs:
 - ``loop_ms_per_item``: one new item through the review graph (one ``invoke`` each), and through
   the batch API (``ingest``, 256 a batch), the median over the items, wall and the process's CPU
   time (``*_cpu``), with a checkpointer that holds a thread per pending review;
-- ``resumer_pass_ms``: one ``Resumer.run_once`` after 100 of the pending reviews were answered
-  (the median of three such passes; ``status_calls``: the most any of them made),
+- ``resumer_pass_ms``: one ``Resumer.run_once`` after 100 reviews were answered, the median over
+  the rounds (``status_calls``: the most any pass made),
   with a backend that says what changed (``event_driven``; its status calls are counted), and
   one that must be polled (``polled``: 1,000 pending reviews each pass, the 500 due first and
   a page of the others in turn);
@@ -18,9 +18,9 @@ and at each size this prints what one unit of work costs:
   ``team_figures_ms`` the team view's figures computed afresh (``team_stats``), CPU ms (it grows
   from 1k to 10k pending reviews while its at-risk list, at most 1,000 loops due within a day,
   fills up, and is flat from there);
-- ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items), per
-  correction (the median of three); then, after 1,000 corrections more, an export of those
-  alone continuing it (``since``), in ms: wall, the process's CPU time, the time it waited for
+- ``export``: a full export (openai-chat) of the ledger's corrections (one per ten items, and
+  1,000 more), per correction; and an export of the 1,000 alone continuing an earlier full export
+  (``since``), in ms: wall, the process's CPU time, the time it waited for
   a CPU while runnable (``runqueue``: other processes' share of this 2-core machine, from
   ``/proc/thread-self/schedstat``) and ``own`` = wall - runqueue (on a CPU or waiting for the
   disk: what the export costs here); with the bytes it read from the disk (``/proc/self/io``
@@ -28,12 +28,13 @@ and at each size this prints what one unit of work costs:
   and writes (``state_bytes``: 8 bytes per earlier correction and group, the one part that grows
   with the ledger).
 
-The loop and the ``since`` export take turns across the sizes: each size has its own ledger,
-seeded once, and every round runs on each size (the order reversed every other round), medians
-over eight rounds, so the machine's load falls on all sizes alike (measured one size after the
-other, the wall time of the 1M export once grew 2.6x while its CPU time did not: other
-processes held the CPU). The resumer, queue and worker figures are measured on one ledger that
-grows from size to size.
+The loop, the resumer and the exports take turns across the sizes: each size has its
+own ledger, seeded once, and every round runs on each size (the order reversed every other
+round), medians over eight rounds, so the machine's load falls on all sizes alike (measured one
+size after the other, the wall time of the 1M export once grew 2.6x while its CPU time did not,
+other processes holding the CPU; a resumer pass measured so swung from 0.95 to 1.7 times the
+smallest size's from run to run). The queue, worker and team figures are measured on one
+ledger and service database that grow from size to size.
 
 Before anything is timed the seeded rows are written out (``os.sync``): otherwise the kernel
 writes the seed's gigabyte back while the first measurements run, and their fsyncs wait for it.
@@ -57,6 +58,7 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -78,6 +80,7 @@ from hitl_agent import (  # noqa: E402
     build_review_graph,
 )
 from hitl_agent.graph.batch import ingest  # noqa: E402
+from hitl_agent.memory.ledger import Ledger  # noqa: E402
 from hitl_agent.memory.ledger.schema import input_key  # noqa: E402
 from hitl_agent.review.base import ReviewStatus  # noqa: E402
 
@@ -107,6 +110,53 @@ class CountingReviews(InProcessReviews):
         if not self.feed:
             return None
         return ([], "0") if self.far else super().changed_reviews(cursor)
+
+
+class ResumerPasses:
+    """Two resumers over a ledger, one whose backends say what changed (``event_driven``) and
+    one whose backends must be polled (``polled``), each with a graph of its own whose unsure
+    items wait for review. :meth:`one_pass` starts 100 such items, answers their reviews and
+    times the pass that resumes them."""
+
+    def __init__(self, root: Path, ledger: Any, tag: str) -> None:
+        self.modes: dict[str, tuple[Any, CountingReviews, CountingReviews, Resumer]] = {}
+        for mode, feed in (("event_driven", True), ("polled", False)):
+            reviews = CountingReviews(feed)
+            far = CountingReviews(feed, far=True)
+            g = build_review_graph(model=model, scorer=MaxProbabilityScorer(),
+                                   policy=ThresholdPolicy(0.9), reviews=reviews, ledger=ledger,
+                                   checkpointer=root / f"checkpoints-{tag}-{mode}.db",
+                                   labels=["a", "b"])
+            resumer = Resumer(g, ledger, {"in_process": reviews, "far": far})
+            resumer.run_once()  # the first pass of a resumer polls what it can (catch-up)
+            self.modes[mode] = (g, reviews, far, resumer)
+
+    def one_pass(self, mode: str, tag: str) -> dict[str, float]:
+        g, reviews, far, resumer = self.modes[mode]
+        for i in range(100):
+            g.invoke({"input": f"unsure {mode} {tag} {i}"},
+                     {"configurable": {"thread_id": f"u{mode}{tag}-{i}"}})
+        for request in reviews.pending():
+            reviews.answer(request.review_id, {"action": "accept"})
+        reviews.status_calls = far.status_calls = 0
+        start, start_cpu = time.perf_counter(), time.process_time()
+        report = resumer.run_once()
+        seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        assert len(report.resumed) == 100, report
+        return {f"{mode}_ms": seconds * 1000, f"{mode}_cpu_ms": cpu * 1000,
+                f"{mode}_status_calls": reviews.status_calls + far.status_calls}
+
+
+def ledger_copy(ledger: Any, path: Path) -> Ledger:
+    """A copy of a SQLite ``ledger`` at ``path`` (SQLite's online backup: what its WAL holds
+    too)."""
+    source, target = sqlite3.connect(ledger.engine.url.database), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return Ledger(path)
 
 
 def median_ms(fn: Callable[[], Any], repeats: int = 5,
@@ -192,38 +242,8 @@ def add_corrections(conn: Any, start: int, stop: int) -> None:
     conn.executemany(insert, rows)
 
 
-def measure(root: Path, graph: Any, items: int, pending: int, services: Any,
-            tag: str) -> dict[str, Any]:
+def measure(items: int, pending: int, services: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"items": items, "pending_reviews": pending}
-    passes: dict[str, Any] = {}
-    for mode, feed in (("event_driven", True), ("polled", False)):
-        reviews = CountingReviews(feed)
-        far = CountingReviews(feed, far=True)
-        g = build_review_graph(model=model, scorer=MaxProbabilityScorer(),
-                               policy=ThresholdPolicy(0.9), reviews=reviews,
-                               ledger=graph.hitl_parts.ledger,
-                               checkpointer=root / f"checkpoints-{mode}.db", labels=["a", "b"])
-        resumer = Resumer(g, graph.hitl_parts.ledger, {"in_process": reviews, "far": far})
-        walls, cpus, calls = [], [], []
-        for k in range(3):  # three passes, the median (one pass moved with the machine's load)
-            for i in range(100):
-                g.invoke({"input": f"unsure {mode} {tag} {k} {i}"},
-                         {"configurable": {"thread_id": f"u{mode}{tag}-{k}-{i}"}})
-            if k == 0:
-                resumer.run_once()  # the first pass of a resumer polls everything (catch-up)
-            for request in reviews.pending():
-                reviews.answer(request.review_id, {"action": "accept"})
-            reviews.status_calls = far.status_calls = 0
-            start, start_cpu = time.perf_counter(), time.process_time()
-            report = resumer.run_once()
-            walls.append(time.perf_counter() - start)
-            cpus.append(time.process_time() - start_cpu)
-            assert len(report.resumed) == 100, report
-            calls.append(reviews.status_calls + far.status_calls)
-        passes[mode] = {"ms": round(statistics.median(walls) * 1000, 1),
-                        "cpu_ms": round(statistics.median(cpus) * 1000, 1),
-                        "status_calls": max(calls)}
-    out["resumer_pass"] = passes
 
     from hitl_agent.service.portal_queue import QueueView, list_queue
 
@@ -288,24 +308,12 @@ EXPORT_OPTIONS: dict[str, Any] = {"format": "openai-chat", "near_dup": False}
 def full_export(root: Path, graph: Any, tag: str) -> dict[str, Any]:
     """A full export of the ledger's corrections (the one the ``since`` exports continue), then
     1,000 corrections more for them: the continuous fine-tuning case, whose cost should not
-    depend on what came before."""
+    depend on what came before. (Its cost per correction: :func:`full_export_again`, in the
+    rounds.)"""
     from hitl_agent.export import ExportOptions, export_dataset
 
-    settle()
-    walls, cpus = [], []
-    # Three exports, the median of each figure (one export of 1,000 corrections takes a few
-    # tens of ms: one sample moved with the machine's load); the first is the one the ``since``
-    # exports continue.
-    for k in range(3):
-        folder = root / (f"export-{tag}" if k == 0 else f"export-{tag}-again-{k}")
-        start, start_cpu = time.perf_counter(), time.process_time()
-        result = export_dataset(graph.hitl_parts.ledger, folder, ExportOptions(**EXPORT_OPTIONS))
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - start_cpu)
-        if k:
-            shutil.rmtree(folder)
-    wall, cpu = statistics.median(walls), statistics.median(cpus)
-    read = result.counts["read"]
+    result = export_dataset(graph.hitl_parts.ledger, root / f"export-{tag}",
+                            ExportOptions(**EXPORT_OPTIONS))
     last = graph.hitl_parts.ledger.last_correction_seq()
     db = graph.hitl_parts.ledger.engine.raw_connection()
     try:
@@ -315,8 +323,21 @@ def full_export(root: Path, graph: Any, tag: str) -> dict[str, Any]:
         conn.execute("COMMIT")
     finally:
         db.close()
-    return {"corrections": read, "us_per_correction": round(wall * 1e6 / read, 1),
-            "us_per_correction_cpu": round(cpu * 1e6 / read, 1)}
+    return {"corrections": result.counts["read"]}
+
+
+def full_export_again(root: Path, graph: Any, tag: str, run: int) -> dict[str, float]:
+    """A full export of every correction the ledger holds, µs per correction: wall and the
+    process's CPU time."""
+    from hitl_agent.export import ExportOptions, export_dataset
+
+    folder = root / f"export-{tag}-full-{run}"
+    start, start_cpu = time.perf_counter(), time.process_time()
+    result = export_dataset(graph.hitl_parts.ledger, folder, ExportOptions(**EXPORT_OPTIONS))
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    shutil.rmtree(folder)
+    read = result.counts["read"]
+    return {"us_per_correction": wall * 1e6 / read, "us_per_correction_cpu": cpu * 1e6 / read}
 
 
 def since_export(root: Path, graph: Any, tag: str, run: int) -> dict[str, float]:
@@ -403,17 +424,20 @@ def loop_item(graph: Any, batch_graph: Any, tag: str, per_round: int,
     return got
 
 
-def alternating(root: Path, sizes: list[int], *, loop: bool, export: bool, rounds: int = 8,
-                per_round: int = 25, batch: int = 256) -> dict[int, dict[str, Any]]:
-    """The per-item loop and the ``since`` export at each size, the sizes taking turns.
+def alternating(root: Path, sizes: list[int], *, loop: bool, export: bool, resumer: bool,
+                rounds: int = 8, per_round: int = 25,
+                batch: int = 256) -> dict[int, dict[str, Any]]:
+    """The per-item loop, the resumer's passes and the exports at each size, the sizes taking
+    turns.
 
     Each size has its own ledger, seeded once, and a checkpointer holding its pending reviews'
     threads (and, for the export, exported in full once, then given 1,000 corrections more);
     each round runs on every size, the order reversed every other round: ``per_round`` invokes
-    and one ``ingest`` of ``batch`` items, and one ``since`` export. Medians over the samples,
+    and one ``ingest`` of ``batch`` items, a resumer pass of each kind (:class:`ResumerPasses`),
+    one ``since`` export and one full export. Medians over the samples,
     so the machine's load and a slow moment fall on every size alike and the ratios between
     sizes hold even on a busy machine."""
-    graphs, out = {}, {}
+    graphs, out, passes = {}, {}, {}
     for items in sizes:
         graph = with_templates(new_graph(root, f"alt-{items}"))
         seed(graph, items, items // 10, (0, 0, 0))
@@ -421,6 +445,9 @@ def alternating(root: Path, sizes: list[int], *, loop: bool, export: bool, round
         batch_graph = new_graph(root, f"alt-{items}-batch", ledger=graph.hitl_parts.ledger,
                                 reviews=InProcessReviews())
         graphs[items] = (graph, batch_graph)
+        if resumer:  # on a copy: its corrections must not reach the exports'
+            passes[items] = ResumerPasses(root, ledger_copy(
+                graph.hitl_parts.ledger, root / f"alt-{items}-resumer.db"), f"alt-{items}")
         out[items] = {"export": full_export(root, graph, f"alt-{items}")} if export else {}
     settle()
     samples: dict[int, dict[str, list[float]]] = {n: {} for n in sizes}
@@ -430,9 +457,15 @@ def alternating(root: Path, sizes: list[int], *, loop: bool, export: bool, round
             got: dict[str, list[float]] = {}
             if loop:
                 got.update(loop_item(graph, batch_graph, f"{items}-{r}", per_round, batch))
+            if resumer:
+                for mode in passes[items].modes:
+                    got.update({f"resumer_{k}": [v] for k, v in
+                                passes[items].one_pass(mode, f"{items}-{r}").items()})
             if export:
                 got.update({f"since_{k}": [v]
                             for k, v in since_export(root, graph, f"alt-{items}", r).items()})
+                got.update({f"full_{k}": [v] for k, v in
+                            full_export_again(root, graph, f"alt-{items}", r).items()})
             if r >= 0:
                 for key, values in got.items():
                     samples[items].setdefault(key, []).extend(values)
@@ -441,8 +474,16 @@ def alternating(root: Path, sizes: list[int], *, loop: bool, export: bool, round
         if loop:
             out[items]["loop_ms_per_item"] = {k: round(med[k], 3) for k in
                                               ("invoke", "invoke_cpu", "batch", "batch_cpu")}
+        if resumer:
+            out[items]["resumer_pass"] = {mode: {
+                "ms": round(med[f"resumer_{mode}_ms"], 1),
+                "cpu_ms": round(med[f"resumer_{mode}_cpu_ms"], 1),
+                "status_calls": int(max(got[f"resumer_{mode}_status_calls"]))}
+                for mode in ("event_driven", "polled")}
         if export:
             out[items]["export"].update({
+                "us_per_correction": round(med["full_us_per_correction"], 1),
+                "us_per_correction_cpu": round(med["full_us_per_correction_cpu"], 1),
                 "since_previous_1000_new_ms": round(med["since_wall"], 1),
                 "since_previous_1000_new_cpu_ms": round(med["since_cpu"], 1),
                 "since_previous_1000_new_runqueue_ms": round(med["since_runqueue"], 1),
@@ -508,11 +549,11 @@ def main() -> None:
                 data = root / f"service-{items}"
                 populate(data, pending)
                 services = build_services(ServiceSettings(data_dir=data, background=False))
-                result.update(measure(root, graph, items, pending, services, str(items)))
+                result.update(measure(items, pending, services))
                 services.close()
                 print(json.dumps(result), file=sys.stderr)
         turns = alternating(root, sizes, loop=args.only in ("all", "loop"),
-                            export=args.only in ("all", "export"))
+                            export=args.only in ("all", "export"), resumer=args.only == "all")
         for result in results:
             result.update(turns[result["items"]])
             print(json.dumps({"items": result["items"], **turns[result["items"]]}),
