@@ -72,16 +72,16 @@ class PlainState(TypedDict, total=False):
     output: Any
 
 
-def _plain_graph(steps: int = 6) -> StateGraph[Any, Any, Any, Any]:
+def _plain_graph(*, four_steps: bool = False) -> StateGraph[Any, Any, Any, Any]:
     """The plain graph: six steps (recall, predict, score, route, accept, finish: the issue's
-    anchor, the review graph's sure path when the goal was set), or four (``steps=4``: route
+    anchor, the review graph's sure path when the goal was set), or four (``four_steps``: route
     sets the output and ends the run, as the review graph's sure path does now)."""
     g: StateGraph[Any, Any, Any, Any] = StateGraph(PlainState)
     g.add_node("recall", lambda s: {})
     g.add_node("predict", lambda s: {"prediction": {"output": "a", "p": {"a": 0.99, "b": 0.01}}})
     g.add_node("score", lambda s: {"confidence": max(s["prediction"]["p"].values())})
     chain = ["recall", "predict", "score", "route"]
-    if steps == 4:
+    if four_steps:
         g.add_node("route", lambda s: {"output": s["prediction"]["output"]})
     else:
         g.add_node("route", lambda s: {})
@@ -207,8 +207,8 @@ def main() -> None:
             "ours": ours_loop.compile(root / "checkpoints.db"),
             "plain": _plain_graph().compile(checkpointer=saver),
             "bare": _plain_graph().compile(),
-            "plain4": _plain_graph(4).compile(checkpointer=saver),
-            "bare4": _plain_graph(4).compile(),
+            "plain4": _plain_graph(four_steps=True).compile(checkpointer=saver),
+            "bare4": _plain_graph(four_steps=True).compile(),
             # The ceiling for any durable graph of this shape: the plain graph on our WAL
             # checkpointer, writing only at exit, with no ledger.
             "ceiling": _plain_graph().compile(

@@ -140,8 +140,9 @@ class Resumer:
 
     def _due(self, told: list[str]) -> list[ReviewRecord]:
         """This pass's reviews to poll (of the backends not in ``told``)."""
-        urgent = self.ledger.pending_reviews(exclude_backends=told, limit=self.poll_limit // 2)
-        if len(urgent) < self.poll_limit // 2:
+        half = self.poll_limit // 2
+        urgent = self.ledger.pending_reviews(exclude_backends=told, limit=half)
+        if len(urgent) < half:
             self._rotation = None
             return urgent  # every pending review is among them
         start = (urgent[-1].deadline, urgent[-1].id)

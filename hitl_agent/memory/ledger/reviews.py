@@ -8,11 +8,11 @@ died holding one is replaced once the lease has run out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from hitl_agent.errors import LedgerError
@@ -76,8 +76,9 @@ class ReviewQueue(LedgerBase):
 
         An excluded backend's reviews are never read: a resumer that such a backend tells what
         changed reads none of its pending reviews, however many there are. The backends holding
-        pending reviews are found by a seek each in ``(state, backend, deadline)``, then each
-        other backend's first ``limit`` are read in deadline order from the same index.
+        pending reviews are found by a seek each in ``(state, backend, deadline, id)``, then
+        each other backend's first ``limit`` are read in order from the same index, and only
+        the ``limit`` kept of them are parsed.
         """
         pending = reviews.c.state == "pending"
         if after is not None:
@@ -88,29 +89,15 @@ class ReviewQueue(LedgerBase):
         if not exclude_backends:
             return self._reviews_where(pending, limit)
         excluded = set(exclude_backends)
-        found: list[ReviewRecord] = []
         try:
             with self._reader.connect() as conn:
-                backend: str | None = None
-                while True:
-                    further = () if backend is None else (reviews.c.backend > backend,)
-                    backend = conn.execute(
-                        select(reviews.c.backend).where(reviews.c.state == "pending", *further)
-                        .order_by(reviews.c.state, reviews.c.backend).limit(1)
-                    ).scalar()
-                    if backend is None:
-                        break
-                    if backend in excluded:
-                        continue
-                    rows = conn.execute(
-                        select(reviews).where(pending, reviews.c.backend == backend)
-                        .order_by(reviews.c.deadline, reviews.c.id).limit(limit)
-                    ).mappings().all()
-                    found.extend(review_record(r) for r in rows)
+                rows = [row for backend in _pending_backends(conn) if backend not in excluded
+                        for row in _review_rows(conn, and_(pending, reviews.c.backend == backend),
+                                                limit)]
         except OperationalError as exc:
             raise LedgerError(f"ledger query failed: {exc.orig}") from exc
-        found.sort(key=lambda r: (r.deadline, r.id))
-        return found[:limit]
+        rows.sort(key=lambda row: (row["deadline"], row["id"]))
+        return [review_record(row) for row in rows[:limit]]
 
     def overdue_reviews(
         self, now: datetime | None = None, *, limit: int = 1000
@@ -217,10 +204,29 @@ class ReviewQueue(LedgerBase):
     def _reviews_where(self, condition: Any, limit: int) -> list[ReviewRecord]:
         try:
             with self._reader.connect() as conn:
-                rows = conn.execute(
-                    select(reviews).where(condition)
-                    .order_by(reviews.c.deadline, reviews.c.id).limit(limit)
-                ).mappings().all()
+                rows = _review_rows(conn, condition, limit)
         except OperationalError as exc:
             raise LedgerError(f"ledger query failed: {exc.orig}") from exc
         return [review_record(r) for r in rows]
+
+
+def _review_rows(conn: Connection, condition: Any, limit: int) -> Sequence[RowMapping]:
+    """The first ``limit`` rows of ``condition`` in ``(deadline, id)`` order."""
+    return conn.execute(
+        select(reviews).where(condition).order_by(reviews.c.deadline, reviews.c.id).limit(limit)
+    ).mappings().all()
+
+
+def _pending_backends(conn: Connection) -> Iterator[str]:
+    """The backends holding pending reviews, in name order: a seek each in
+    ``ix_reviews_state_backend_deadline``, however many reviews each holds."""
+    backend: str | None = None
+    while True:
+        further = () if backend is None else (reviews.c.backend > backend,)
+        backend = conn.execute(
+            select(reviews.c.backend).where(reviews.c.state == "pending", *further)
+            .order_by(reviews.c.state, reviews.c.backend).limit(1)
+        ).scalar()
+        if backend is None:
+            return
+        yield backend
