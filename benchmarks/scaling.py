@@ -504,8 +504,9 @@ def flat(r: dict[str, Any]) -> dict[str, float]:
                     "loop_batch": loop["batch"], "loop_batch_cpu": loop["batch_cpu"]})
     if "resumer_pass" in r:
         out.update({"resumer_event_driven": r["resumer_pass"]["event_driven"]["ms"],
-                    "resumer_event_driven_cpu": r["resumer_pass"]["event_driven"]["cpu_ms"],
-                    "queue_page": r["queue_page_ms"],
+                    "resumer_event_driven_cpu": r["resumer_pass"]["event_driven"]["cpu_ms"]})
+    if "queue_page_ms" in r:
+        out.update({"queue_page": r["queue_page_ms"],
                     "queue_by_priority": r["queue_by_priority_ms"],
                     "queue_page_cpu": r["queue_page_cpu_ms"],
                     "queue_by_priority_cpu": r["queue_by_priority_cpu_ms"],
